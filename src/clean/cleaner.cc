@@ -1,0 +1,291 @@
+#include "clean/cleaner.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "clean/json_rewrite.h"
+#include "common/hash.h"
+#include "common/json_writer.h"
+#include "simdjson.h"
+#include "common/strings.h"
+
+namespace aidmp::clean {
+namespace {
+
+using event::Event;
+using event::EventType;
+using event::kNoTimestamp;
+
+CleanResult Reject(Reason reason, std::string message) { return CleanResult{reason, std::move(message)}; }
+
+// Earliest and latest believable event times: 1970-01-01 and 2200-01-01.
+constexpr int64_t kMinTimestampUs = 0;
+constexpr int64_t kMaxTimestampUs = 7258118400LL * 1'000'000LL;
+
+bool IsHex64(std::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool IsPiiKey(std::string_view key, bool* is_email) {
+  std::string lower = AsciiToLower(key);
+  if (lower == "email" || lower == "email_address" || lower == "emailaddress") {
+    *is_email = true;
+    return true;
+  }
+  if (lower == "phone" || lower == "phone_number" || lower == "phonenumber" || lower == "mobile") {
+    *is_email = false;
+    return true;
+  }
+  return false;
+}
+
+bool IsNumericProperty(std::string_view key) {
+  static constexpr std::string_view kKeys[] = {"price",    "revenue", "value", "total",
+                                               "subtotal", "quantity", "discount", "tax",
+                                               "shipping", "rating"};
+  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+}
+
+// Parses the whole of `text` as a finite number.
+bool ParseWholeNumber(std::string_view text, double* value) {
+  text = StripWhitespace(text);
+  if (text.empty()) return false;
+  auto result = std::from_chars(text.data(), text.data() + text.size(), *value);
+  return result.ec == std::errc() && result.ptr == text.data() + text.size() && std::isfinite(*value);
+}
+
+CleanResult NormaliseId(std::string* id, std::string_view field, size_t max_bytes) {
+  std::string_view trimmed = StripWhitespace(*id);
+  if (trimmed.size() != id->size()) *id = std::string(trimmed);
+  if (id->size() > max_bytes) {
+    return Reject(Reason::kIdTooLong, StrCat("field '", field, "' is ", id->size(),
+                                                   " bytes; the limit is ", max_bytes));
+  }
+  for (unsigned char c : *id) {
+    if (c < 0x20 || c == 0x7f) {
+      return Reject(Reason::kInvalidId,
+                    StrCat("field '", field, "' contains a control character"));
+    }
+  }
+  if (!IsValidUtf8(*id)) {
+    return Reject(Reason::kInvalidId, StrCat("field '", field, "' is not valid UTF-8"));
+  }
+  return CleanResult();
+}
+
+// Finds a string member `key` in a compact JSON object; empty if absent.
+std::string StringMember(const std::string& object_json, std::string_view key) {
+  if (object_json.find(key) == std::string::npos) return std::string();
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (parser.parse(object_json).get(object) != simdjson::SUCCESS) return std::string();
+  std::string_view value;
+  if (object[key].get_string().get(value) != simdjson::SUCCESS) return std::string();
+  return std::string(value);
+}
+
+}  // namespace
+
+std::string NormaliseEmail(std::string_view email) {
+  return AsciiToLower(StripWhitespace(email));
+}
+
+std::string NormalisePhone(std::string_view phone) {
+  std::string digits;
+  for (char c : phone) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  }
+  std::string_view trimmed = StripWhitespace(phone);
+  if (!trimmed.empty() && trimmed.front() == '+') digits.insert(digits.begin(), '+');
+  return digits;
+}
+
+Cleaner::Cleaner(CleanerOptions options)
+    : options_(std::move(options)), bots_(options_.bots), outliers_(options_.outliers) {}
+
+CleanResult Cleaner::CheckIds(Event* event) const {
+  struct IdField {
+    std::string* value;
+    std::string_view name;
+  };
+  for (IdField field : {IdField{&event->user_id, "userId"}, IdField{&event->anonymous_id, "anonymousId"},
+                        IdField{&event->group_id, "groupId"}, IdField{&event->previous_id, "previousId"}}) {
+    CleanResult result = NormaliseId(field.value, field.name, options_.max_id_bytes);
+    if (!result.accepted()) return result;
+  }
+  if (event->user_id.empty() && event->anonymous_id.empty()) {
+    return Reject(Reason::kMissingIdentity, "either 'userId' or 'anonymousId' is required");
+  }
+  switch (event->type) {
+    case EventType::kTrack:
+      if (StripWhitespace(event->event).empty()) {
+        return Reject(Reason::kMissingEventName, "field 'event' is required for track");
+      }
+      break;
+    case EventType::kGroup:
+      if (event->group_id.empty()) {
+        return Reject(Reason::kMissingGroupId, "field 'groupId' is required for group");
+      }
+      break;
+    case EventType::kAlias:
+      if (event->previous_id.empty()) {
+        return Reject(Reason::kMissingPreviousId, "field 'previousId' is required for alias");
+      }
+      break;
+    default:
+      break;
+  }
+  if (!IsValidUtf8(event->event) || !IsValidUtf8(event->name)) {
+    return Reject(Reason::kInvalidId, "event or page name is not valid UTF-8");
+  }
+  std::string_view trimmed_id = StripWhitespace(event->message_id);
+  if (trimmed_id.size() != event->message_id.size()) event->message_id = std::string(trimmed_id);
+  if (event->message_id.size() > options_.max_message_id_chars) {
+    return Reject(Reason::kMessageIdTooLong,
+                  StrCat("field 'messageId' is ", event->message_id.size(),
+                               " characters; it must be under ", options_.max_message_id_chars + 1));
+  }
+  return CleanResult();
+}
+
+CleanResult Cleaner::ResolveTimestamps(Event* event) const {
+  for (int64_t ts : {event->original_timestamp_us, event->sent_at_us}) {
+    if (ts != kNoTimestamp && (ts < kMinTimestampUs || ts >= kMaxTimestampUs)) {
+      return Reject(Reason::kInvalidTimestamp, "timestamp is before 1970 or after 2200");
+    }
+  }
+  if (event->original_timestamp_us == kNoTimestamp) {
+    event->timestamp_us = event->received_at_us;
+    event->flags |= event::kFlagMissingTimestamp;
+  } else if (event->sent_at_us != kNoTimestamp && event->received_at_us != kNoTimestamp) {
+    int64_t skew_us = event->received_at_us - event->sent_at_us;
+    event->timestamp_us = event->original_timestamp_us + skew_us;
+    if (skew_us > kMicrosPerSecond || skew_us < -kMicrosPerSecond) {
+      event->flags |= event::kFlagClockSkewCorrected;
+    }
+  } else {
+    event->timestamp_us = event->original_timestamp_us;
+  }
+  if (event->received_at_us != kNoTimestamp) {
+    if (event->timestamp_us > event->received_at_us + options_.future_tolerance_us) {
+      event->flags |= event::kFlagFutureTimestamp;
+    }
+    if (options_.past_tolerance_us > 0 &&
+        event->timestamp_us < event->received_at_us - options_.past_tolerance_us) {
+      event->flags |= event::kFlagPastTimestamp;
+    }
+  }
+  return CleanResult();
+}
+
+void Cleaner::NormaliseObjects(Event* event) const {
+  bool hashed = false;
+  MemberRewriter hash_pii = [&](std::string_view key, simdjson::dom::element value,
+                                JsonWriter* writer) {
+    bool is_email = false;
+    std::string_view text;
+    if (!IsPiiKey(key, &is_email) || value.get_string().get(text) != simdjson::SUCCESS) return false;
+    if (IsHex64(text)) return false;  // Already hashed by the sender.
+    std::string normalised = is_email ? NormaliseEmail(text) : NormalisePhone(text);
+    if (normalised.empty()) return false;
+    writer->String(Sha256Hex(normalised));
+    hashed = true;
+    return true;
+  };
+  MemberRewriter numbers = [&](std::string_view key, simdjson::dom::element value,
+                               JsonWriter* writer) {
+    if (options_.hash_pii && hash_pii(key, value, writer)) return true;
+    std::string_view text;
+    double number;
+    if (!IsNumericProperty(key) || value.get_string().get(text) != simdjson::SUCCESS ||
+        !ParseWholeNumber(text, &number)) {
+      return false;
+    }
+    writer->Double(number);
+    return true;
+  };
+  auto maybe_rewrite = [&](std::string* json, const MemberRewriter& rewriter, bool pii_only) {
+    if (json->empty()) return;
+    // Cheap pre-check: most objects hold neither PII nor stringly numbers.
+    bool candidate = json->find("mail") != std::string::npos ||
+                     json->find("phone") != std::string::npos ||
+                     json->find("mobile") != std::string::npos;
+    if (!pii_only) candidate = candidate || json->find(":\"") != std::string::npos;
+    if (!candidate) return;
+    std::string rewritten;
+    if (RewriteObjectMembers(*json, rewriter, &rewritten)) *json = std::move(rewritten);
+  };
+  if (options_.hash_pii) {
+    maybe_rewrite(&event->traits_json, hash_pii, true);
+    if (event->context_json.find("\"traits\"") != std::string::npos) {
+      MemberRewriter context_traits = [&](std::string_view key, simdjson::dom::element value,
+                                          JsonWriter* writer) {
+        if (key != "traits" || !value.is_object()) return false;
+        std::string traits = simdjson::minify(value);
+        std::string rewritten;
+        if (!RewriteObjectMembers(traits, hash_pii, &rewritten)) return false;
+        writer->Raw(rewritten);
+        return true;
+      };
+      maybe_rewrite(&event->context_json, context_traits, false);
+    }
+  }
+  maybe_rewrite(&event->properties_json, numbers, false);
+  if (hashed) event->flags |= event::kFlagPiiHashed;
+}
+
+void Cleaner::FlagBehaviour(Event* event) {
+  std::string user_agent = StringMember(event->context_json, "userAgent");
+  if (bots_.IsBotUserAgent(user_agent)) event->flags |= event::kFlagBot;
+  const std::string& id = event->user_id.empty() ? event->anonymous_id : event->user_id;
+  if (bots_.CountAndCheckRate(id, event->timestamp_us)) event->flags |= event::kFlagBot;
+
+  if (!options_.detect_outliers || event->type != EventType::kTrack ||
+      event->properties_json.empty()) {
+    return;
+  }
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object properties;
+  if (parser.parse(event->properties_json).get(properties) != simdjson::SUCCESS) return;
+  for (auto field : properties) {
+    double value;
+    if (!field.value.is_number() || field.value.get_double().get(value) != simdjson::SUCCESS) continue;
+    if (outliers_.Observe(event->event, field.key, value)) event->flags |= event::kFlagOutlier;
+  }
+}
+
+CleanResult Cleaner::Clean(Event* event, size_t raw_size) {
+  if (raw_size > options_.max_event_bytes) {
+    return Reject(Reason::kEventTooLarge, StrCat("event is ", raw_size,
+                                                       " bytes; the limit is ", options_.max_event_bytes));
+  }
+  CleanResult result = CheckIds(event);
+  if (!result.accepted()) return result;
+  result = ResolveTimestamps(event);
+  if (!result.accepted()) return result;
+  NormaliseObjects(event);
+  if (event->message_id.empty()) {
+    // Deterministic, so the same payload resent without an id is still a duplicate.
+    std::string basis = StrCat(event::EventTypeName(event->type), "\n", event->user_id, "\n",
+                                     event->anonymous_id, "\n", event->event, "\n", event->name, "\n",
+                                     event->original_timestamp_us, "\n", event->properties_json, "\n",
+                                     event->traits_json);
+    event->message_id = StrCat("aidmp-", Sha256Hex(basis).substr(0, 32));
+  }
+  if (options_.plan) {
+    auto violation = options_.plan->Check(*event);
+    if (violation) {
+      if (violation->action == PlanAction::kQuarantine) {
+        return Reject(Reason::kPlanViolation, violation->message);
+      }
+      if (violation->action == PlanAction::kFlag) event->flags |= event::kFlagPlanViolation;
+    }
+  }
+  FlagBehaviour(event);
+  return CleanResult();
+}
+
+}  // namespace aidmp::clean

@@ -1,0 +1,95 @@
+#include "cli/engine_flags.h"
+
+#include <csignal>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "common/hash.h"
+#include "common/strings.h"
+
+namespace aidmp::cli {
+namespace {
+volatile std::sig_atomic_t stop_requested = 0;
+void OnStopSignal(int) { stop_requested = 1; }
+}  // namespace
+
+bool StopRequested() { return stop_requested != 0; }
+
+void InstallStopSignals() {
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+}
+
+void EngineFlags::Declare(CLI::App* command, bool with_write_keys) {
+  command->add_option("--data", data_dir, "Data directory (created if missing)")->capture_default_str();
+  if (with_write_keys) {
+    command->add_option("--write-key", write_keys,
+                        "Accepted write key, as KEY or KEY=source-name; repeat for several sources")
+        ->take_all();
+  }
+  command->add_option("--dedup-window", dedup_window,
+                      "How long a messageId is remembered for de-duplication (e.g. 7d, 24h)")
+      ->capture_default_str();
+  command->add_flag("--no-pii-hashing", no_pii_hashing,
+                    "Store emails and phones as sent instead of their SHA-256");
+  command->add_option("--tracking-plan", tracking_plan, "Tracking plan JSON file (docs/cleaning.md)");
+  command->add_option("--bot-events-per-minute", bot_events_per_minute,
+                      "Flag an id's events as bot traffic above this rate (0 disables)")
+      ->capture_default_str();
+  command->add_flag("--no-outliers", no_outliers, "Do not flag outliers in numeric properties");
+  command->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+}
+
+absl::StatusOr<collect::EngineOptions> EngineFlags::ToOptions() const {
+  collect::EngineOptions options;
+  auto window = ParseDuration(dedup_window);
+  if (!window.ok()) return absl::InvalidArgumentError(StrCat("--dedup-window: ", window.status().message()));
+  options.dedup_window_us = *window;
+  options.cleaner.hash_pii = !no_pii_hashing;
+  options.cleaner.bots.max_events_per_minute = bot_events_per_minute;
+  options.cleaner.detect_outliers = !no_outliers;
+  if (!tracking_plan.empty()) {
+    auto plan = clean::TrackingPlan::LoadFile(tracking_plan);
+    if (!plan.ok()) return plan.status();
+    options.cleaner.plan = *plan;
+  }
+  for (const auto& spec : write_keys) {
+    size_t eq = spec.find('=');
+    std::string key = spec.substr(0, eq);
+    if (key.empty()) return absl::InvalidArgumentError("--write-key: the key must not be empty");
+    std::string source = eq == std::string::npos ? StrCat("key-", Sha256Hex(key).substr(0, 8))
+                                                 : spec.substr(eq + 1);
+    options.write_keys[key] = source;
+  }
+  return options;
+}
+
+absl::StatusOr<int64_t> ParseDuration(std::string_view text) {
+  struct Unit {
+    std::string_view suffix;
+    int64_t micros;
+  };
+  static constexpr Unit kUnits[] = {{"ms", 1000},
+                                    {"d", 86'400'000'000LL},
+                                    {"h", 3'600'000'000LL},
+                                    {"m", 60'000'000LL},
+                                    {"s", 1'000'000LL}};
+  for (const Unit& unit : kUnits) {
+    if (text.size() <= unit.suffix.size() || text.substr(text.size() - unit.suffix.size()) != unit.suffix) {
+      continue;
+    }
+    int64_t count;
+    if (!ParseNumber(text.substr(0, text.size() - unit.suffix.size()), &count) || count < 0) break;
+    return count * unit.micros;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("'", text, "' is not a duration; use a number with d, h, m, s or ms (e.g. 7d)"));
+}
+
+int ReportError(const absl::Status& status) {
+  std::cerr << "error: " << status.message() << "\n";
+  return 1;
+}
+
+}  // namespace aidmp::cli

@@ -1,0 +1,37 @@
+// Flags shared by every command that opens an engine (serve, import, replay, demo), and
+// their translation into EngineOptions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "absl/status/statusor.h"
+#include "collect/engine.h"
+
+namespace aidmp::cli {
+
+struct EngineFlags {
+  std::string data_dir = "aidmp-data";
+  std::vector<std::string> write_keys;  // "KEY" or "KEY=source"
+  std::string dedup_window = "7d";
+  bool no_pii_hashing = false;
+  std::string tracking_plan;
+  std::string log_level = "info";
+  int bot_events_per_minute = 300;
+  bool no_outliers = false;
+
+  // Declares the flags on `command`; `with_write_keys` for commands that take HTTP.
+  void Declare(CLI::App* command, bool with_write_keys);
+  // Builds engine options. InvalidArgument naming the flag on bad values.
+  absl::StatusOr<collect::EngineOptions> ToOptions() const;
+};
+
+// "7d", "12h", "30m", "45s", "250ms" -> microseconds.
+absl::StatusOr<int64_t> ParseDuration(std::string_view text);
+
+// Prints "error: <message>" to stderr and returns the exit code for `status`.
+int ReportError(const absl::Status& status);
+
+}  // namespace aidmp::cli

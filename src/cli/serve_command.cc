@@ -1,0 +1,67 @@
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/engine_flags.h"
+#include "common/logging.h"
+#include "serve/http_server.h"
+#include "spdlog/spdlog.h"
+
+namespace aidmp::cli {
+
+void AddServeCommand(CLI::App& app, int* exit_code) {
+  struct Flags {
+    EngineFlags engine;
+    serve::ServerOptions server;
+    std::string port_file;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* command = app.add_subcommand(
+      "serve", "Run the collector (Segment Tracking API) and the admin API on one data directory");
+  flags->engine.Declare(command, /*with_write_keys=*/true);
+  command->add_option("--port", flags->server.port, "TCP port; 0 picks a free one")->capture_default_str();
+  command->add_option("--host", flags->server.host, "Address to listen on")->capture_default_str();
+  command->add_option("--admin-key", flags->server.admin_key,
+                      "Key for the admin API (Authorization: Bearer KEY); without it admin routes refuse all");
+  command->add_option("--threads", flags->server.threads, "HTTP worker threads")->capture_default_str();
+  command->add_option("--port-file", flags->port_file,
+                      "Write the bound port to this file once listening (for --port 0)");
+  command->callback([flags, exit_code] {
+    InitLogging(flags->engine.log_level);
+    auto options = flags->engine.ToOptions();
+    if (!options.ok()) {
+      *exit_code = ReportError(options.status());
+      return;
+    }
+    if (options->write_keys.empty()) {
+      *exit_code = ReportError(absl::InvalidArgumentError("serve needs at least one --write-key"));
+      return;
+    }
+    auto engine = collect::Engine::Open(flags->engine.data_dir, *options);
+    if (!engine.ok()) {
+      *exit_code = ReportError(engine.status());
+      return;
+    }
+    serve::HttpServer server(engine->get(), flags->server);
+    InstallStopSignals();
+    absl::Status status = server.Start();
+    if (!status.ok()) {
+      *exit_code = ReportError(status);
+      return;
+    }
+    spdlog::info("aidmp serving on {}:{} with data in {}", flags->server.host, server.port(),
+                 flags->engine.data_dir);
+    if (!flags->port_file.empty()) {
+      std::string tmp = flags->port_file + ".tmp";
+      std::ofstream(tmp) << server.port() << "\n";
+      std::rename(tmp.c_str(), flags->port_file.c_str());
+    }
+    while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    spdlog::info("stopping");
+    server.Stop();
+  });
+}
+
+}  // namespace aidmp::cli

@@ -1,0 +1,314 @@
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/str_format.h"
+#include "cli/commands.h"
+#include "cli/engine_flags.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "serve/http_server.h"
+#include "sim/shop_simulator.h"
+#include "simdjson.h"
+#include "common/strings.h"
+#include "event/json_util.h"
+
+namespace aidmp::cli {
+
+using event::ValueOr;
+namespace {
+
+struct SimulateFlags {
+  sim::ShopOptions shop;
+  size_t batch_size = 100;
+  int concurrency = 4;
+};
+
+void DeclareSimulateFlags(CLI::App* command, SimulateFlags* flags) {
+  command->add_option("--seed", flags->shop.seed, "Random seed; the same seed sends the same traffic")
+      ->capture_default_str();
+  command->add_option("--shoppers", flags->shop.shoppers, "Human shoppers")->capture_default_str();
+  command->add_option("--items", flags->shop.items, "Catalogue size")->capture_default_str();
+  command->add_option("--days", flags->shop.days, "Days of traffic, ending now")->capture_default_str();
+  command->add_option("--malformed-rate", flags->shop.malformed_rate, "Share of deliberately bad messages")
+      ->capture_default_str();
+  command->add_option("--duplicate-rate", flags->shop.duplicate_rate, "Share of re-sent messages")
+      ->capture_default_str();
+  command->add_option("--batch-size", flags->batch_size, "Events per /v1/batch request")->capture_default_str();
+  command->add_option("--concurrency", flags->concurrency, "Parallel HTTP connections")->capture_default_str();
+}
+
+struct SendReport {
+  sim::ShopSimulator::Counts generated;
+  uint64_t requests = 0;
+  uint64_t failed_requests = 0;
+  uint64_t stored = 0;
+  uint64_t duplicates = 0;
+  uint64_t quarantined = 0;
+  double seconds = 0;
+  std::string first_error;
+};
+
+// Generates the shop's traffic and posts it to `host:port` /v1/batch over `concurrency`
+// keep-alive connections.
+SendReport SendTraffic(const std::string& host, int port, const std::string& write_key,
+                       const SimulateFlags& flags, const Clock& clock) {
+  sim::ShopOptions shop = flags.shop;
+  shop.end_time_us = clock.NowMicros();
+  sim::ShopSimulator simulator(shop);
+  SendReport report;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> bodies;
+  bool done = false;
+  constexpr size_t kMaxQueued = 64;
+  std::atomic<uint64_t> stored{0}, duplicates{0}, quarantined{0}, requests{0}, failed{0};
+  std::string auth = StrCat("Basic ", Base64Encode(write_key + ":"));
+
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> senders;
+  for (int sender_idx = 0; sender_idx < std::max(1, flags.concurrency); ++sender_idx) {
+    senders.emplace_back([&] {
+      httplib::Client client(host, port);
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
+      client.set_read_timeout(30, 0);
+      simdjson::dom::parser parser;
+      while (true) {
+        std::string body;
+        {
+          std::unique_lock<std::mutex> lock(mu);
+          cv.wait(lock, [&] { return done || !bodies.empty(); });
+          if (bodies.empty()) return;
+          body = std::move(bodies.front());
+          bodies.pop_front();
+        }
+        cv.notify_all();
+        httplib::Headers headers = {{"Authorization", auth}};
+        auto result = client.Post("/v1/batch", headers, body, "application/json");
+        ++requests;
+        if (!result || result->status != 200) {
+          ++failed;
+          std::lock_guard<std::mutex> lock(mu);
+          if (report.first_error.empty()) {
+            report.first_error = result ? StrCat("HTTP ", result->status, ": ", result->body.substr(0, 200))
+                                        : StrCat("connection failed: ", httplib::to_string(result.error()));
+          }
+          continue;
+        }
+        simdjson::dom::element answer;
+        if (parser.parse(result->body).get(answer) != simdjson::SUCCESS) continue;
+        stored += ValueOr(answer["stored"].get_uint64(), uint64_t{0});
+        duplicates += ValueOr(answer["duplicates"].get_uint64(), uint64_t{0});
+        quarantined += ValueOr(answer["quarantined"].get_uint64(), uint64_t{0});
+      }
+    });
+  }
+  std::vector<sim::SimMessage> messages;
+  while (!StopRequested()) {
+    messages.clear();
+    if (!simulator.Next(flags.batch_size, &messages)) break;
+    std::string body = sim::MakeBatchBody(messages, clock.NowMicros());
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return bodies.size() < kMaxQueued; });
+    bodies.push_back(std::move(body));
+    cv.notify_all();
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  for (auto& sender : senders) sender.join();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  report.generated = simulator.counts();
+  report.requests = requests;
+  report.failed_requests = failed;
+  report.stored = stored;
+  report.duplicates = duplicates;
+  report.quarantined = quarantined;
+  return report;
+}
+
+void PrintSendReport(const SendReport& report) {
+  const auto& gen = report.generated;
+  std::cout << absl::StrFormat(
+      "simulated shop traffic\n"
+      "  messages sent      %10d  (%d identify, %d track, %d page; %d from bots)\n"
+      "  deliberately bad   %10d\n"
+      "  deliberately dup   %10d\n"
+      "  requests           %10d  (%d failed)\n"
+      "  stored             %10d\n"
+      "  duplicates         %10d\n"
+      "  quarantined        %10d\n"
+      "  time               %10.2f s  (%.0f events/s)\n",
+      gen.messages, gen.identifies, gen.tracks, gen.pages, gen.bot_messages, gen.malformed,
+      gen.duplicates, report.requests, report.failed_requests, report.stored, report.duplicates,
+      report.quarantined, report.seconds,
+      report.seconds > 0 ? static_cast<double>(gen.messages) / report.seconds : 0.0);
+  if (!report.first_error.empty()) std::cout << "  first error: " << report.first_error << "\n";
+}
+
+// Parses "http://host:port".
+bool ParseUrl(const std::string& url, std::string* host, int* port) {
+  std::string rest = url;
+  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  size_t colon = rest.rfind(':');
+  if (colon == std::string::npos) {
+    *host = rest;
+    *port = 80;
+    return !host->empty();
+  }
+  *host = rest.substr(0, colon);
+  try {
+    *port = std::stoi(rest.substr(colon + 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return !host->empty() && *port > 0 && *port < 65536;
+}
+
+constexpr char kDemoMarker[] = ".aidmp-demo";
+
+// The demo owns its directory: it may wipe one it made before, never anything else.
+absl::Status PrepareDemoDir(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (fs::exists(dir)) {
+    if (fs::exists(fs::path(dir) / kDemoMarker)) {
+      fs::remove_all(dir, error);
+    } else if (!fs::is_empty(dir, error)) {
+      return absl::FailedPreconditionError(StrCat(
+          dir, " exists and was not made by the demo; give --data an empty or new directory"));
+    }
+  }
+  fs::create_directories(dir, error);
+  if (error) return absl::InternalError(StrCat("cannot create ", dir, ": ", error.message()));
+  std::ofstream(fs::path(dir) / kDemoMarker) << "made by aidmp demo; wiped by the next demo run\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AddSimulateCommands(CLI::App& app, int* exit_code) {
+  struct Flags {
+    SimulateFlags simulate;
+    std::string url = "http://127.0.0.1:8080";
+    std::string write_key;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* simulate = app.add_subcommand(
+      "simulate", "Send a simulated shop's traffic (seeded) to a running aidmp serve over HTTP");
+  DeclareSimulateFlags(simulate, &flags->simulate);
+  simulate->add_option("--url", flags->url, "The collector's base URL")->capture_default_str();
+  simulate->add_option("--write-key", flags->write_key, "Write key to send with")->required();
+  simulate->callback([flags, exit_code] {
+    InitLogging("warn");
+    InstallStopSignals();
+    std::string host;
+    int port;
+    if (!ParseUrl(flags->url, &host, &port)) {
+      *exit_code = ReportError(absl::InvalidArgumentError(StrCat("--url: cannot read '", flags->url, "'")));
+      return;
+    }
+    SendReport report = SendTraffic(host, port, flags->write_key, flags->simulate, *SystemClock::Default());
+    PrintSendReport(report);
+    if (report.failed_requests > 0) *exit_code = 1;
+  });
+
+  struct DemoFlags {
+    SimulateFlags simulate;
+    EngineFlags engine;
+    int port = 8080;
+    bool no_serve = false;
+  };
+  auto demo_flags = std::make_shared<DemoFlags>();
+  demo_flags->engine.data_dir = "demo-data";
+  demo_flags->engine.log_level = "warn";
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Start aidmp on the embedded store, drive the simulated shop through the real HTTP "
+              "collector, print the report, and keep serving until Ctrl-C");
+  DeclareSimulateFlags(demo, &demo_flags->simulate);
+  demo_flags->engine.Declare(demo, /*with_write_keys=*/false);
+  demo->add_option("--port", demo_flags->port, "TCP port to serve on; 0 picks a free one")->capture_default_str();
+  demo->add_flag("--no-serve", demo_flags->no_serve, "Exit after the report");
+  demo->callback([demo_flags, exit_code] {
+    InitLogging(demo_flags->engine.log_level);
+    InstallStopSignals();
+    absl::Status status = PrepareDemoDir(demo_flags->engine.data_dir);
+    if (!status.ok()) {
+      *exit_code = ReportError(status);
+      return;
+    }
+    const std::string write_key = "demo-write-key";
+    const std::string admin_key = "demo-admin-key";
+    demo_flags->engine.write_keys = {write_key + "=demo-shop"};
+    auto options = demo_flags->engine.ToOptions();
+    if (!options.ok()) {
+      *exit_code = ReportError(options.status());
+      return;
+    }
+    auto engine = collect::Engine::Open(demo_flags->engine.data_dir, *options);
+    if (!engine.ok()) {
+      *exit_code = ReportError(engine.status());
+      return;
+    }
+    serve::ServerOptions server_options;
+    server_options.host = "127.0.0.1";
+    server_options.port = demo_flags->port;
+    server_options.admin_key = admin_key;
+    serve::HttpServer server(engine->get(), server_options);
+    status = server.Start();
+    if (!status.ok()) {
+      *exit_code = ReportError(status);
+      return;
+    }
+    std::cout << "aidmp demo: serving on http://127.0.0.1:" << server.port() << " with data in "
+              << demo_flags->engine.data_dir << "\n";
+    SendReport report =
+        SendTraffic("127.0.0.1", server.port(), write_key, demo_flags->simulate, *SystemClock::Default());
+    PrintSendReport(report);
+    // Wait (bounded) for the indexes to catch up so the numbers below are final.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (const auto& runner : (*engine)->processors()) {
+      while (runner->Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    collect::EngineStats stats = (*engine)->Stats();
+    std::cout << absl::StrFormat("stored in %s\n  events stored      %10d\n  duplicates         %10d\n"
+                                 "  quarantined        %10d\n",
+                                 demo_flags->engine.data_dir, stats.events_stored, stats.duplicates,
+                                 stats.quarantined);
+    for (const auto& [reason, count] : stats.quarantined_by_reason) {
+      std::cout << absl::StrFormat("    %-24s %8d\n", reason, count);
+    }
+    if (report.failed_requests > 0) *exit_code = 1;
+    if (demo_flags->no_serve) return;
+    std::cout << "\nTry it (Ctrl-C stops the server):\n"
+              << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:"
+              << server.port() << "/v1/stats'\n"
+              << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:"
+              << server.port() << "/v1/events?limit=5'\n"
+              << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:"
+              << server.port() << "/v1/quarantine?limit=5'\n"
+              << "  curl -s -u " << write_key << ": -H 'Content-Type: application/json' -d "
+              << "'{\"userId\":\"u1\",\"event\":\"Signed Up\"}' http://127.0.0.1:" << server.port()
+              << "/v1/track\n"
+              << "  curl -s http://127.0.0.1:" << server.port() << "/metrics\n"
+              << std::flush;
+    while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    server.Stop();
+  });
+}
+
+}  // namespace aidmp::cli

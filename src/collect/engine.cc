@@ -1,0 +1,69 @@
+#include "collect/engine.h"
+
+#include "index/event_indexer.h"
+#include "storage/keys.h"
+
+namespace aidmp::collect {
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir,
+                                                     EngineOptions options) {
+  std::unique_ptr<Engine> engine(new Engine());
+  engine->clock_ = options.clock != nullptr ? options.clock : SystemClock::Default();
+  options.store.clock = engine->clock_;
+  options.store.dedup_window_us = options.dedup_window_us;
+  auto store = storage::Store::Open(data_dir, options.store);
+  if (!store.ok()) return store.status();
+  engine->store_ = std::move(*store);
+  engine->log_ = std::make_unique<log::EventLog>(engine->store_.get());
+  engine->quarantine_ = std::make_unique<clean::Quarantine>(engine->store_.get());
+  engine->dedup_ = std::make_unique<clean::DedupIndex>(engine->store_.get(), options.dedup_window_us);
+  engine->cleaner_ = std::make_unique<clean::Cleaner>(options.cleaner);
+  engine->pipeline_ = std::make_unique<IngestPipeline>(
+      engine->store_.get(), engine->log_.get(), engine->quarantine_.get(), engine->dedup_.get(),
+      engine->clock_, options.ingest);
+  engine->collector_ = std::make_unique<Collector>(options.write_keys, options.limits,
+                                                   engine->cleaner_.get(), engine->pipeline_.get(),
+                                                   engine->clock_);
+  engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
+      engine->store_.get(), engine->log_.get(), std::make_unique<index::EventIndexer>()));
+  if (options.background_processors) {
+    for (auto& runner : engine->processors_) runner->Start();
+  }
+  return engine;
+}
+
+Engine::~Engine() {
+  if (pipeline_) pipeline_->Stop();
+  if (log_) log_->Shutdown();
+  for (auto& runner : processors_) runner->Stop();
+}
+
+absl::Status Engine::CatchUpProcessors() {
+  for (auto& runner : processors_) {
+    absl::Status status = runner->CatchUp();
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
+EngineStats ReadStats(storage::Store* store) {
+  EngineStats stats;
+  stats.events_received = store->ReadCounter(storage::CounterKey(kCounterReceived));
+  stats.events_stored = store->ReadCounter(storage::CounterKey(kCounterStored));
+  stats.duplicates = store->ReadCounter(storage::CounterKey(kCounterDuplicates));
+  stats.quarantine_replayed = store->ReadCounter(storage::CounterKey(kCounterReplayed));
+  stats.quarantined = store->ReadCounter(storage::CounterKey(clean::Quarantine::CounterName(std::nullopt)));
+  for (int reason_idx = 1; reason_idx < clean::kReasonCount; ++reason_idx) {
+    auto reason = static_cast<clean::Reason>(reason_idx);
+    uint64_t count = store->ReadCounter(storage::CounterKey(clean::Quarantine::CounterName(reason)));
+    if (count > 0) stats.quarantined_by_reason[std::string(clean::ReasonCode(reason))] = count;
+  }
+  auto it = store->NewIterator(storage::Family::kLog);
+  it->SeekToLast();
+  if (it->Valid()) stats.log_last_seq = storage::DecodeLogKey(it->key());
+  return stats;
+}
+
+EngineStats Engine::Stats() { return ReadStats(store_.get()); }
+
+}  // namespace aidmp::collect

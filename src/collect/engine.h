@@ -1,0 +1,88 @@
+// The embedded engine: one data directory, everything from the store up to the
+// collector wired together, and the processors behind the log running.
+//
+// Serve, import, replay and the demo all open one Engine; nothing else constructs the
+// parts. Thread-safe: the accessors return thread-safe parts.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "clean/cleaner.h"
+#include "clean/dedup_index.h"
+#include "clean/quarantine.h"
+#include "collect/collector.h"
+#include "collect/ingest_pipeline.h"
+#include "log/event_log.h"
+#include "log/processor_runner.h"
+#include "storage/store.h"
+
+namespace aidmp::collect {
+
+struct EngineOptions {
+  storage::StoreOptions store;
+  clean::CleanerOptions cleaner;
+  IngestOptions ingest;
+  CollectorLimits limits;
+  // Write key -> source name.
+  std::map<std::string, std::string> write_keys;
+  // Dedup window; also set into store options.
+  int64_t dedup_window_us = 7 * kMicrosPerDay;
+  // Run processors (the event indexer) in background threads. When false, callers run
+  // CatchUpProcessors themselves (batch jobs).
+  bool background_processors = true;
+  // nullptr: the system clock.
+  const Clock* clock = nullptr;
+};
+
+struct EngineStats {
+  uint64_t events_received = 0;
+  uint64_t events_stored = 0;
+  uint64_t duplicates = 0;
+  uint64_t quarantined = 0;          // ever quarantined
+  uint64_t quarantine_replayed = 0;  // since replayed successfully (left the quarantine)
+  std::map<std::string, uint64_t> quarantined_by_reason;  // only reasons seen
+  uint64_t log_last_seq = 0;
+};
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const std::string& data_dir,
+                                                      EngineOptions options);
+  ~Engine();
+
+  storage::Store* store() { return store_.get(); }
+  log::EventLog* event_log() { return log_.get(); }
+  clean::Quarantine* quarantine() { return quarantine_.get(); }
+  clean::Cleaner* cleaner() { return cleaner_.get(); }
+  IngestPipeline* pipeline() { return pipeline_.get(); }
+  Collector* collector() { return collector_.get(); }
+  const std::vector<std::unique_ptr<log::ProcessorRunner>>& processors() const { return processors_; }
+  const Clock* clock() const { return clock_; }
+
+  // Runs every processor until it has applied all published entries.
+  absl::Status CatchUpProcessors();
+
+  EngineStats Stats();
+
+ private:
+  Engine() = default;
+
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<log::EventLog> log_;
+  std::unique_ptr<clean::Quarantine> quarantine_;
+  std::unique_ptr<clean::DedupIndex> dedup_;
+  std::unique_ptr<clean::Cleaner> cleaner_;
+  std::unique_ptr<IngestPipeline> pipeline_;
+  std::unique_ptr<Collector> collector_;
+  std::vector<std::unique_ptr<log::ProcessorRunner>> processors_;
+};
+
+// Reads the stats from a store without an engine (for read-only CLI use).
+EngineStats ReadStats(storage::Store* store);
+
+}  // namespace aidmp::collect

@@ -1,0 +1,133 @@
+#include "collect/ingest_pipeline.h"
+
+#include <unordered_set>
+
+#include "event/event_codec.h"
+#include "storage/keys.h"
+
+namespace aidmp::collect {
+
+IngestPipeline::IngestPipeline(storage::Store* store, log::EventLog* log,
+                               clean::Quarantine* quarantine, clean::DedupIndex* dedup,
+                               const Clock* clock, IngestOptions options)
+    : store_(store),
+      log_(log),
+      quarantine_(quarantine),
+      dedup_(dedup),
+      clock_(clock),
+      options_(options),
+      writer_([this] { WriterLoop(); }) {}
+
+IngestPipeline::~IngestPipeline() { Stop(); }
+
+void IngestPipeline::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+SubmitResult IngestPipeline::Submit(Submission submission) {
+  Pending pending;
+  pending.submission = std::move(submission);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopping_) {
+    pending.result.status = absl::UnavailableError("the server is shutting down");
+    return pending.result;
+  }
+  queue_.push_back(&pending);
+  queue_cv_.notify_one();
+  done_cv_.wait(lock, [&] { return pending.done; });
+  return pending.result;
+}
+
+void IngestPipeline::WriterLoop() {
+  std::vector<Pending*> group;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // Stopping with nothing left to write.
+      size_t events = 0;
+      while (!queue_.empty() && (group.empty() || events < options_.max_group_events)) {
+        events += queue_.front()->submission.events.size() + 1;
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    WriteGroup(group);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (Pending* pending : group) pending->done = true;
+    }
+    done_cv_.notify_all();
+    group.clear();
+  }
+}
+
+void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
+  int64_t now_us = clock_->NowMicros();
+  std::vector<std::string> keys;
+  for (Pending* pending : group) {
+    for (const auto& event : pending->submission.events) keys.push_back(event.dedup_key);
+  }
+  std::vector<bool> seen_before;
+  absl::Status status = dedup_->FindDuplicates(keys, now_us, &seen_before);
+  if (!status.ok()) {
+    for (Pending* pending : group) pending->result.status = status;
+    return;
+  }
+
+  storage::WriteBatch batch(store_);
+  std::unordered_set<std::string_view> in_group;
+  size_t key_idx = 0;
+  uint64_t last_seq = 0;
+  uint64_t received = 0, stored = 0, duplicates = 0;
+  for (Pending* pending : group) {
+    SubmitResult& result = pending->result;
+    for (const auto& event : pending->submission.events) {
+      ++received;
+      bool duplicate = seen_before[key_idx++] || !in_group.insert(event.dedup_key).second;
+      if (duplicate) {
+        ++result.duplicates;
+        continue;
+      }
+      uint64_t seq = log_->NextSeq();
+      log_->Stage(seq, event::WithSeq(event.record, seq), &batch);
+      dedup_->Stage(event.dedup_key, event.received_at_us, seq, &batch);
+      ++result.stored;
+      result.last_seq = seq;
+      last_seq = seq;
+    }
+    for (auto& record : pending->submission.quarantined) {
+      ++received;
+      record.id = quarantine_->NextId();
+      quarantine_->Stage(record, &batch);
+      ++result.quarantined;
+    }
+    for (uint64_t id : pending->submission.remove_quarantine_ids) {
+      quarantine_->StageRemove(id, &batch);
+      batch.AddCounter(storage::CounterKey(kCounterReplayed), 1);
+    }
+    stored += result.stored;
+    duplicates += result.duplicates;
+  }
+  if (received > 0) batch.AddCounter(storage::CounterKey(kCounterReceived), received);
+  if (stored > 0) batch.AddCounter(storage::CounterKey(kCounterStored), stored);
+  if (duplicates > 0) batch.AddCounter(storage::CounterKey(kCounterDuplicates), duplicates);
+
+  status = store_->Write(&batch, options_.sync);
+  if (!status.ok()) {
+    log_->Rollback();
+    for (Pending* pending : group) {
+      pending->result = SubmitResult();
+      pending->result.status = status;
+    }
+    return;
+  }
+  if (last_seq > 0) log_->Publish(last_seq);
+}
+
+}  // namespace aidmp::collect

@@ -1,0 +1,101 @@
+// The acknowledgement path's last step: de-duplicate cleaned events and append them,
+// with the quarantine records of their rejected neighbours, in one durable write.
+//
+// Group commit: submitters enqueue and wait; one writer thread takes everything queued,
+// checks messageIds against the dedup index and within the group, assigns log sequence
+// numbers, and writes one synced WriteBatch for the whole group. So dedup is exact under
+// any concurrency and throughput does not pay one fsync per request.
+//
+// Thread-safe: Submit from any number of threads.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "clean/dedup_index.h"
+#include "clean/quarantine.h"
+#include "common/clock.h"
+#include "event/event.h"
+#include "log/event_log.h"
+#include "storage/store.h"
+
+namespace aidmp::collect {
+
+struct IngestOptions {
+  // Sync the WAL before acknowledging (the durability promise). Off only in tests and
+  // benchmarks that say so.
+  bool sync = true;
+  // Most events the writer puts into one write.
+  size_t max_group_events = 50000;
+};
+
+// One accepted event, already cleaned, with its stored form encoded at seq 0.
+struct CleanEvent {
+  std::string dedup_key;  // clean::DedupIndex::Key(source, messageId)
+  std::string record;     // event::EncodeStoredEvent with seq 0
+  int64_t received_at_us = 0;
+};
+
+struct Submission {
+  std::vector<CleanEvent> events;
+  std::vector<clean::QuarantineRecord> quarantined;  // ids are assigned by the writer
+  // Quarantine records to delete in the same write (replayed successfully).
+  std::vector<uint64_t> remove_quarantine_ids;
+};
+
+struct SubmitResult {
+  absl::Status status;    // not OK: nothing of the submission was written
+  size_t stored = 0;
+  size_t duplicates = 0;
+  size_t quarantined = 0;
+  uint64_t last_seq = 0;  // highest seq assigned to this submission, 0 if none
+};
+
+// Counter names in the store's meta family.
+inline constexpr std::string_view kCounterReceived = "events_received";
+inline constexpr std::string_view kCounterStored = "events_stored";
+inline constexpr std::string_view kCounterDuplicates = "duplicates";
+inline constexpr std::string_view kCounterReplayed = "quarantine_replayed";
+
+class IngestPipeline {
+ public:
+  IngestPipeline(storage::Store* store, log::EventLog* log, clean::Quarantine* quarantine,
+                 clean::DedupIndex* dedup, const Clock* clock, IngestOptions options);
+  ~IngestPipeline();
+
+  // Blocks until the submission is durable (or failed). After Stop, fails Unavailable.
+  SubmitResult Submit(Submission submission);
+
+  void Stop();
+
+ private:
+  struct Pending {
+    Submission submission;
+    SubmitResult result;
+    bool done = false;
+  };
+  void WriterLoop();
+  void WriteGroup(std::vector<Pending*>& group);
+
+  storage::Store* store_;
+  log::EventLog* log_;
+  clean::Quarantine* quarantine_;
+  clean::DedupIndex* dedup_;
+  const Clock* clock_;
+  IngestOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable done_cv_;
+  std::deque<Pending*> queue_;  // guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  std::thread writer_;
+};
+
+}  // namespace aidmp::collect

@@ -1,0 +1,26 @@
+// Timestamps: parsing what clients send (ISO-8601 with any offset, or epoch numbers)
+// into UTC microseconds, and formatting UTC microseconds back as ISO-8601.
+//
+// Thread-safe: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace aidmp {
+
+// Parses "2024-05-01T12:30:00.123Z", "2024-05-01T12:30:00+02:00", "2024-05-01 12:30:00",
+// "2024-05-01" (midnight UTC) and fractions of up to 9 digits (truncated to microseconds).
+// A missing offset means UTC. Returns InvalidArgument naming what is wrong otherwise.
+absl::StatusOr<int64_t> ParseIso8601Micros(std::string_view text);
+
+// "2024-05-01T12:30:00.123456Z"; microseconds are always written.
+std::string FormatIso8601Micros(int64_t ts_us);
+
+// Days since 1970-01-01 for a proleptic Gregorian date.
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
+
+}  // namespace aidmp

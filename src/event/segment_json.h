@@ -1,0 +1,25 @@
+// Segment spec JSON -> Event.
+//
+// Maps one Segment message (a JSON object) to an Event, checking only what the JSON
+// says: known fields must have the right JSON types (userId a string or number,
+// properties an object, timestamps ISO-8601 strings, ...). Semantic rules (ids present,
+// sizes, timestamp sanity) belong to clean/. Unknown top-level fields are ignored, as
+// Segment does. Thread-safe: pure functions.
+#pragma once
+
+#include <optional>
+
+#include "absl/status/status.h"
+#include "event/event.h"
+#include "simdjson.h"
+
+namespace aidmp::event {
+
+// Fills `out` from `message`. `forced_type` is the type implied by the endpoint
+// (/v1/track); when absent the message's own "type" field is required (batch items).
+// `out->received_at_us` and `out->sent_at_us` are left as the caller set them unless the
+// message carries its own sentAt. On error returns InvalidArgument naming the field.
+absl::Status ParseSegmentMessage(simdjson::dom::element message,
+                                 std::optional<EventType> forced_type, Event* out);
+
+}  // namespace aidmp::event

@@ -1,0 +1,69 @@
+// Runs a processor behind the event log: reads entries after its checkpoint, lets the
+// processor stage derived data into a WriteBatch, and writes that batch together with
+// the new checkpoint, so a crash replays at most an unfinished batch and never applies
+// one twice.
+//
+// Thread-safety: Start/Stop from one owner thread; Lag() and AppliedSeq() from any.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "log/event_log.h"
+#include "storage/store.h"
+
+namespace aidmp::log {
+
+class Processor {
+ public:
+  virtual ~Processor() = default;
+  // A stable name; it keys the checkpoint on disk.
+  virtual std::string_view Name() const = 0;
+  // Stages the effects of `entries` (in seq order) into `batch`. A returned error
+  // stops the runner (the entries are retried on restart).
+  virtual absl::Status Apply(const std::vector<LogEntry>& entries, storage::WriteBatch* batch) = 0;
+};
+
+class ProcessorRunner {
+ public:
+  ProcessorRunner(storage::Store* store, EventLog* log, std::unique_ptr<Processor> processor);
+  ~ProcessorRunner();
+
+  void Start();
+  // Stops after the batch in hand; idempotent.
+  void Stop();
+
+  // Processes everything published so far on the calling thread (for batch jobs and
+  // tests); must not run concurrently with Start.
+  absl::Status CatchUp();
+
+  uint64_t AppliedSeq() const { return applied_seq_.load(); }
+  // Entries published but not yet applied.
+  uint64_t Lag() const;
+  // How long the oldest unapplied entry has waited since it was published; 0 when
+  // caught up.
+  int64_t LagMicros() const;
+  std::string_view name() const { return processor_->Name(); }
+  // OK unless the processor failed.
+  absl::Status status() const;
+
+ private:
+  absl::Status Step(size_t max_entries, bool* did_work);
+  void Loop();
+
+  storage::Store* store_;
+  EventLog* log_;
+  std::unique_ptr<Processor> processor_;
+  std::string checkpoint_key_;
+  std::atomic<uint64_t> applied_seq_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  mutable std::mutex status_mu_;
+  absl::Status status_;
+};
+
+}  // namespace aidmp::log

@@ -1,0 +1,366 @@
+#include "serve/http_server.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "collect/replay.h"
+#include "common/json_writer.h"
+#include "common/time_format.h"
+#include "index/event_query.h"
+#include "serve/http_status.h"
+#include "serve/metrics.h"
+#include "spdlog/spdlog.h"
+#include "common/strings.h"
+
+namespace aidmp::serve {
+namespace {
+
+constexpr char kJson[] = "application/json";
+
+void SendError(httplib::Response& res, const absl::Status& status) {
+  res.status = HttpStatusFor(status);
+  res.set_content(ErrorBody(status), kJson);
+}
+
+// Parses a time query parameter: ISO-8601 or epoch milliseconds.
+absl::StatusOr<int64_t> ParseTimeParam(const std::string& name, const std::string& value) {
+  int64_t millis;
+  if (ParseNumber(value, &millis)) return millis * 1000;
+  auto parsed = ParseIso8601Micros(value);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(StrCat("query parameter '", name, "': ", parsed.status().message()));
+  }
+  return *parsed;
+}
+
+absl::StatusOr<size_t> ParseLimit(const httplib::Request& req, size_t fallback) {
+  if (!req.has_param("limit")) return fallback;
+  size_t limit;
+  if (!ParseNumber(req.get_param_value("limit"), &limit) || limit == 0) {
+    return absl::InvalidArgumentError("query parameter 'limit' must be a positive integer");
+  }
+  return limit;
+}
+
+thread_local std::chrono::steady_clock::time_point request_started;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  collect::Engine* engine;
+  ServerOptions options;
+  httplib::Server server;
+  std::thread thread;
+  int bound_port = 0;
+  RequestMetrics metrics;
+
+  bool CheckAdmin(const httplib::Request& req, httplib::Response& res) {
+    std::string expected = StrCat("Bearer ", options.admin_key);
+    if (!options.admin_key.empty() && req.get_header_value("Authorization") == expected) return true;
+    SendError(res, absl::UnauthenticatedError(
+                       "admin routes need 'Authorization: Bearer <admin key>' with the server's admin key"));
+    return false;
+  }
+
+  void HandleCollect(const httplib::Request& req, httplib::Response& res,
+                     const httplib::ContentReader& content_reader) {
+    std::string endpoint = req.matches[1];
+    bool batch = endpoint == "batch" || endpoint == "import";
+    // Read at most one byte past the limit so the collector can name the size.
+    size_t limit = (batch ? 500 * 1024 : 32 * 1024) + 1;
+    std::string body;
+    bool truncated = false;
+    bool read_ok = content_reader([&](const char* data, size_t length) {
+      if (body.size() + length > limit) {
+        body.append(data, limit - body.size());
+        truncated = true;
+        return false;
+      }
+      body.append(data, length);
+      return true;
+    });
+    if (!read_ok && !truncated) {
+      bool gzip = req.get_header_value("Content-Encoding").find("gzip") != std::string::npos;
+      SendError(res, absl::InvalidArgumentError(
+                         gzip ? "the request body could not be read: truncated or corrupt gzip"
+                              : "the request body could not be read completely"));
+      res.set_header("Connection", "close");
+      return;
+    }
+    if (truncated) {
+      SendError(res, absl::InvalidArgumentError(StrCat(
+                         "request body is over the limit of ", limit - 1, " bytes for /v1/", endpoint,
+                         " (after decompression)")));
+      res.set_header("Connection", "close");
+      return;
+    }
+    auto summary = engine->collector()->Handle(endpoint, req.get_header_value("Authorization"), body);
+    if (!summary.ok()) {
+      SendError(res, summary.status());
+      return;
+    }
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("success").Bool(true);
+    writer.Key("stored").Uint(summary->stored);
+    writer.Key("duplicates").Uint(summary->duplicates);
+    writer.Key("quarantined").Uint(summary->quarantined);
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  void HandleEvents(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    index::EventFilter filter;
+    filter.user_id = req.get_param_value("userId");
+    filter.anonymous_id = req.get_param_value("anonymousId");
+    filter.event = req.get_param_value("event");
+    filter.type = req.get_param_value("type");
+    filter.cursor = req.get_param_value("cursor");
+    auto limit = ParseLimit(req, 100);
+    if (!limit.ok()) return SendError(res, limit.status());
+    filter.limit = *limit;
+    for (const char* name : {"from", "to"}) {
+      if (!req.has_param(name)) continue;
+      auto ts = ParseTimeParam(name, req.get_param_value(name));
+      if (!ts.ok()) return SendError(res, ts.status());
+      (std::string_view(name) == "from" ? filter.from_us : filter.to_us) = *ts;
+    }
+    auto page = index::QueryEvents(engine->store(), filter);
+    if (!page.ok()) return SendError(res, page.status());
+    JsonWriter writer;
+    writer.BeginObject().Key("events").BeginArray();
+    for (const auto& record : page->records) writer.Raw(record);
+    writer.EndArray();
+    writer.Key("next_cursor");
+    if (page->next_cursor.empty()) {
+      writer.Null();
+    } else {
+      writer.String(page->next_cursor);
+    }
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  void HandleStats(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    collect::EngineStats stats = engine->Stats();
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("events_received").Uint(stats.events_received);
+    writer.Key("events_stored").Uint(stats.events_stored);
+    writer.Key("duplicates").Uint(stats.duplicates);
+    writer.Key("quarantined").Uint(stats.quarantined);
+    writer.Key("quarantine_replayed").Uint(stats.quarantine_replayed);
+    writer.Key("quarantined_by_reason").BeginObject();
+    for (const auto& [reason, count] : stats.quarantined_by_reason) writer.Key(reason).Uint(count);
+    writer.EndObject();
+    writer.Key("log_last_seq").Uint(stats.log_last_seq);
+    writer.Key("processors").BeginObject();
+    for (const auto& runner : engine->processors()) {
+      writer.Key(runner->name()).BeginObject();
+      writer.Key("applied_seq").Uint(runner->AppliedSeq());
+      writer.Key("lag_events").Uint(runner->Lag());
+      writer.Key("lag_ms").Double(static_cast<double>(runner->LagMicros()) / 1000.0);
+      writer.EndObject();
+    }
+    writer.EndObject();
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  void HandleQuarantine(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    std::optional<clean::Reason> reason;
+    if (req.has_param("reason")) {
+      clean::Reason parsed;
+      if (!clean::ParseReasonCode(req.get_param_value("reason"), &parsed)) {
+        return SendError(res, absl::InvalidArgumentError(StrCat(
+                                  "query parameter 'reason': unknown reason '",
+                                  req.get_param_value("reason"), "'")));
+      }
+      reason = parsed;
+    }
+    uint64_t after = 0;
+    if (req.has_param("after") && !ParseNumber(req.get_param_value("after"), &after)) {
+      return SendError(res, absl::InvalidArgumentError("query parameter 'after' must be a record id"));
+    }
+    auto limit = ParseLimit(req, 100);
+    if (!limit.ok()) return SendError(res, limit.status());
+    std::vector<clean::QuarantineRecord> records;
+    absl::Status status = engine->quarantine()->List(after, std::min<size_t>(*limit, 1000), reason, &records);
+    if (!status.ok()) return SendError(res, status);
+    JsonWriter writer;
+    writer.BeginObject().Key("quarantine").BeginArray();
+    for (const auto& record : records) writer.Raw(clean::Quarantine::EncodeRecord(record));
+    writer.EndArray();
+    writer.Key("next_after");
+    if (records.empty()) {
+      writer.Null();
+    } else {
+      writer.Uint(records.back().id);
+    }
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  void HandleReplay(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    auto report = collect::ReplayQuarantine(engine, std::nullopt, 1'000'000);
+    if (!report.ok()) return SendError(res, report.status());
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("examined").Uint(report->examined);
+    writer.Key("stored").Uint(report->stored);
+    writer.Key("duplicates").Uint(report->duplicates);
+    writer.Key("still_failing").Uint(report->still_failing);
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  void HandleMetrics(httplib::Response& res) {
+    collect::EngineStats stats = engine->Stats();
+    std::string out;
+    auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
+      StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name, " ", value, "\n");
+    };
+    counter("aidmp_events_received_total", "Events received (stored, duplicate or quarantined).",
+            stats.events_received);
+    counter("aidmp_events_stored_total", "Events appended to the event log.", stats.events_stored);
+    counter("aidmp_events_duplicate_total", "Events dropped as duplicates of a stored messageId.",
+            stats.duplicates);
+    StrAppend(&out,
+                    "# HELP aidmp_events_quarantined_total Events quarantined, by reason.\n"
+                    "# TYPE aidmp_events_quarantined_total counter\n");
+    for (const auto& [reason, count] : stats.quarantined_by_reason) {
+      StrAppend(&out, "aidmp_events_quarantined_total{reason=\"", reason, "\"} ", count, "\n");
+    }
+    StrAppend(&out,
+                    "# HELP aidmp_processor_lag_events Log entries not yet applied, by processor.\n"
+                    "# TYPE aidmp_processor_lag_events gauge\n");
+    for (const auto& runner : engine->processors()) {
+      StrAppend(&out, "aidmp_processor_lag_events{processor=\"", runner->name(), "\"} ",
+                      runner->Lag(), "\n");
+    }
+    StrAppend(&out,
+                    "# HELP aidmp_processor_lag_seconds Age of the oldest unapplied log entry.\n"
+                    "# TYPE aidmp_processor_lag_seconds gauge\n");
+    for (const auto& runner : engine->processors()) {
+      StrAppend(&out, "aidmp_processor_lag_seconds{processor=\"", runner->name(), "\"} ",
+                      static_cast<double>(runner->LagMicros()) / 1e6, "\n");
+    }
+    StrAppend(&out, "# HELP aidmp_log_last_seq Highest event log sequence number.\n"
+                          "# TYPE aidmp_log_last_seq gauge\naidmp_log_last_seq ",
+                    stats.log_last_seq, "\n");
+    metrics.AppendPrometheus(&out);
+    res.set_content(out, "text/plain; version=0.0.4");
+  }
+
+  void Install() {
+    server.set_tcp_nodelay(true);
+    server.set_keep_alive_max_count(100000);
+    server.set_keep_alive_timeout(30);
+    server.set_read_timeout(10, 0);
+    server.set_write_timeout(10, 0);
+    // Raw (compressed) bytes; the decompressed limit is enforced while reading.
+    server.set_payload_max_length(1 << 20);
+    int threads = options.threads;
+    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+
+    server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      request_started = std::chrono::steady_clock::now();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      auto elapsed = std::chrono::steady_clock::now() - request_started;
+      Route route = req.path.rfind("/v1/", 0) != 0 ? Route::kOther
+                    : req.method == "POST" && req.path.find("quarantine") == std::string::npos
+                        ? Route::kCollect
+                        : Route::kAdmin;
+      metrics.Observe(route, res.status,
+                      std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count());
+    });
+    server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      absl::Status status =
+          res.status == 404 ? absl::NotFoundError(StrCat("no route for ", req.method, " ", req.path))
+          : res.status == 413 ? absl::InvalidArgumentError("the request body is too large")
+          : res.status == 400 ? absl::InvalidArgumentError("the request could not be read (bad HTTP or body)")
+                              : absl::UnknownError(StrCat("HTTP ", res.status));
+      int http_status = res.status;
+      res.set_content(ErrorBody(status), kJson);
+      res.status = http_status;
+    });
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unexpected error";
+      try {
+        std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      SendError(res, absl::InternalError(what));
+    });
+
+    server.Post(R"(/v1/(track|identify|page|screen|group|alias|batch|import))",
+                [this](const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader& content_reader) {
+                  HandleCollect(req, res, content_reader);
+                });
+    server.Get("/v1/events", [this](const httplib::Request& req, httplib::Response& res) { HandleEvents(req, res); });
+    server.Get("/v1/stats", [this](const httplib::Request& req, httplib::Response& res) { HandleStats(req, res); });
+    server.Get("/v1/quarantine",
+               [this](const httplib::Request& req, httplib::Response& res) { HandleQuarantine(req, res); });
+    server.Post("/v1/quarantine/replay",
+                [this](const httplib::Request& req, httplib::Response& res) { HandleReplay(req, res); });
+    server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("{\"status\":\"ok\"}", kJson);
+    });
+    server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { HandleMetrics(res); });
+  }
+};
+
+HttpServer::HttpServer(collect::Engine* engine, ServerOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->engine = engine;
+  impl_->options = std::move(options);
+  impl_->Install();
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+absl::Status HttpServer::Start() {
+  Impl* impl = impl_.get();
+  if (impl->options.port == 0) {
+    impl->bound_port = impl->server.bind_to_any_port(impl->options.host.c_str());
+  } else {
+    impl->bound_port = impl->server.bind_to_port(impl->options.host.c_str(), impl->options.port)
+                           ? impl->options.port
+                           : -1;
+  }
+  if (impl->bound_port <= 0) {
+    return absl::FailedPreconditionError(StrCat("cannot listen on ", impl->options.host, ":",
+                                                      impl->options.port, " (in use or not allowed)"));
+  }
+  impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+  // The socket is bound already, so connections queue from here on; wait until the
+  // accept loop runs so that Stop() right after Start() cannot race it.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!impl->server.is_running()) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::InternalError("the HTTP accept loop did not start");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return absl::OkStatus();
+}
+
+int HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::Stop() {
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace aidmp::serve

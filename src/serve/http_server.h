@@ -1,0 +1,45 @@
+// The HTTP front: the Segment Tracking API (/v1/track ... /v1/batch, /v1/import), the
+// admin read API (/v1/events, /v1/stats, /v1/quarantine, quarantine replay), /healthz
+// and /metrics, over one Engine.
+//
+// Bodies may be gzip-compressed (Content-Encoding: gzip); limits apply to the
+// decompressed bytes, so a small bomb cannot inflate past them. Admin routes take the
+// admin key as "Authorization: Bearer KEY".
+// Thread-safety: Start once, Stop from any thread (signal handlers included, via a flag
+// the caller polls).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "collect/engine.h"
+
+namespace aidmp::serve {
+
+struct ServerOptions {
+  std::string host = "0.0.0.0";
+  int port = 8080;  // 0: pick a free port (see port())
+  std::string admin_key;  // empty: admin routes answer 401 to everyone
+  int threads = 16;       // request worker threads
+};
+
+class HttpServer {
+ public:
+  HttpServer(collect::Engine* engine, ServerOptions options);
+  ~HttpServer();
+
+  // Binds and starts serving on background threads. FailedPrecondition if the address
+  // cannot be bound.
+  absl::Status Start();
+  // The bound port (after Start).
+  int port() const;
+  // Stops accepting, finishes requests in flight, joins. Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aidmp::serve

@@ -1,0 +1,77 @@
+#include "storage/keys.h"
+
+#include "common/key_coding.h"
+
+namespace aidmp::storage {
+
+std::string_view FamilyName(Family family) {
+  switch (family) {
+    case Family::kLog: return "log";
+    case Family::kDedup: return "dedup";
+    case Family::kQuarantine: return "quarantine";
+    case Family::kIndex: return "index";
+    case Family::kMeta: return "meta";
+  }
+  return "unknown";
+}
+
+std::string LogKey(uint64_t seq) {
+  std::string key;
+  PutFixed64BE(&key, seq);
+  return key;
+}
+
+uint64_t DecodeLogKey(std::string_view key) {
+  return key.size() == 8 ? DecodeFixed64BE(key.data()) : 0;
+}
+
+static void PutLengthPrefixed(std::string* dst, std::string_view value) {
+  uint32_t len = static_cast<uint32_t>(value.size());
+  char buf[4] = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
+                 static_cast<char>(len >> 8), static_cast<char>(len)};
+  dst->append(buf, 4);
+  dst->append(value);
+}
+
+std::string DedupKey(std::string_view source, std::string_view message_id) {
+  std::string key;
+  key.reserve(4 + source.size() + message_id.size());
+  PutLengthPrefixed(&key, source);
+  key.append(message_id);
+  return key;
+}
+
+std::string QuarantineKey(uint64_t id) {
+  std::string key;
+  PutFixed64BE(&key, id);
+  return key;
+}
+
+std::string IndexIdPrefix(char tag, std::string_view id) {
+  std::string key(1, tag);
+  PutLengthPrefixed(&key, id);
+  return key;
+}
+
+std::string IndexKey(std::string_view prefix, int64_t ts_us, uint64_t seq) {
+  std::string key(prefix);
+  PutOrderedInt64(&key, ts_us);
+  PutFixed64BE(&key, seq);
+  return key;
+}
+
+uint64_t IndexKeySeq(std::string_view key) {
+  return key.size() >= 16 ? DecodeFixed64BE(key.data() + key.size() - 8) : 0;
+}
+
+int64_t IndexKeyTime(std::string_view key) {
+  return key.size() >= 16 ? DecodeOrderedInt64(key.data() + key.size() - 16) : 0;
+}
+
+std::string CounterKey(std::string_view name) { return std::string("counter/").append(name); }
+
+std::string CheckpointKey(std::string_view processor) {
+  return std::string("checkpoint/").append(processor);
+}
+
+}  // namespace aidmp::storage

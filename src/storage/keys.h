@@ -1,0 +1,64 @@
+// Key formats of every column family. The one place that says what bytes mean on disk.
+//
+// Integers in keys are big-endian (sort numerically); event times are offset-encoded
+// signed microseconds (see common/key_coding.h). Variable-length ids carry a 4-byte
+// big-endian length prefix, so any byte (NUL included) may appear in an id and one id is
+// never a prefix-match of another.
+//
+//   log         seq(8)                                  -> stored event JSON
+//               Append-only; seq starts at 1 and never repeats.
+//   dedup       source_len(4) source message_id        -> received_at_us(8 LE) seq(8 LE)
+//               Exact per-source messageId index; entries older than the dedup window
+//               are dropped by a compaction filter and ignored by readers.
+//   quarantine  id(8)                                   -> quarantine record JSON
+//   index       'U' id_len(4) user_id  ts(8) seq(8)     -> empty   (per userId, by time)
+//               'A' id_len(4) anon_id  ts(8) seq(8)     -> empty   (per anonymousId)
+//               'T' ts(8) seq(8)                        -> empty   (all events by time)
+//   meta        "counter/<name>"                        -> uint64 LE, merged by addition
+//               "checkpoint/<processor>"                -> seq(8) last applied log entry
+//
+// Thread-safe: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace aidmp::storage {
+
+// Do not change the numbers: they name column families on disk.
+enum class Family : uint8_t {
+  kLog = 0,
+  kDedup = 1,
+  kQuarantine = 2,
+  kIndex = 3,
+  kMeta = 4,
+};
+constexpr int kFamilyCount = 5;
+std::string_view FamilyName(Family family);
+
+std::string LogKey(uint64_t seq);
+uint64_t DecodeLogKey(std::string_view key);
+
+std::string DedupKey(std::string_view source, std::string_view message_id);
+
+std::string QuarantineKey(uint64_t id);
+
+// Index tags. Do not change: stored on disk.
+constexpr char kIndexByUser = 'U';
+constexpr char kIndexByAnonymous = 'A';
+constexpr char kIndexByTime = 'T';
+
+// The prefix shared by all entries of one id under `tag`.
+std::string IndexIdPrefix(char tag, std::string_view id);
+// A full index key: prefix (from IndexIdPrefix, or just the tag for kIndexByTime),
+// then time and seq.
+std::string IndexKey(std::string_view prefix, int64_t ts_us, uint64_t seq);
+// The seq and time at the end of an index key.
+uint64_t IndexKeySeq(std::string_view key);
+int64_t IndexKeyTime(std::string_view key);
+
+std::string CounterKey(std::string_view name);
+std::string CheckpointKey(std::string_view processor);
+
+}  // namespace aidmp::storage

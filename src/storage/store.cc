@@ -1,0 +1,256 @@
+#include "storage/store.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "common/key_coding.h"
+#include "common/strings.h"
+
+namespace aidmp::storage {
+namespace {
+
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = StrCat(what, ": ", status.ToString());
+  if (status.IsNotFound()) return absl::NotFoundError(message);
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsIOError() && status.subcode() == rocksdb::Status::kNoSpace) {
+    return absl::ResourceExhaustedError(message);
+  }
+  if (status.IsNotSupported()) return absl::FailedPreconditionError(message);
+  if (status.IsBusy() || status.IsTryAgain()) return absl::UnavailableError(message);
+  return absl::InternalError(message);
+}
+
+rocksdb::Slice ToSlice(std::string_view view) { return rocksdb::Slice(view.data(), view.size()); }
+
+class UInt64AddOperator final : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice& key, const rocksdb::Slice* existing_value,
+             const rocksdb::Slice& value, std::string* new_value,
+             rocksdb::Logger* logger) const override {
+    uint64_t sum = Decode(value);
+    if (existing_value != nullptr) sum += Decode(*existing_value);
+    new_value->clear();
+    PutFixed64LE(new_value, sum);
+    return true;
+  }
+  const char* Name() const override { return "aidmp.UInt64Add"; }
+
+  static uint64_t Decode(const rocksdb::Slice& slice) {
+    return slice.size() == 8 ? DecodeFixed64LE(slice.data()) : 0;
+  }
+};
+
+// Drops dedup entries whose receipt time is older than the window.
+class DedupWindowFilter final : public rocksdb::CompactionFilter {
+ public:
+  DedupWindowFilter(int64_t window_us, const Clock* clock) : window_us_(window_us), clock_(clock) {}
+  bool Filter(int level, const rocksdb::Slice& key, const rocksdb::Slice& existing_value,
+              std::string* new_value, bool* value_changed) const override {
+    if (existing_value.size() < 8) return true;
+    int64_t received_at_us = static_cast<int64_t>(DecodeFixed64LE(existing_value.data()));
+    return received_at_us < clock_->NowMicros() - window_us_;
+  }
+  const char* Name() const override { return "aidmp.DedupWindowFilter"; }
+
+ private:
+  int64_t window_us_;
+  const Clock* clock_;
+};
+
+class RocksIterator final : public Iterator {
+ public:
+  explicit RocksIterator(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
+  void Seek(std::string_view target) override { it_->Seek(ToSlice(target)); }
+  void SeekForPrev(std::string_view target) override { it_->SeekForPrev(ToSlice(target)); }
+  void SeekToFirst() override { it_->SeekToFirst(); }
+  void SeekToLast() override { it_->SeekToLast(); }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  void Prev() override { it_->Prev(); }
+  std::string_view key() const override { return it_->key().ToStringView(); }
+  std::string_view value() const override { return it_->value().ToStringView(); }
+  absl::Status status() const override { return FromRocks(it_->status(), "iterator"); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+class RocksStore final : public Store {
+ public:
+  ~RocksStore() override {
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+    handles_.clear();
+    db_.reset();
+  }
+
+  void* FamilyHandle(Family family) override { return Handle(family); }
+
+  absl::Status Write(WriteBatch* batch, bool sync) override;
+
+  absl::Status Get(Family family, std::string_view key, std::string* value) override {
+    std::string found;
+    rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), Handle(family), ToSlice(key), &found);
+    if (status.IsNotFound()) return absl::NotFoundError("key not found");
+    if (!status.ok()) return FromRocks(status, "get");
+    *value = std::move(found);
+    return absl::OkStatus();
+  }
+
+  absl::Status MultiGet(Family family, const std::vector<std::string>& keys,
+                        std::vector<std::optional<std::string>>* values) override {
+    std::vector<rocksdb::Slice> slices;
+    slices.reserve(keys.size());
+    for (const auto& key : keys) slices.push_back(ToSlice(key));
+    std::vector<rocksdb::PinnableSlice> found(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(rocksdb::ReadOptions(), Handle(family), keys.size(), slices.data(), found.data(),
+                  statuses.data());
+    values->assign(keys.size(), std::nullopt);
+    for (size_t key_idx = 0; key_idx < keys.size(); ++key_idx) {
+      if (statuses[key_idx].ok()) {
+        (*values)[key_idx] = found[key_idx].ToString();
+      } else if (!statuses[key_idx].IsNotFound()) {
+        return FromRocks(statuses[key_idx], "multiget");
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  std::unique_ptr<Iterator> NewIterator(Family family) override {
+    return std::make_unique<RocksIterator>(std::unique_ptr<rocksdb::Iterator>(
+        db_->NewIterator(rocksdb::ReadOptions(), Handle(family))));
+  }
+
+  uint64_t ReadCounter(std::string_view key) override {
+    std::string value;
+    rocksdb::Status status =
+        db_->Get(rocksdb::ReadOptions(), Handle(Family::kMeta), ToSlice(key), &value);
+    if (!status.ok()) return 0;
+    return UInt64AddOperator::Decode(value);
+  }
+
+  absl::Status CompactAll(Family family) override {
+    if (read_only_) return absl::FailedPreconditionError("store is open read-only");
+    rocksdb::Status status = db_->Flush(rocksdb::FlushOptions(), Handle(family));
+    if (!status.ok()) return FromRocks(status, "flush");
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    return FromRocks(db_->CompactRange(compact, Handle(family), nullptr, nullptr), "compact");
+  }
+
+  uint64_t ApproximateDiskBytes() override {
+    uint64_t total = 0;
+    for (auto* handle : handles_) {
+      uint64_t size = 0;
+      db_->GetIntProperty(handle, "rocksdb.total-sst-files-size", &size);
+      total += size;
+    }
+    return total;
+  }
+
+  rocksdb::ColumnFamilyHandle* Handle(Family family) { return handles_[static_cast<int>(family)]; }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<DedupWindowFilter> dedup_filter_;
+  bool read_only_ = false;
+};
+
+}  // namespace
+
+struct WriteBatch::Rep {
+  Store* store;
+  rocksdb::WriteBatch batch;
+  rocksdb::ColumnFamilyHandle* Handle(Family family) {
+    return static_cast<rocksdb::ColumnFamilyHandle*>(store->FamilyHandle(family));
+  }
+};
+
+WriteBatch::WriteBatch(Store* store) : rep_(std::make_unique<Rep>()) { rep_->store = store; }
+WriteBatch::~WriteBatch() = default;
+
+void WriteBatch::Put(Family family, std::string_view key, std::string_view value) {
+  rep_->batch.Put(rep_->Handle(family), ToSlice(key), ToSlice(value));
+}
+void WriteBatch::Delete(Family family, std::string_view key) {
+  rep_->batch.Delete(rep_->Handle(family), ToSlice(key));
+}
+void WriteBatch::AddCounter(std::string_view key, uint64_t delta) {
+  std::string value;
+  PutFixed64LE(&value, delta);
+  rep_->batch.Merge(rep_->Handle(Family::kMeta), ToSlice(key), value);
+}
+size_t WriteBatch::Count() const { return rep_->batch.Count(); }
+size_t WriteBatch::ByteSize() const { return rep_->batch.GetDataSize(); }
+void WriteBatch::Clear() { rep_->batch.Clear(); }
+
+absl::Status RocksStore::Write(WriteBatch* batch, bool sync) {
+  if (read_only_) return absl::FailedPreconditionError("store is open read-only");
+  rocksdb::WriteOptions options;
+  options.sync = sync;
+  return FromRocks(db_->Write(options, &batch->rep()->batch), "write");
+}
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const StoreOptions& options) {
+  auto store = std::make_unique<RocksStore>();
+  store->read_only_ = options.read_only;
+  const Clock* clock = options.clock != nullptr ? options.clock : SystemClock::Default();
+  store->dedup_filter_ = std::make_unique<DedupWindowFilter>(options.dedup_window_us, clock);
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = !options.read_only;
+  db_options.create_missing_column_families = !options.read_only;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.enable_pipelined_write = true;
+  db_options.keep_log_file_num = 5;
+
+  std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (int family_idx = 0; family_idx < kFamilyCount; ++family_idx) {
+    Family family = static_cast<Family>(family_idx);
+    rocksdb::ColumnFamilyOptions cf_options;
+    cf_options.write_buffer_size = options.write_buffer_bytes;
+    cf_options.compression = rocksdb::kLZ4Compression;
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = cache;
+    if (family == Family::kDedup || family == Family::kMeta) {
+      // Point lookups: a bloom filter saves a disk read for every new messageId.
+      table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    }
+    cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+    if (family == Family::kMeta) {
+      cf_options.merge_operator = std::make_shared<UInt64AddOperator>();
+      cf_options.write_buffer_size = 4 << 20;
+    }
+    if (family == Family::kDedup) cf_options.compaction_filter = store->dedup_filter_.get();
+    std::string name = family == Family::kLog ? rocksdb::kDefaultColumnFamilyName
+                                              : std::string(FamilyName(family));
+    families.emplace_back(name, cf_options);
+  }
+
+  rocksdb::DB* raw_db = nullptr;
+  rocksdb::Status status =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, families, &store->handles_, &raw_db)
+          : rocksdb::DB::Open(db_options, path, families, &store->handles_, &raw_db);
+  if (!status.ok()) {
+    if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
+      return absl::FailedPreconditionError(StrCat(
+          "data directory ", path, " is in use by another aidmp process: ", status.ToString()));
+    }
+    return FromRocks(status, StrCat("opening data directory ", path));
+  }
+  store->db_.reset(raw_db);
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace aidmp::storage
