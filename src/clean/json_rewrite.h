@@ -20,7 +20,8 @@ using MemberRewriter =
 
 // Rewrites `object_json` (an object as compact JSON) member by member. Returns true and
 // sets `*out` if any member was replaced; false (out untouched) if none was or the input
-// is not a JSON object.
+// is not a JSON object. A rewriter may call this again for a nested object (up to 3
+// levels deep).
 bool RewriteObjectMembers(std::string_view object_json, const MemberRewriter& rewriter,
                           std::string* out);
 

@@ -1,0 +1,40 @@
+#include "bench/aidmp_under_test.h"
+
+#include <algorithm>
+
+#include "common/strings.h"
+
+namespace aidmp::bench {
+
+absl::StatusOr<std::unique_ptr<AidmpUnderTest>> AidmpUnderTest::Start(const std::string& data_dir) {
+  collect::EngineOptions options;
+  options.write_keys = {{kWriteKey, "bench"}};
+  auto engine = collect::Engine::Open(data_dir, options);
+  if (!engine.ok()) return engine.status();
+  std::unique_ptr<AidmpUnderTest> aidmp(new AidmpUnderTest());
+  aidmp->engine_ = std::move(*engine);
+  serve::ServerOptions server_options;  // default worker threads, no admin key
+  server_options.host = "127.0.0.1";
+  server_options.port = 0;
+  aidmp->server_ = std::make_unique<serve::HttpServer>(aidmp->engine_.get(), server_options);
+  absl::Status status = aidmp->server_->Start();
+  if (!status.ok()) return status;
+  return aidmp;
+}
+
+AidmpUnderTest::~AidmpUnderTest() {
+  // Stop taking requests before the engine they use goes away.
+  if (server_) server_->Stop();
+  server_.reset();
+  engine_.reset();
+}
+
+std::string AidmpUnderTest::AuthorizationHeader() { return StrCat("Basic ", Base64Encode(StrCat(kWriteKey, ":"))); }
+
+uint64_t AidmpUnderTest::ProcessorLag() const {
+  uint64_t lag = 0;
+  for (const auto& runner : engine_->processors()) lag = std::max(lag, runner->Lag());
+  return lag;
+}
+
+}  // namespace aidmp::bench

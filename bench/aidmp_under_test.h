@@ -1,0 +1,39 @@
+// aidmp as the benchmarks run it: an Engine over a fresh data directory with the
+// default (durable) options and the HTTP server on a free loopback port, in this
+// process.
+//
+// Thread-safety: as Engine and HttpServer; create and destroy from one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "collect/engine.h"
+#include "serve/http_server.h"
+
+namespace aidmp::bench {
+
+inline constexpr char kWriteKey[] = "bench-key";
+
+class AidmpUnderTest {
+ public:
+  // Opens the engine at `data_dir` (write key kWriteKey, everything else default:
+  // sync=true, background indexer) and starts serving on 127.0.0.1.
+  static absl::StatusOr<std::unique_ptr<AidmpUnderTest>> Start(const std::string& data_dir);
+  ~AidmpUnderTest();
+
+  collect::Engine* engine() { return engine_.get(); }
+  int port() const { return server_->port(); }
+  // "Basic base64(bench-key:)", as Segment's libraries send the write key.
+  static std::string AuthorizationHeader();
+  // Entries the slowest processor has not applied yet.
+  uint64_t ProcessorLag() const;
+
+ private:
+  AidmpUnderTest() = default;
+  std::unique_ptr<collect::Engine> engine_;
+  std::unique_ptr<serve::HttpServer> server_;
+};
+
+}  // namespace aidmp::bench

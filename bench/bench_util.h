@@ -1,0 +1,135 @@
+// Plumbing shared by the ingestion benchmarks: scratch directories that are removed
+// even when the run is interrupted, child processes, free ports, latency percentiles,
+// the machine's description and the result table.
+//
+// Thread-safety: CleanupRegistry is thread-safe; the other types belong to one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace aidmp::bench {
+
+// Work to undo if the run is interrupted (SIGINT, SIGTERM, SIGHUP): stop the throwaway
+// PostgreSQL cluster, delete scratch data. Owners add on setup and remove once they
+// have cleaned up themselves.
+class CleanupRegistry {
+ public:
+  int Add(std::function<void()> cleanup);
+  void Remove(int handle);
+  // Runs every registered cleanup, newest first, and forgets them.
+  void RunAll();
+
+  // Blocks the termination signals in the calling thread (call before starting any
+  // thread, so all inherit the mask) and starts a thread that waits for one, runs
+  // RunAll and exits the process with 128 + signal.
+  void InstallSignalHandler();
+
+ private:
+  std::mutex mu_;
+  int next_handle_ = 1;
+  std::map<int, std::function<void()>> cleanups_;  // guarded by mu_
+};
+
+// A fresh directory `parent`/`prefix`XXXXXX, removed (with its contents) when destroyed
+// or when the run is interrupted.
+class ScratchDir {
+ public:
+  static absl::StatusOr<std::unique_ptr<ScratchDir>> Create(const std::string& parent, const std::string& prefix,
+                                                            CleanupRegistry* cleanups);
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  ScratchDir(std::string path, CleanupRegistry* cleanups);
+  std::string path_;
+  CleanupRegistry* cleanups_;
+  int cleanup_handle_ = 0;
+};
+
+// Runs `argv` (argv[0] looked up in PATH) with stdout and stderr appended to `log_path`
+// and waits. OK if it exits with 0; otherwise Internal naming the command and the
+// exit code.
+absl::Status RunCommand(const std::vector<std::string>& argv, const std::string& log_path);
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+absl::StatusOr<int> FreeLoopbackPort();
+
+// The last `max_bytes` of a file, for error messages that point at a log.
+std::string TailOfFile(const std::string& path, size_t max_bytes);
+
+// Latency samples in microseconds.
+class LatencyHistogram {
+ public:
+  void Add(double micros) { samples_.push_back(micros); }
+  void Merge(const LatencyHistogram& other);
+  size_t count() const { return samples_.size(); }
+  // The q-quantile (0 <= q <= 1) by nearest rank; 0 if empty. Sorts on first use.
+  double Quantile(double q);
+
+ private:
+  std::vector<double> samples_;
+  bool sorted_ = false;
+};
+
+using SteadyClock = std::chrono::steady_clock;
+inline double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// What a closed-loop run achieved: `concurrency` workers sending back to back.
+struct ThroughputResult {
+  int concurrency = 0;
+  uint64_t events = 0;  // acknowledged (stored durably) events
+  double seconds = 0;
+  uint64_t failed_requests = 0;
+  std::string first_error;
+  double events_per_second() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }
+};
+
+// One worker's send step: sends one request and returns how many events it had
+// acknowledged, or why it failed.
+using SendStep = std::function<absl::StatusOr<size_t>()>;
+
+// Runs `concurrency` threads. Each calls `make_sender(worker_idx)` (on its own thread,
+// to connect), sends once untimed to warm up, waits for the others, then calls the step
+// back to back for `seconds`. A worker stops early after 100 failures.
+ThroughputResult RunClosedLoop(int concurrency, double seconds,
+                               const std::function<SendStep(int worker_idx)>& make_sender);
+
+// nproc, memory, kernel, CPU model, disk of `dir`, load averages.
+std::string DescribeMachine(const std::string& dir);
+// "1.23 0.98 0.70" from /proc/loadavg.
+std::string LoadAverages();
+
+// The printed result table.
+struct ResultRow {
+  std::string name;
+  std::string concurrency;  // "" if not applicable
+  std::string value;        // "123,456 ev/s", "3.21 ms"
+  std::string versus;       // ratios against baselines
+  std::string target;       // the target, or ""
+  std::string met;          // "yes", "NO", or ""
+};
+
+void PrintTable(const std::vector<ResultRow>& rows);
+
+// 1234567.8 -> "1,234,568".
+std::string Thousands(double value);
+// "%.*f".
+std::string Fixed(double value, int decimals);
+
+}  // namespace aidmp::bench

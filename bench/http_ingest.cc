@@ -1,0 +1,69 @@
+#include "bench/http_ingest.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#include "bench/aidmp_under_test.h"
+#include "common/strings.h"
+
+namespace aidmp::bench {
+
+absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, int concurrency, double seconds,
+                                                    const std::string& data_dir) {
+  auto aidmp = AidmpUnderTest::Start(data_dir);
+  if (!aidmp.ok()) return aidmp.status();
+  int port = (*aidmp)->port();
+  const httplib::Headers headers = {{"Authorization", AidmpUnderTest::AuthorizationHeader()}};
+  IdSource ids;
+
+  HttpIngestResult result;
+  std::atomic<bool> load_done{false};
+  std::thread lag_sampler([&] {
+    while (!load_done.load()) {
+      result.max_processor_lag = std::max(result.max_processor_lag, (*aidmp)->ProcessorLag());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+
+  const auto& batches = corpus.batches();
+  result.throughput = RunClosedLoop(concurrency, seconds, [&](int worker_idx) -> SendStep {
+    auto client = std::make_shared<httplib::Client>("127.0.0.1", port);
+    client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);
+    client->set_read_timeout(60, 0);
+    client->set_write_timeout(60, 0);
+    auto body = std::make_shared<std::string>();
+    auto next_batch = std::make_shared<size_t>(worker_idx);
+    return [&, client, body, next_batch]() -> absl::StatusOr<size_t> {
+      const BatchTemplate& batch = batches[*next_batch % batches.size()];
+      *next_batch += concurrency;
+      size_t events = batch.event_spans.size();
+      StampIds(batch.http_body, ids.Take(events), body.get());
+      auto response = client->Post("/v1/batch", headers, *body, "application/json");
+      if (!response) return absl::UnavailableError(StrCat("POST /v1/batch: ", httplib::to_string(response.error())));
+      if (response->status != 200) {
+        return absl::InternalError(StrCat("POST /v1/batch: HTTP ", response->status, " ", response->body));
+      }
+      std::string expected = StrCat("\"stored\":", events, ",\"duplicates\":0,\"quarantined\":0");
+      if (response->body.find(expected) == std::string::npos) {
+        return absl::InternalError(StrCat("POST /v1/batch: not every event was stored: ", response->body));
+      }
+      return events;
+    };
+  });
+
+  SteadyClock::time_point load_end = SteadyClock::now();
+  constexpr double kCatchUpTimeoutSeconds = 300;
+  while ((*aidmp)->ProcessorLag() > 0 && SecondsSince(load_end) < kCatchUpTimeoutSeconds) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  result.catch_up_seconds = SecondsSince(load_end);
+  load_done = true;
+  lag_sampler.join();
+  return result;
+}
+
+}  // namespace aidmp::bench

@@ -1,0 +1,28 @@
+// Durable HTTP ingest: closed-loop POST /v1/batch (one batch template of the corpus per
+// request, fresh messageIds every time) against aidmp in this process, from
+// `concurrency` keep-alive connections. A request counts once aidmp answered 200 with
+// every event stored, which with the default sync=true means durable.
+//
+// While the load runs, the event indexer's lag (log entries published but not yet
+// indexed) is sampled; after it, the time the indexer needs to catch up is measured.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "bench/bench_util.h"
+#include "bench/event_corpus.h"
+
+namespace aidmp::bench {
+
+struct HttpIngestResult {
+  ThroughputResult throughput;
+  uint64_t max_processor_lag = 0;  // entries, sampled every 20 ms
+  double catch_up_seconds = 0;     // from the end of the load until the lag is 0
+};
+
+// Runs against a fresh aidmp at `data_dir` (which must not exist yet).
+absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, int concurrency, double seconds,
+                                                    const std::string& data_dir);
+
+}  // namespace aidmp::bench

@@ -1,0 +1,96 @@
+#include "bench/track_latency.h"
+
+#include <httplib.h>
+#include <sys/prctl.h>
+
+#include <thread>
+
+#include "bench/aidmp_under_test.h"
+#include "bench/bench_util.h"
+#include "common/strings.h"
+
+namespace aidmp::bench {
+
+absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, const TrackLatencyOptions& options,
+                                                   const std::string& data_dir) {
+  if (corpus.track_events().empty()) return absl::FailedPreconditionError("the corpus holds no track events");
+  auto aidmp = AidmpUnderTest::Start(data_dir);
+  if (!aidmp.ok()) return aidmp.status();
+  int port = (*aidmp)->port();
+  const httplib::Headers headers = {{"Authorization", AidmpUnderTest::AuthorizationHeader()}};
+  const auto& events = corpus.track_events();
+  IdSource ids;
+
+  struct Worker {
+    LatencyHistogram latencies_us;
+    uint64_t failures = 0;
+    std::string first_error;
+  };
+  std::vector<Worker> workers(options.connections);
+  auto gap = std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(1.0 / options.requests_per_second));
+  auto period = gap * options.connections;
+  // Leave time for every connection to open before the first scheduled send.
+  SteadyClock::time_point start = SteadyClock::now() + std::chrono::milliseconds(200);
+  auto as_duration = [](double seconds) {
+    return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
+  };
+  SteadyClock::time_point measure_from = start + as_duration(options.warm_up_seconds);
+  SteadyClock::time_point end = measure_from + as_duration(options.seconds);
+
+  std::vector<std::thread> threads;
+  for (int worker_idx = 0; worker_idx < options.connections; ++worker_idx) {
+    threads.emplace_back([&, worker_idx] {
+      // Wake at the scheduled time, not up to 50 us later.
+      prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+      Worker& worker = workers[worker_idx];
+      httplib::Client client("127.0.0.1", port);
+      client.set_keep_alive(true);
+      client.set_tcp_nodelay(true);
+      client.set_read_timeout(60, 0);
+      std::string body;
+      size_t event_idx = worker_idx;
+      for (SteadyClock::time_point scheduled = start + gap * worker_idx; scheduled < end; scheduled += period) {
+        const EventTemplate& event = events[event_idx % events.size()];
+        event_idx += options.connections;
+        StampedBody stamped{event.json, {IdSlot{event.id_offset, 0}}};
+        StampIds(stamped, ids.Take(1), &body);
+        std::this_thread::sleep_until(scheduled);
+        auto response = client.Post("/v1/track", headers, body, "application/json");
+        SteadyClock::time_point done = SteadyClock::now();
+        bool ok = response && response->status == 200 &&
+                  response->body.find("\"stored\":1,") != std::string::npos;
+        if (!ok) {
+          if (worker.failures++ == 0) {
+            worker.first_error = response ? StrCat("HTTP ", response->status, " ", response->body)
+                                          : httplib::to_string(response.error());
+          }
+          continue;
+        }
+        if (scheduled < measure_from) continue;
+        worker.latencies_us.Add(std::chrono::duration<double, std::micro>(done - scheduled).count());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  double elapsed = SecondsSince(measure_from);
+
+  TrackLatencyResult result;
+  result.options = options;
+  LatencyHistogram all;
+  for (const auto& worker : workers) {
+    all.Merge(worker.latencies_us);
+    result.failed_requests += worker.failures;
+    if (result.first_error.empty()) result.first_error = worker.first_error;
+  }
+  result.requests = all.count();
+  result.achieved_per_second = elapsed > 0 ? static_cast<double>(all.count()) / elapsed : 0;
+  result.p50_ms = all.Quantile(0.5) / 1000;
+  result.p90_ms = all.Quantile(0.9) / 1000;
+  result.p99_ms = all.Quantile(0.99) / 1000;
+  result.p999_ms = all.Quantile(0.999) / 1000;
+  result.max_ms = all.Quantile(1.0) / 1000;
+  return result;
+}
+
+}  // namespace aidmp::bench

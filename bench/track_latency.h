@@ -1,0 +1,38 @@
+// Single-event POST /v1/track latency at a fixed offered rate, open loop (as wrk2 does):
+// every connection sends on a fixed timetable, and each latency is measured from the
+// time the request was scheduled, not from when it was sent, so a stall is charged to
+// every request it delays (no coordinated omission).
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "bench/event_corpus.h"
+
+namespace aidmp::bench {
+
+struct TrackLatencyOptions {
+  double requests_per_second = 5000;
+  int connections = 16;
+  double seconds = 10;        // measured, after the warm-up
+  double warm_up_seconds = 1; // sent on the same timetable, not measured
+};
+
+struct TrackLatencyResult {
+  TrackLatencyOptions options;
+  uint64_t requests = 0;  // measured requests
+  double achieved_per_second = 0;
+  uint64_t failed_requests = 0;
+  std::string first_error;
+  double p50_ms = 0;
+  double p90_ms = 0;
+  double p99_ms = 0;
+  double p999_ms = 0;
+  double max_ms = 0;
+};
+
+// Runs against a fresh aidmp at `data_dir` (which must not exist yet).
+absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, const TrackLatencyOptions& options,
+                                                   const std::string& data_dir);
+
+}  // namespace aidmp::bench

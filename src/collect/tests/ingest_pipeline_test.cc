@@ -1,0 +1,100 @@
+#include "collect/ingest_pipeline.h"
+
+#include <random>
+#include <set>
+#include <thread>
+
+#include "collect/tests/engine_fixture.h"
+#include "event/event_codec.h"
+
+namespace aidmp::collect {
+namespace {
+
+class IngestPipelineTest : public EngineTest {};
+
+// Many writers racing on overlapping messageIds: every id is stored exactly once, and
+// the counters add up. The shadow is the set of distinct ids.
+TEST_F(IngestPipelineTest, DedupIsExactUnderConcurrency) {
+  constexpr int kThreads = 8;
+  constexpr int kSubmissionsPerThread = 60;
+  std::atomic<uint64_t> stored{0}, duplicates{0};
+  std::vector<std::thread> threads;
+  std::vector<std::set<std::string>> sent(kThreads);
+  for (int thread_idx = 0; thread_idx < kThreads; ++thread_idx) {
+    threads.emplace_back([&, thread_idx] {
+      std::mt19937 rng(thread_idx);
+      for (int submission_idx = 0; submission_idx < kSubmissionsPerThread; ++submission_idx) {
+        Submission submission;
+        for (int event_idx = 0; event_idx < 20; ++event_idx) {
+          std::string id = "m" + std::to_string(rng() % 2000);
+          event::Event event;
+          event.type = event::EventType::kTrack;
+          event.user_id = "u";
+          event.event = "E";
+          event.message_id = id;
+          event.timestamp_us = 1;
+          sent[thread_idx].insert(id);
+          submission.events.push_back(CleanEvent{clean::DedupIndex::Key("web", id),
+                                                 event::EncodeStoredEvent(event),
+                                                 SystemClock::Default()->NowMicros()});
+        }
+        SubmitResult result = engine_->pipeline()->Submit(std::move(submission));
+        ASSERT_TRUE(result.status.ok());
+        stored += result.stored;
+        duplicates += result.duplicates;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> distinct;
+  for (const auto& ids : sent) distinct.insert(ids.begin(), ids.end());
+  EXPECT_EQ(stored.load(), distinct.size());
+  EXPECT_EQ(stored + duplicates, uint64_t{kThreads * kSubmissionsPerThread * 20});
+
+  std::vector<log::LogEntry> entries;
+  ASSERT_TRUE(engine_->event_log()->Read(0, 1000000, &entries).ok());
+  std::set<std::string> in_log;
+  for (const auto& entry : entries) {
+    event::Event event;
+    ASSERT_TRUE(event::DecodeStoredEvent(entry.record, &event).ok());
+    EXPECT_EQ(event.seq, entry.seq);
+    EXPECT_TRUE(in_log.insert(event.message_id).second) << "stored twice: " << event.message_id;
+  }
+  EXPECT_EQ(in_log, distinct);
+  EngineStats stats = engine_->Stats();
+  EXPECT_EQ(stats.events_stored, distinct.size());
+  EXPECT_EQ(stats.duplicates, duplicates.load());
+}
+
+TEST_F(IngestPipelineTest, DedupSurvivesRestart) {
+  auto send = [&](std::string_view id) {
+    return engine_->collector()->Handle(
+        "track", Basic("key"), StrCat(R"({"userId":"u","event":"E","messageId":")", id, "\"}"));
+  };
+  ASSERT_EQ(send("persist")->stored, 1u);
+  Open(EngineOptions());
+  auto again = send("persist");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->stored, 0u);
+  EXPECT_EQ(again->duplicates, 1u);
+}
+
+TEST_F(IngestPipelineTest, WindowIsStatedAndHonoured) {
+  FakeClock clock(100 * kMicrosPerDay);
+  EngineOptions options;
+  options.clock = &clock;
+  options.dedup_window_us = kMicrosPerDay;
+  Open(options);
+  auto send = [&] {
+    return engine_->collector()->Handle("track", Basic("key"), R"({"userId":"u","event":"E","messageId":"w"})");
+  };
+  EXPECT_EQ(send()->stored, 1u);
+  clock.Advance(kMicrosPerDay - kMicrosPerHour);
+  EXPECT_EQ(send()->duplicates, 1u);
+  clock.Advance(2 * kMicrosPerHour);  // past the window since the first receipt
+  EXPECT_EQ(send()->stored, 1u);
+  engine_.reset();  // the engine must not outlive the fake clock
+}
+
+}  // namespace
+}  // namespace aidmp::collect

@@ -1,0 +1,56 @@
+#include "common/time_format.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace aidmp {
+namespace {
+
+TEST(TimeFormatTest, ParsesUtcWithFraction) {
+  auto parsed = ParseIso8601Micros("2024-05-01T12:30:00.123Z");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, 1714566600123000);
+}
+
+TEST(TimeFormatTest, AppliesOffsets) {
+  auto utc = ParseIso8601Micros("2024-05-01T12:30:00Z");
+  auto plus_two = ParseIso8601Micros("2024-05-01T14:30:00+02:00");
+  auto minus = ParseIso8601Micros("2024-05-01T07:00:00-0530");
+  ASSERT_TRUE(utc.ok() && plus_two.ok() && minus.ok());
+  EXPECT_EQ(*utc, *plus_two);
+  EXPECT_EQ(*utc, *minus);
+}
+
+TEST(TimeFormatTest, AcceptsDateOnlySpaceAndNanoseconds) {
+  EXPECT_EQ(*ParseIso8601Micros("1970-01-02"), 86400LL * 1000000);
+  EXPECT_EQ(*ParseIso8601Micros("2024-05-01 12:30:00"), *ParseIso8601Micros("2024-05-01T12:30:00Z"));
+  EXPECT_EQ(*ParseIso8601Micros("2024-05-01T12:30:00.123456789Z"), 1714566600123456);
+}
+
+TEST(TimeFormatTest, RejectsWithReasons) {
+  for (const char* bad : {"", "2024", "2024-13-01", "2024-02-30", "2023-02-29", "2024-05-01T25:00:00Z",
+                          "2024-05-01T12:30:00Zjunk", "2024-05-01T12:30:00.Z", "yesterday",
+                          "2024-05-01T12:30:00+2"}) {
+    auto parsed = ParseIso8601Micros(bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+    if (!parsed.ok()) EXPECT_NE(parsed.status().message().find("ISO-8601"), std::string::npos);
+  }
+}
+
+TEST(TimeFormatTest, FormatRoundTripsOnRandomInstants) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int64_t> dist(-2'000'000'000'000'000LL, 7'000'000'000'000'000LL);
+  for (int trial_idx = 0; trial_idx < 20000; ++trial_idx) {
+    int64_t ts = dist(rng);
+    std::string text = FormatIso8601Micros(ts);
+    auto parsed = ParseIso8601Micros(text);
+    ASSERT_TRUE(parsed.ok()) << text;
+    ASSERT_EQ(*parsed, ts) << text;
+  }
+  EXPECT_EQ(FormatIso8601Micros(0), "1970-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatIso8601Micros(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+}  // namespace
+}  // namespace aidmp

@@ -1,0 +1,96 @@
+#include "event/segment_json.h"
+
+#include <gtest/gtest.h>
+
+#include "common/time_format.h"
+
+namespace aidmp::event {
+namespace {
+
+absl::Status Parse(std::string_view json, std::optional<EventType> type, Event* out) {
+  static simdjson::dom::parser parser;
+  simdjson::dom::element element;
+  if (parser.parse(json.data(), json.size()).get(element) != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError("bad json in test");
+  }
+  return ParseSegmentMessage(element, type, out);
+}
+
+TEST(SegmentJsonTest, ParsesATrackWithAllFields) {
+  Event event;
+  ASSERT_TRUE(Parse(R"({"userId":"u1","anonymousId":"a1","event":"Order Completed",
+      "messageId":"m1","timestamp":"2024-05-01T12:00:00Z","sentAt":"2024-05-01T12:00:05Z",
+      "properties":{"revenue":10.5},"context":{"ip":"1.2.3.4"},"integrations":{"All":true},
+      "unknownField":[1,2]})",
+                    EventType::kTrack, &event)
+                  .ok());
+  EXPECT_EQ(event.type, EventType::kTrack);
+  EXPECT_EQ(event.user_id, "u1");
+  EXPECT_EQ(event.anonymous_id, "a1");
+  EXPECT_EQ(event.event, "Order Completed");
+  EXPECT_EQ(event.message_id, "m1");
+  EXPECT_EQ(event.original_timestamp_us, *ParseIso8601Micros("2024-05-01T12:00:00Z"));
+  EXPECT_EQ(event.sent_at_us, *ParseIso8601Micros("2024-05-01T12:00:05Z"));
+  EXPECT_EQ(event.properties_json, R"({"revenue":10.5})");
+  EXPECT_EQ(event.context_json, R"({"ip":"1.2.3.4"})");
+  EXPECT_EQ(event.integrations_json, R"({"All":true})");
+}
+
+TEST(SegmentJsonTest, NumericIdsBecomeStrings) {
+  Event event;
+  ASSERT_TRUE(Parse(R"({"userId":12345,"messageId":7,"traits":{}})", EventType::kIdentify, &event).ok());
+  EXPECT_EQ(event.user_id, "12345");
+  EXPECT_EQ(event.message_id, "7");
+}
+
+TEST(SegmentJsonTest, WrongTypesNameTheField) {
+  struct Case {
+    const char* json;
+    const char* field;
+  };
+  for (const Case& c : {Case{R"({"userId":{"a":1}})", "userId"}, Case{R"({"event":5})", "event"},
+                        Case{R"({"properties":"x"})", "properties"},
+                        Case{R"({"timestamp":1714566600})", "timestamp"},
+                        Case{R"({"timestamp":"not a time"})", "timestamp"},
+                        Case{R"({"traits":[1]})", "traits"}}) {
+    Event event;
+    absl::Status status = Parse(c.json, EventType::kTrack, &event);
+    ASSERT_FALSE(status.ok()) << c.json;
+    EXPECT_NE(status.message().find(c.field), std::string::npos) << status.message();
+  }
+}
+
+TEST(SegmentJsonTest, BatchItemsNeedAKnownType) {
+  Event event;
+  EXPECT_FALSE(Parse(R"({"userId":"u"})", std::nullopt, &event).ok());
+  absl::Status status = Parse(R"({"type":"purchase","userId":"u"})", std::nullopt, &event);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.message().find("purchase"), std::string::npos);
+  ASSERT_TRUE(Parse(R"({"type":"page","userId":"u","name":"Home"})", std::nullopt, &event).ok());
+  EXPECT_EQ(event.type, EventType::kPage);
+  EXPECT_EQ(event.name, "Home");
+}
+
+TEST(SegmentJsonTest, EndpointTypeWinsOverPayloadType) {
+  Event event;
+  ASSERT_TRUE(Parse(R"({"type":"page","userId":"u","event":"X"})", EventType::kTrack, &event).ok());
+  EXPECT_EQ(event.type, EventType::kTrack);
+}
+
+TEST(SegmentJsonTest, OriginalTimestampWinsOverTimestamp) {
+  Event event;
+  ASSERT_TRUE(Parse(R"({"userId":"u","event":"e","originalTimestamp":"2024-01-01T00:00:00Z",
+                        "timestamp":"2024-01-02T00:00:00Z"})",
+                    EventType::kTrack, &event)
+                  .ok());
+  EXPECT_EQ(event.original_timestamp_us, *ParseIso8601Micros("2024-01-01T00:00:00Z"));
+}
+
+TEST(SegmentJsonTest, NonObjectIsRejected) {
+  Event event;
+  EXPECT_FALSE(Parse("[1,2]", EventType::kTrack, &event).ok());
+  EXPECT_FALSE(Parse("\"x\"", std::nullopt, &event).ok());
+}
+
+}  // namespace
+}  // namespace aidmp::event

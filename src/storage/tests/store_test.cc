@@ -1,0 +1,123 @@
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+
+#include "common/key_coding.h"
+#include "testing/temp_dir.h"
+
+namespace aidmp::storage {
+namespace {
+
+std::unique_ptr<Store> OpenStore(const std::string& path, StoreOptions options = {}) {
+  auto store = Store::Open(path, options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return std::move(*store);
+}
+
+TEST(StoreTest, BatchIsAtomicAndDurableAcrossReopen) {
+  testing::TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    WriteBatch batch(store.get());
+    batch.Put(Family::kLog, LogKey(1), "one");
+    batch.Put(Family::kQuarantine, QuarantineKey(1), "q");
+    batch.AddCounter(CounterKey("n"), 3);
+    batch.AddCounter(CounterKey("n"), 4);
+    ASSERT_TRUE(store->Write(&batch, /*sync=*/true).ok());
+  }
+  auto store = OpenStore(dir.path());
+  std::string value;
+  ASSERT_TRUE(store->Get(Family::kLog, LogKey(1), &value).ok());
+  EXPECT_EQ(value, "one");
+  EXPECT_EQ(store->ReadCounter(CounterKey("n")), 7u);
+  EXPECT_EQ(store->ReadCounter(CounterKey("never")), 0u);
+  value = "untouched";
+  EXPECT_TRUE(absl::IsNotFound(store->Get(Family::kLog, LogKey(2), &value)));
+  EXPECT_EQ(value, "untouched");
+}
+
+TEST(StoreTest, MultiGetMarksMissingKeys) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir.path());
+  WriteBatch batch(store.get());
+  batch.Put(Family::kDedup, "a", "1");
+  batch.Put(Family::kDedup, "c", "3");
+  ASSERT_TRUE(store->Write(&batch, false).ok());
+  std::vector<std::optional<std::string>> values;
+  ASSERT_TRUE(store->MultiGet(Family::kDedup, {"a", "b", "c"}, &values).ok());
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(values[0], "1");
+  EXPECT_FALSE(values[1].has_value());
+  EXPECT_EQ(values[2], "3");
+}
+
+TEST(StoreTest, FamiliesAreSeparateAndIteratorsOrdered) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir.path());
+  WriteBatch batch(store.get());
+  for (uint64_t seq : {3, 1, 2}) batch.Put(Family::kLog, LogKey(seq), std::to_string(seq));
+  batch.Put(Family::kIndex, LogKey(9), "other family");
+  ASSERT_TRUE(store->Write(&batch, false).ok());
+  auto it = store->NewIterator(Family::kLog);
+  std::vector<uint64_t> seen;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) seen.push_back(DecodeLogKey(it->key()));
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3}));
+  it->SeekForPrev(LogKey(100));
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(DecodeLogKey(it->key()), 3u);
+}
+
+TEST(StoreTest, SecondWriterGetsAClearErrorAndReadOnlyWorks) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir.path());
+  WriteBatch batch(store.get());
+  batch.Put(Family::kLog, LogKey(1), "x");
+  ASSERT_TRUE(store->Write(&batch, true).ok());
+  auto second = Store::Open(dir.path(), StoreOptions());
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+
+  StoreOptions read_only;
+  read_only.read_only = true;
+  auto reader = OpenStore(dir.path(), read_only);
+  std::string value;
+  EXPECT_TRUE(reader->Get(Family::kLog, LogKey(1), &value).ok());
+  WriteBatch refused(reader.get());
+  refused.Put(Family::kLog, LogKey(2), "y");
+  EXPECT_TRUE(absl::IsFailedPrecondition(reader->Write(&refused, false)));
+}
+
+TEST(StoreTest, DedupEntriesPastTheWindowAreCompactedAway) {
+  testing::TempDir dir;
+  FakeClock clock(100 * kMicrosPerDay);
+  StoreOptions options;
+  options.clock = &clock;
+  options.dedup_window_us = kMicrosPerDay;
+  auto store = OpenStore(dir.path(), options);
+  auto value_at = [](int64_t received_at_us) {
+    std::string value;
+    PutFixed64LE(&value, static_cast<uint64_t>(received_at_us));
+    PutFixed64LE(&value, 1);
+    return value;
+  };
+  WriteBatch batch(store.get());
+  batch.Put(Family::kDedup, "old", value_at(clock.NowMicros() - 2 * kMicrosPerDay));
+  batch.Put(Family::kDedup, "fresh", value_at(clock.NowMicros() - kMicrosPerHour));
+  ASSERT_TRUE(store->Write(&batch, false).ok());
+  ASSERT_TRUE(store->CompactAll(Family::kDedup).ok());
+  std::string value;
+  EXPECT_TRUE(absl::IsNotFound(store->Get(Family::kDedup, "old", &value)));
+  EXPECT_TRUE(store->Get(Family::kDedup, "fresh", &value).ok());
+}
+
+TEST(StoreTest, KeysWithNulBytesStaySeparate) {
+  EXPECT_NE(DedupKey(std::string("a\0b", 3), "c"), DedupKey("a", std::string("\0bc", 3)));
+  EXPECT_NE(IndexIdPrefix(kIndexByUser, "ab"), IndexIdPrefix(kIndexByUser, "a"));
+  std::string key = IndexKey(IndexIdPrefix(kIndexByUser, "u"), -5, 77);
+  EXPECT_EQ(IndexKeySeq(key), 77u);
+  EXPECT_EQ(IndexKeyTime(key), -5);
+}
+
+}  // namespace
+}  // namespace aidmp::storage
