@@ -1,0 +1,215 @@
+#include "serve/http_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <thread>
+
+#include "common/strings.h"
+#include "simdjson.h"
+#include "testing/temp_dir.h"
+
+namespace aidmp::serve {
+namespace {
+
+std::string Gzip(const std::string& data) {
+  z_stream stream{};
+  deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&stream, data.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return out;
+}
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    collect::EngineOptions options;
+    options.write_keys = {{"wk", "web"}};
+    auto engine = collect::Engine::Open(dir_.path(), options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = std::move(*engine);
+    ServerOptions server_options;
+    server_options.host = "127.0.0.1";
+    server_options.port = 0;
+    server_options.admin_key = "admin";
+    server_options.threads = 4;
+    server_ = std::make_unique<HttpServer>(engine_.get(), server_options);
+    ASSERT_TRUE(server_->Start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_decompress(false);
+  }
+
+  void TearDown() override {
+    server_->Stop();
+    server_.reset();
+    engine_.reset();
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& body, httplib::Headers headers = {}) {
+    headers.emplace("Authorization", StrCat("Basic ", Base64Encode("wk:")));
+    return client_->Post(path.c_str(), headers, body, "application/json");
+  }
+
+  httplib::Result Admin(const std::string& path) {
+    return client_->Get(path.c_str(), httplib::Headers{{"Authorization", "Bearer admin"}});
+  }
+
+  // Waits (bounded) until the indexer has applied everything.
+  void WaitIndexed() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (const auto& runner : engine_->processors()) {
+      while (runner->Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    }
+  }
+
+  static std::string ErrorMessage(const std::string& body) {
+    simdjson::dom::parser parser;
+    std::string_view message;
+    if (parser.parse(body)["error"]["message"].get_string().get(message) != simdjson::SUCCESS) return "";
+    return std::string(message);
+  }
+
+  aidmp::testing::TempDir dir_;
+  std::unique_ptr<collect::Engine> engine_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(HttpServerTest, TrackThenReadBack) {
+  auto result = Post("/v1/track", R"({"userId":"u1","event":"Signed Up","messageId":"m1"})");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  EXPECT_NE(result->body.find("\"stored\":1"), std::string::npos);
+  WaitIndexed();
+  auto events = Admin("/v1/events?userId=u1");
+  ASSERT_TRUE(events);
+  EXPECT_EQ(events->status, 200);
+  EXPECT_NE(events->body.find("\"messageId\":\"m1\""), std::string::npos) << events->body;
+  EXPECT_NE(events->body.find("\"next_cursor\":null"), std::string::npos);
+  auto stats = Admin("/v1/stats");
+  ASSERT_TRUE(stats);
+  EXPECT_NE(stats->body.find("\"events_stored\":1"), std::string::npos) << stats->body;
+}
+
+TEST_F(HttpServerTest, PagesWithCursorsAndTimeRange) {
+  std::string batch = R"({"batch":[)";
+  for (int event_idx = 0; event_idx < 25; ++event_idx) {
+    if (event_idx > 0) batch += ",";
+    batch += StrCat(R"({"type":"track","userId":"p","event":"E","messageId":"m)", event_idx,
+                    R"(","timestamp":"2024-01-01T00:00:)", event_idx < 10 ? "0" : "", event_idx, R"(Z"})");
+  }
+  batch += "]}";
+  ASSERT_EQ(Post("/v1/batch", batch)->status, 200);
+  WaitIndexed();
+  std::string cursor;
+  int total = 0;
+  for (int page_idx = 0; page_idx < 10; ++page_idx) {
+    std::string path = "/v1/events?userId=p&limit=10";
+    if (!cursor.empty()) path += "&cursor=" + cursor;
+    auto page = Admin(path);
+    ASSERT_EQ(page->status, 200);
+    simdjson::dom::parser parser;
+    simdjson::dom::element root = parser.parse(page->body);
+    total += static_cast<int>(root["events"].get_array().size());
+    std::string_view next;
+    if (root["next_cursor"].get_string().get(next) != simdjson::SUCCESS) break;
+    cursor = std::string(next);
+  }
+  EXPECT_EQ(total, 25);
+  auto ranged = Admin("/v1/events?userId=p&from=2024-01-01T00:00:05Z&to=2024-01-01T00:00:07Z");
+  simdjson::dom::parser parser;
+  EXPECT_EQ(parser.parse(ranged->body)["events"].get_array().size(), 2u);
+  auto bad = Admin("/v1/events?from=noon");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(ErrorMessage(bad->body).find("from"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, GzipBodiesAndTheirFailures) {
+  std::string batch = R"({"batch":[{"type":"track","userId":"g","event":"Zipped","messageId":"z1"}]})";
+  auto zipped = Post("/v1/batch", Gzip(batch), {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(zipped);
+  EXPECT_EQ(zipped->status, 200) << zipped->body;
+  EXPECT_NE(zipped->body.find("\"stored\":1"), std::string::npos);
+
+  std::string truncated = Gzip(batch);
+  truncated.resize(truncated.size() / 2);
+  auto broken = Post("/v1/batch", truncated, {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(broken);
+  EXPECT_EQ(broken->status, 400);
+
+  // A small gzip that inflates past the batch limit is refused after decompression.
+  std::string bomb_body = StrCat(R"({"batch":[{"type":"track","userId":"b","event":"E","properties":{"x":")",
+                                 std::string(4 << 20, 'a'), "\"}}]}");
+  std::string bomb = Gzip(bomb_body);
+  ASSERT_LT(bomb.size(), 64u << 10);
+  auto refused = Post("/v1/batch", bomb, {{"Content-Encoding", "gzip"}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_NE(ErrorMessage(refused->body).find("limit"), std::string::npos) << refused->body;
+  // And the server keeps serving.
+  auto healthy = client_->Get("/healthz");
+  ASSERT_TRUE(healthy);
+  EXPECT_EQ(healthy->status, 200);
+}
+
+TEST_F(HttpServerTest, ErrorsAreJsonWithTheRightStatus) {
+  auto wrong_key = client_->Post("/v1/track", httplib::Headers{{"Authorization", "Bearer nope"}},
+                                 R"({"userId":"u","event":"E"})", "application/json");
+  EXPECT_EQ(wrong_key->status, 401);
+  EXPECT_NE(wrong_key->body.find("\"code\":\"unauthorized\""), std::string::npos);
+  auto malformed = Post("/v1/track", "{\"userId\":");
+  EXPECT_EQ(malformed->status, 400);
+  EXPECT_NE(ErrorMessage(malformed->body).find("malformed JSON"), std::string::npos);
+  auto oversize = Post("/v1/track", std::string(40 * 1024, ' '));
+  EXPECT_EQ(oversize->status, 400);
+  EXPECT_NE(ErrorMessage(oversize->body).find("limit"), std::string::npos);
+  auto unknown = client_->Get("/v1/nothing");
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_NE(unknown->body.find("\"code\":\"not_found\""), std::string::npos);
+  auto no_admin = client_->Get("/v1/stats");
+  EXPECT_EQ(no_admin->status, 401);
+  EXPECT_NE(ErrorMessage(no_admin->body).find("admin"), std::string::npos);
+  auto bad_reason = Admin("/v1/quarantine?reason=boredom");
+  EXPECT_EQ(bad_reason->status, 400);
+}
+
+TEST_F(HttpServerTest, QuarantineListAndReplay) {
+  ASSERT_EQ(Post("/v1/batch", R"({"batch":[{"type":"track","event":"Lost"},
+                                          {"type":"track","userId":"u","event":"Kept"}]})")->status,
+            200);
+  auto listed = Admin("/v1/quarantine?reason=missing_identity");
+  ASSERT_EQ(listed->status, 200);
+  EXPECT_NE(listed->body.find("\"reason\":\"missing_identity\""), std::string::npos) << listed->body;
+  EXPECT_NE(listed->body.find("Lost"), std::string::npos);
+  auto replay = client_->Post("/v1/quarantine/replay", httplib::Headers{{"Authorization", "Bearer admin"}}, "",
+                              "application/json");
+  ASSERT_EQ(replay->status, 200);
+  EXPECT_NE(replay->body.find("\"still_failing\":1"), std::string::npos) << replay->body;
+}
+
+TEST_F(HttpServerTest, MetricsArePrometheusText) {
+  ASSERT_EQ(Post("/v1/track", R"({"userId":"u","event":"E"})")->status, 200);
+  ASSERT_EQ(Post("/v1/track", R"({"event":"E"})")->status, 200);
+  auto metrics = client_->Get("/metrics");
+  ASSERT_EQ(metrics->status, 200);
+  for (const char* expected :
+       {"aidmp_events_received_total 2", "aidmp_events_stored_total 1",
+        "aidmp_events_quarantined_total{reason=\"missing_identity\"} 1", "aidmp_events_duplicate_total 0",
+        "aidmp_http_request_duration_seconds_bucket{route=\"collect\",le=\"+Inf\"}",
+        "aidmp_processor_lag_events{processor=\"event_index\"}"}) {
+    EXPECT_NE(metrics->body.find(expected), std::string::npos) << expected << "\n" << metrics->body;
+  }
+}
+
+}  // namespace
+}  // namespace aidmp::serve

@@ -1,0 +1,90 @@
+// The CLI as a user runs it: import, events, stats, quarantine, and its errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "testing/server_process.h"
+#include "testing/temp_dir.h"
+
+namespace aidmp {
+namespace {
+
+TEST(CliTest, ImportThenReadBack) {
+  testing::TempDir dir;
+  std::string file = dir.Sub("events.jsonl");
+  std::ofstream(file) << R"({"userId":"ann","event":"Viewed","timestamp":"2023-01-01T10:00:00Z","messageId":"a1"})" "\n"
+                      << R"({"userId":"ann","event":"Bought","timestamp":"2023-01-01T10:05:00Z","messageId":"a2"})" "\n"
+                      << R"({"event":"Nobody"})" "\n";
+  std::string data = dir.Sub("data");
+  std::string output;
+  ASSERT_EQ(testing::RunAidmp({"import", "--data", data, "--format", "jsonl", "--quiet", file}, &output), 0) << output;
+  EXPECT_NE(output.find("3 rows read, 2 stored, 0 duplicates, 1 quarantined"), std::string::npos) << output;
+  EXPECT_NE(output.find("missing_identity: 1"), std::string::npos) << output;
+
+  ASSERT_EQ(testing::RunAidmp({"events", "--data", data, "--user-id", "ann"}, &output), 0) << output;
+  EXPECT_LT(output.find("\"messageId\":\"a1\""), output.find("\"messageId\":\"a2\"")) << output;
+  ASSERT_EQ(testing::RunAidmp({"events", "--data", data, "--user-id", "ann", "--event", "Bought"}, &output), 0);
+  EXPECT_EQ(output.find("\"a1\""), std::string::npos);
+
+  ASSERT_EQ(testing::RunAidmp({"stats", "--data", data}, &output), 0) << output;
+  EXPECT_NE(output.find("\"events_stored\":2"), std::string::npos) << output;
+  EXPECT_NE(output.find("\"quarantined\":1"), std::string::npos);
+
+  ASSERT_EQ(testing::RunAidmp({"quarantine", "list", "--data", data}, &output), 0) << output;
+  EXPECT_NE(output.find("Nobody"), std::string::npos);
+}
+
+TEST(CliTest, ReadsWhileTheServerHoldsTheDirectory) {
+  testing::TempDir dir;
+  std::string data = dir.Sub("data");
+  testing::ServerProcess server(data, {"--write-key", "wk"});
+  ASSERT_TRUE(server.WaitReady());
+  std::string output;
+  EXPECT_EQ(testing::RunAidmp({"stats", "--data", data}, &output), 0) << output;
+  // Writing commands refuse with a clear message instead of corrupting anything.
+  std::string file = dir.Sub("x.jsonl");
+  std::ofstream(file) << "{}\n";
+  EXPECT_NE(testing::RunAidmp({"import", "--data", data, "--quiet", file}, &output), 0);
+  EXPECT_NE(output.find("in use"), std::string::npos) << output;
+}
+
+TEST(CliTest, BadFlagsGiveClearErrors) {
+  std::string output;
+  EXPECT_NE(testing::RunAidmp({"import", "--format", "xml", "f"}, &output), 0);
+  EXPECT_NE(output.find("unknown import format"), std::string::npos) << output;
+  EXPECT_NE(testing::RunAidmp({"serve", "--data", "/tmp/x", "--dedup-window", "soon", "--write-key", "k"}, &output), 0);
+  EXPECT_NE(output.find("--dedup-window"), std::string::npos) << output;
+  EXPECT_NE(testing::RunAidmp({"serve", "--data", "/tmp/x"}, &output), 0);
+  EXPECT_NE(output.find("--write-key"), std::string::npos) << output;
+  EXPECT_EQ(testing::RunAidmp({"serve", "--help"}, &output), 0);
+  EXPECT_NE(output.find("--admin-key"), std::string::npos);
+}
+
+TEST(CliTest, DemoRunsTheSimulatedShopThroughHttp) {
+  testing::TempDir dir;
+  std::string output;
+  ASSERT_EQ(testing::RunAidmp({"demo", "--no-serve", "--port", "0", "--data", dir.Sub("demo"),
+                               "--shoppers", "150", "--days", "3"},
+                              &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("messages sent"), std::string::npos) << output;
+  EXPECT_NE(output.find("(0 failed)"), std::string::npos) << output;
+  EXPECT_NE(output.find("quarantined"), std::string::npos);
+  // A second run may reuse its own directory.
+  ASSERT_EQ(testing::RunAidmp({"demo", "--no-serve", "--port", "0", "--data", dir.Sub("demo"),
+                               "--shoppers", "20", "--days", "1"},
+                              &output),
+            0)
+      << output;
+  // But never wipes a directory it did not make.
+  std::string foreign = dir.Sub("foreign");
+  std::filesystem::create_directories(foreign);
+  std::ofstream(foreign + "/keep.txt") << "mine";
+  EXPECT_NE(testing::RunAidmp({"demo", "--no-serve", "--port", "0", "--data", foreign}, &output), 0);
+  EXPECT_TRUE(std::filesystem::exists(foreign + "/keep.txt"));
+}
+
+}  // namespace
+}  // namespace aidmp
