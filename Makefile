@@ -11,8 +11,7 @@ DEMO_FLAGS ?=
 
 APT_PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev \
   librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev \
-  libabsl-dev libxxhash-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev \
-  nodejs npm postgresql
+  libabsl-dev libxxhash-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
 
 .PHONY: all release debug test demo bench fuzz deps clean e2e-deps
 
@@ -20,12 +19,13 @@ all: release
 
 # Installs the Debian packages the build and tests need (root, apt-get), once.
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:" $$missing; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
 	@mkdir -p build && touch $@
 
 $(RELEASE_DIR)/build.ninja: CMakeLists.txt | $(DEPS_STAMP)

@@ -157,7 +157,12 @@ CleanResult Cleaner::ResolveTimestamps(Event* event) const {
       return Reject(Reason::kInvalidTimestamp, "timestamp is before 1970 or after 2200");
     }
   }
-  if (event->original_timestamp_us == kNoTimestamp) {
+  if (event->timestamp_us != kNoTimestamp) {
+    // Stated by the sender apart from its clock reading (a backfill): taken as is.
+    if (event->timestamp_us < kMinTimestampUs || event->timestamp_us >= kMaxTimestampUs) {
+      return Reject(Reason::kInvalidTimestamp, "timestamp is before 1970 or after 2200");
+    }
+  } else if (event->original_timestamp_us == kNoTimestamp) {
     event->timestamp_us = event->received_at_us;
     event->flags |= event::kFlagMissingTimestamp;
   } else if (event->sent_at_us != kNoTimestamp && event->received_at_us != kNoTimestamp) {
@@ -264,17 +269,20 @@ CleanResult Cleaner::Clean(Event* event, size_t raw_size) {
   }
   CleanResult result = CheckIds(event);
   if (!result.accepted()) return result;
+  if (event->message_id.empty()) {
+    // Derived from what the sender sent (before receipt times enter), so the same payload
+    // retried without an id is still a duplicate and different payloads never collide.
+    std::string basis = StrCat(event::EventTypeName(event->type), "\n", event->user_id, "\n",
+                               event->anonymous_id, "\n", event->event, "\n", event->name, "\n",
+                               event->group_id, "\n", event->previous_id, "\n",
+                               event->original_timestamp_us, "\n", event->timestamp_us, "\n",
+                               event->properties_json, "\n", event->traits_json, "\n",
+                               event->context_json, "\n", event->integrations_json);
+    event->message_id = StrCat("aidmp-", Sha256Hex(basis).substr(0, 32));
+  }
   result = ResolveTimestamps(event);
   if (!result.accepted()) return result;
   NormaliseObjects(event);
-  if (event->message_id.empty()) {
-    // Deterministic, so the same payload resent without an id is still a duplicate.
-    std::string basis = StrCat(event::EventTypeName(event->type), "\n", event->user_id, "\n",
-                                     event->anonymous_id, "\n", event->event, "\n", event->name, "\n",
-                                     event->original_timestamp_us, "\n", event->properties_json, "\n",
-                                     event->traits_json);
-    event->message_id = StrCat("aidmp-", Sha256Hex(basis).substr(0, 32));
-  }
   if (options_.plan) {
     auto violation = options_.plan->Check(*event);
     if (violation) {

@@ -127,10 +127,18 @@ absl::Status ParseSegmentMessage(element message, std::optional<EventType> force
     }
     if (!status.ok()) return status;
   }
-  // A client that sends both gives its own clock reading as originalTimestamp; that is
-  // the one skew correction starts from.
-  out->original_timestamp_us =
-      original_timestamp_us != kNoTimestamp ? original_timestamp_us : timestamp_us;
+  // Segment's libraries send the device's clock reading as `timestamp`; RudderStack's
+  // send it as `originalTimestamp` and let callers state `timestamp` themselves (a
+  // backfill). Skew correction starts from the device reading; a stated timestamp that
+  // differs from it is the event time as declared, and is kept as such.
+  if (original_timestamp_us != kNoTimestamp) {
+    out->original_timestamp_us = original_timestamp_us;
+    if (timestamp_us != kNoTimestamp && timestamp_us != original_timestamp_us) {
+      out->timestamp_us = timestamp_us;
+    }
+  } else {
+    out->original_timestamp_us = timestamp_us;
+  }
   if (!have_type) return absl::InvalidArgumentError("field 'type' is required in a batch item");
   return absl::OkStatus();
 }

@@ -18,7 +18,10 @@ namespace aidmp::event {
 // Fills `out` from `message`. `forced_type` is the type implied by the endpoint
 // (/v1/track); when absent the message's own "type" field is required (batch items).
 // `out->received_at_us` and `out->sent_at_us` are left as the caller set them unless the
-// message carries its own sentAt. On error returns InvalidArgument naming the field.
+// message carries its own sentAt. `out->timestamp_us` is set only when the message
+// states an event time apart from the device clock reading (both `timestamp` and a
+// different `originalTimestamp`); otherwise cleaning derives it. On error returns
+// InvalidArgument naming the field.
 absl::Status ParseSegmentMessage(simdjson::dom::element message,
                                  std::optional<EventType> forced_type, Event* out);
 

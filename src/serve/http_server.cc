@@ -261,7 +261,9 @@ struct HttpServer::Impl {
   void Install() {
     server.set_tcp_nodelay(true);
     server.set_keep_alive_max_count(100000);
-    server.set_keep_alive_timeout(30);
+    // Idle keep-alive connections hold Stop() until they time out (cpp-httplib 0.11
+    // checks for stop between waits), so keep the wait short; busy clients are unaffected.
+    server.set_keep_alive_timeout(2);
     server.set_read_timeout(10, 0);
     server.set_write_timeout(10, 0);
     // Raw (compressed) bytes; the decompressed limit is enforced while reading.

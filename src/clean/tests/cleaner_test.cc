@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "common/hash.h"
 #include "common/time_format.h"
 #include "event/segment_json.h"
@@ -162,6 +164,34 @@ TEST(CleanerTest, MissingMessageIdIsDerivedDeterministically) {
   EXPECT_FALSE(first.message_id.empty());
   EXPECT_EQ(first.message_id, second.message_id);
   EXPECT_NE(first.message_id, other.message_id);
+}
+
+TEST(CleanerTest, DerivedMessageIdsTellApartEveryField) {
+  Cleaner cleaner{CleanerOptions()};
+  std::set<std::string> ids;
+  for (const char* json : {R"({"userId":"u","groupId":"g1"})", R"({"userId":"u","groupId":"g2"})",
+                           R"({"userId":"u","groupId":"g1","context":{"ip":"1.1.1.1"}})"}) {
+    Event event = Make(json, EventType::kGroup);
+    ASSERT_TRUE(CleanWith(&cleaner, &event).accepted());
+    ids.insert(event.message_id);
+  }
+  for (const char* json : {R"({"userId":"u","previousId":"a"})", R"({"userId":"u","previousId":"b"})"}) {
+    Event event = Make(json, EventType::kAlias);
+    ASSERT_TRUE(CleanWith(&cleaner, &event).accepted());
+    ids.insert(event.message_id);
+  }
+  EXPECT_EQ(ids.size(), 5u);
+}
+
+TEST(CleanerTest, StatedTimestampApartFromDeviceClockIsKept) {
+  Cleaner cleaner{CleanerOptions()};
+  // RudderStack style: originalTimestamp is the device clock, timestamp a stated backfill.
+  Event event = Make(R"({"userId":"u","event":"e","originalTimestamp":"2024-05-01T12:29:00Z",
+                        "timestamp":"2023-06-01T00:00:00Z"})");
+  event.sent_at_us = *ParseIso8601Micros("2024-05-01T12:29:30Z");
+  ASSERT_TRUE(CleanWith(&cleaner, &event).accepted());
+  EXPECT_EQ(event.timestamp_us, *ParseIso8601Micros("2023-06-01T00:00:00Z"));
+  EXPECT_EQ(event.original_timestamp_us, *ParseIso8601Micros("2024-05-01T12:29:00Z"));
 }
 
 TEST(CleanerTest, FlagsBotUserAgents) {

@@ -84,6 +84,8 @@ TEST(SegmentJsonTest, OriginalTimestampWinsOverTimestamp) {
                     EventType::kTrack, &event)
                   .ok());
   EXPECT_EQ(event.original_timestamp_us, *ParseIso8601Micros("2024-01-01T00:00:00Z"));
+  // The differing `timestamp` is a stated event time, kept apart from the clock reading.
+  EXPECT_EQ(event.timestamp_us, *ParseIso8601Micros("2024-01-02T00:00:00Z"));
 }
 
 TEST(SegmentJsonTest, NonObjectIsRejected) {

@@ -91,10 +91,10 @@ if (missing) {
     });
 
     test('the server is healthy and refuses admin routes without the admin key', async () => {
-      const health = await fetch(server.url('/healthz'));
+      const health = await server.fetch('/healthz');
       assert.equal(health.status, 200);
       assert.deepEqual(await health.json(), { status: 'ok' });
-      const noKey = await fetch(server.url('/v1/events'));
+      const noKey = await server.fetch('/v1/events');
       assert.equal(noKey.status, 401);
       const wrongKey = await server.adminGet('/v1/stats', { key: 'not-the-admin-key' });
       assert.equal(wrongKey.status, 401);
@@ -331,6 +331,31 @@ if (missing) {
       assert.equal(stored[0].messageId, messageId);
     });
 
+    test('distinct messages sent without a messageId are all stored, each with a generated id', async () => {
+      // The HTTP API does not require messageId (curl users, hand-rolled clients); the
+      // server makes one up. Distinct messages must never collide as duplicates.
+      const noIdUser = `noid-user-${run}`;
+      const calls = [
+        ['/v1/group', { userId: noIdUser, groupId: `g1-${run}` }],
+        ['/v1/group', { userId: noIdUser, groupId: `g2-${run}` }],
+        ['/v1/alias', { userId: noIdUser, previousId: `prev1-${run}` }],
+        ['/v1/alias', { userId: noIdUser, previousId: `prev2-${run}` }],
+        ['/v1/track', { userId: noIdUser, event: 'Viewed', context: { page: { path: '/a' } } }],
+        ['/v1/track', { userId: noIdUser, event: 'Viewed', context: { page: { path: '/b' } } }],
+      ];
+      const answers = [];
+      for (const [path, body] of calls) {
+        const res = await server.collect(path, body);
+        assert.equal(res.status, 200, res.text);
+        answers.push(`${path} ${JSON.stringify(body)} -> ${res.text}`);
+      }
+      const stored = await server.waitForIndexer().then(() => server.allEvents({ userId: noIdUser }));
+      assert.equal(stored.length, calls.length,
+        `every distinct message is stored; answers:\n${answers.join('\n')}\nstored: ${stored.map((e) => `${e.type}:${e.groupId ?? e.previousId ?? e.context?.page?.path}`).join(', ')}`);
+      for (const event of stored) assert.ok(event.messageId, 'a messageId is generated');
+      assert.equal(new Set(stored.map((e) => e.messageId)).size, stored.length, 'generated ids are distinct');
+    });
+
     test('a wrong or missing write key gets 401, and the SDK reports the failure', async () => {
       const before = await server.stats();
       const event = { batch: [{ type: 'track', userId: 'intruder', event: 'Nope' }] };
@@ -424,7 +449,7 @@ if (missing) {
       assert.equal(res.status, 400, res.text);
       assert.equal(res.json?.error?.code, 'bad_request');
       assert.ok(res.json.error.message.length > 0);
-      const health = await fetch(server.url('/healthz'));
+      const health = await server.fetch('/healthz');
       assert.equal(health.status, 200);
       assert.equal((await server.stats()).events_stored, before.events_stored);
       await server.waitForIndexer();
@@ -448,7 +473,7 @@ if (missing) {
       assert.equal((await server.stats()).events_stored, before.events_stored);
       await server.waitForIndexer();
       assert.equal((await server.allEvents({ userId: `big-user-${run}` })).length, 0);
-      const health = await fetch(server.url('/healthz'));
+      const health = await server.fetch('/healthz');
       assert.equal(health.status, 200);
     });
 
@@ -497,7 +522,7 @@ if (missing) {
 
     test('/metrics agrees with /v1/stats', async () => {
       const stats = await server.stats();
-      const res = await fetch(server.url('/metrics'));
+      const res = await server.fetch('/metrics');
       assert.equal(res.status, 200);
       const text = await res.text();
       const value = (name) => {

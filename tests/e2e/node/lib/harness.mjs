@@ -55,8 +55,9 @@ export const sha256Hex = (text) => createHash('sha256').update(text, 'utf8').dig
 
 export const basicAuth = (user) => `Basic ${Buffer.from(`${user}:`).toString('base64')}`;
 
-// Polls `probe` until it returns a truthy value, which is returned. On the deadline
-// throws, naming `what` and the last value seen.
+// Polls `probe` until it returns a truthy value (for an object with an `ok` member:
+// until ok is true), which is returned. On the deadline throws, naming `what` and
+// the last value seen (its `seen` member if it has one).
 export async function waitFor(what, probe, { timeoutMs = 10_000, intervalMs = 20 } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -111,6 +112,7 @@ export class AidmpServer {
 
   constructor(binary, args, dataDir) {
     this.dataDir = dataDir;
+    this.stopping = false;
     this.exited = false;
     this.exitCode = null;
     this.exitSignal = null;
@@ -126,6 +128,10 @@ export class AidmpServer {
         this.exited = true;
         this.exitCode = code;
         this.exitSignal = signal;
+        if (!this.stopping) {
+          // A crash must not hide behind the connection errors it causes.
+          process.stderr.write(`\n*** aidmp serve exited unexpectedly (${this.exitDescription()}); its output:\n${this.output()}\n`);
+        }
         resolveExit({ code, signal });
       });
       this.proc.on('error', (err) => {
@@ -146,6 +152,7 @@ export class AidmpServer {
 
   // SIGTERM, then waits for the exit; SIGKILL and an error if it does not stop in time.
   async stop({ timeoutMs = 15_000 } = {}) {
+    this.stopping = true;
     if (!this.exited) this.proc.kill('SIGTERM');
     const timer = delay(timeoutMs, 'timeout', { ref: false });
     const outcome = await Promise.race([this.exitPromise, timer]);
@@ -158,6 +165,7 @@ export class AidmpServer {
   }
 
   async cleanup() {
+    this.stopping = true;
     if (!this.exited) {
       this.proc.kill('SIGKILL');
       await this.exitPromise;
@@ -169,9 +177,22 @@ export class AidmpServer {
     return `${this.baseUrl}${path}`;
   }
 
+  // fetch() that, when the request fails because the server died, says so.
+  async fetch(path, init) {
+    try {
+      return await fetch(this.url(path), init);
+    } catch (err) {
+      if (this.exited && !this.stopping) {
+        throw new Error(`${init?.method ?? 'GET'} ${path} failed (${err.cause?.code ?? err.message}): ` +
+          `aidmp serve had exited (${this.exitDescription()}); its output:\n${this.output()}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
   // GET an admin route with the admin key; returns {status, body (parsed JSON or text)}.
   async adminGet(path, { key = ADMIN_KEY } = {}) {
-    const res = await fetch(this.url(path), { headers: { Authorization: `Bearer ${key}` } });
+    const res = await this.fetch(path, { headers: { Authorization: `Bearer ${key}` } });
     const text = await res.text();
     let body = text;
     if ((res.headers.get('content-type') || '').includes('json')) body = JSON.parse(text);
@@ -237,7 +258,7 @@ export class AidmpServer {
       payload = gzipSync(payload);
       allHeaders['Content-Encoding'] = 'gzip';
     }
-    const res = await fetch(this.url(path), { method: 'POST', headers: allHeaders, body: payload });
+    const res = await this.fetch(path, { method: 'POST', headers: allHeaders, body: payload });
     const text = await res.text();
     let json = null;
     try {
