@@ -53,6 +53,17 @@ void AppendJsonString(std::string* out, std::string_view value) {
   const auto* s = reinterpret_cast<const unsigned char*>(value.data());
   size_t pos = 0;
   while (pos < value.size()) {
+    // Most bytes need no escaping: copy such runs at once.
+    size_t run_end = pos;
+    while (run_end < value.size() && s[run_end] >= 0x20 && s[run_end] < 0x80 && s[run_end] != '"' &&
+           s[run_end] != '\\') {
+      ++run_end;
+    }
+    if (run_end > pos) {
+      out->append(value.data() + pos, run_end - pos);
+      pos = run_end;
+      continue;
+    }
     unsigned char c = s[pos];
     if (c >= 0x80) {
       size_t len = Utf8SequenceLength(s + pos, value.size() - pos);
