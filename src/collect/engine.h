@@ -16,6 +16,7 @@
 #include "clean/quarantine.h"
 #include "collect/collector.h"
 #include "collect/ingest_pipeline.h"
+#include "identity/identity_graph.h"
 #include "log/event_log.h"
 #include "log/processor_runner.h"
 #include "storage/store.h"
@@ -29,6 +30,8 @@ struct EngineOptions {
   CollectorLimits limits;
   // Write key -> source name.
   std::map<std::string, std::string> write_keys;
+  // Identity merge rules for the identity processor.
+  identity::IdentityRules identity;
   // Dedup window; also set into store options.
   int64_t dedup_window_us = 7 * kMicrosPerDay;
   // Run processors (the event indexer) in background threads. When false, callers run

@@ -3,12 +3,16 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "collect/replay.h"
 #include "common/json_writer.h"
 #include "common/time_format.h"
+#include "event/event_codec.h"
+#include "identity/identity_processor.h"
 #include "index/event_query.h"
+#include "storage/keys.h"
 #include "serve/http_status.h"
 #include "serve/metrics.h"
 #include "spdlog/spdlog.h"
@@ -220,6 +224,91 @@ struct HttpServer::Impl {
     res.set_content(writer.Take(), kJson);
   }
 
+  // A person as the identity graph sees them: identifiers, merge history (blocked merges
+  // included, with their reasons) and their most recent events.
+  void WritePerson(const identity::PersonRecord& person, const httplib::Request& req, httplib::Response& res) {
+    auto limit = ParseLimit(req, 20);
+    if (!limit.ok()) return SendError(res, limit.status());
+    int64_t before_us = std::numeric_limits<int64_t>::max();
+    if (req.has_param("before")) {
+      auto ts = ParseTimeParam("before", req.get_param_value("before"));
+      if (!ts.ok()) return SendError(res, ts.status());
+      before_us = *ts;
+    }
+    auto seqs = identity::PersonEventSeqs(engine->store(), person, before_us, std::min<size_t>(*limit, 1000));
+    if (!seqs.ok()) return SendError(res, seqs.status());
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("person_id").Uint(person.id);
+    writer.Key("identifiers").BeginArray();
+    for (const auto& id : person.identifiers) {
+      writer.BeginObject().Key("type").String(identity::IdTypeName(id.type)).Key("value").String(id.value).EndObject();
+    }
+    writer.EndArray();
+    writer.Key("absorbed_persons").BeginArray();
+    for (uint64_t absorbed : person.absorbed) writer.Uint(absorbed);
+    writer.EndArray();
+    writer.Key("merges").BeginArray();
+    for (uint64_t merge_id : person.merges) {
+      auto merge = identity::IdentityGraph::ReadMerge(engine->store(), merge_id);
+      if (!merge.ok()) return SendError(res, merge.status());
+      writer.Raw(identity::IdentityGraph::EncodeMerge(*merge));
+    }
+    writer.EndArray();
+    writer.Key("recent_events").BeginArray();
+    int64_t oldest_us = 0;
+    for (uint64_t seq : *seqs) {
+      std::string record;
+      absl::Status status = engine->store()->Get(storage::Family::kLog, storage::LogKey(seq), &record);
+      if (absl::IsNotFound(status)) continue;
+      if (!status.ok()) return SendError(res, status);
+      event::Event event;
+      if (event::DecodeStoredEvent(record, &event).ok()) oldest_us = event.timestamp_us;
+      writer.Raw(record);
+    }
+    writer.EndArray();
+    writer.Key("next_before");
+    if (seqs->size() == std::min<size_t>(*limit, 1000) && !seqs->empty()) {
+      writer.String(FormatIso8601Micros(oldest_us));
+    } else {
+      writer.Null();
+    }
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  void HandlePersonLookup(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    identity::Identifier id;
+    if (!identity::ParseIdType(req.get_param_value("type"), &id.type)) {
+      return SendError(res, absl::InvalidArgumentError(
+                                "query parameter 'type' must be userId, anonymousId, deviceId, advertisingId, "
+                                "emailHash or phoneHash"));
+    }
+    id.value = req.get_param_value("value");
+    if (id.value.empty()) return SendError(res, absl::InvalidArgumentError("query parameter 'value' is required"));
+    auto person_id = identity::IdentityGraph::Lookup(engine->store(), id);
+    if (absl::IsNotFound(person_id.status())) {
+      return SendError(res, absl::NotFoundError(StrCat("no person has ", req.get_param_value("type"), " '",
+                                                       id.value.substr(0, 64), "' (yet: the identity processor may lag)")));
+    }
+    if (!person_id.ok()) return SendError(res, person_id.status());
+    auto person = identity::IdentityGraph::ReadPerson(engine->store(), *person_id);
+    if (!person.ok()) return SendError(res, person.status());
+    WritePerson(*person, req, res);
+  }
+
+  void HandlePerson(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    uint64_t person_id;
+    if (!ParseNumber(std::string(req.matches[1]), &person_id)) {
+      return SendError(res, absl::InvalidArgumentError("the person id must be a number"));
+    }
+    auto person = identity::IdentityGraph::ReadPerson(engine->store(), person_id);
+    if (!person.ok()) return SendError(res, person.status());
+    WritePerson(*person, req, res);
+  }
+
   void HandleMetrics(httplib::Response& res) {
     collect::EngineStats stats = engine->Stats();
     std::string out;
@@ -317,6 +406,10 @@ struct HttpServer::Impl {
                [this](const httplib::Request& req, httplib::Response& res) { HandleQuarantine(req, res); });
     server.Post("/v1/quarantine/replay",
                 [this](const httplib::Request& req, httplib::Response& res) { HandleReplay(req, res); });
+    server.Get("/v1/persons/lookup",
+               [this](const httplib::Request& req, httplib::Response& res) { HandlePersonLookup(req, res); });
+    server.Get(R"(/v1/persons/(\d+))",
+               [this](const httplib::Request& req, httplib::Response& res) { HandlePerson(req, res); });
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", kJson);
     });

@@ -11,6 +11,7 @@ std::string_view FamilyName(Family family) {
     case Family::kQuarantine: return "quarantine";
     case Family::kIndex: return "index";
     case Family::kMeta: return "meta";
+    case Family::kIdentity: return "identity";
   }
   return "unknown";
 }
@@ -67,6 +68,23 @@ uint64_t IndexKeySeq(std::string_view key) {
 int64_t IndexKeyTime(std::string_view key) {
   return key.size() >= 16 ? DecodeOrderedInt64(key.data() + key.size() - 16) : 0;
 }
+
+std::string IdentifierKey(uint8_t type, std::string_view value) {
+  std::string key(1, kIdentityOwner);
+  key.push_back(static_cast<char>(type));
+  PutLengthPrefixed(&key, value);
+  return key;
+}
+
+static std::string TaggedNumber(char tag, uint64_t number) {
+  std::string key(1, tag);
+  PutFixed64BE(&key, number);
+  return key;
+}
+
+std::string PersonKey(uint64_t person) { return TaggedNumber(kIdentityPerson, person); }
+std::string MergeKey(uint64_t merge) { return TaggedNumber(kIdentityMerge, merge); }
+std::string PersonEventPrefix(uint64_t person) { return TaggedNumber(kIdentityEvents, person); }
 
 std::string CounterKey(std::string_view name) { return std::string("counter/").append(name); }
 

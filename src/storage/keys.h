@@ -14,6 +14,11 @@
 //   index       'U' id_len(4) user_id  ts(8) seq(8)     -> empty   (per userId, by time)
 //               'A' id_len(4) anon_id  ts(8) seq(8)     -> empty   (per anonymousId)
 //               'T' ts(8) seq(8)                        -> empty   (all events by time)
+//   identity    'I' type(1) id_len(4) value             -> person(8)   identifier owner
+//               'P' person(8)                           -> person record JSON (its
+//                                                          identifiers, merged_into)
+//               'M' merge(8)                            -> merge log entry JSON
+//               'E' person(8) ts(8) seq(8)              -> empty   (a person's events)
 //   meta        "counter/<name>"                        -> uint64 LE, merged by addition
 //               "checkpoint/<processor>"                -> seq(8) last applied log entry
 //
@@ -33,8 +38,9 @@ enum class Family : uint8_t {
   kQuarantine = 2,
   kIndex = 3,
   kMeta = 4,
+  kIdentity = 5,
 };
-constexpr int kFamilyCount = 5;
+constexpr int kFamilyCount = 6;
 std::string_view FamilyName(Family family);
 
 std::string LogKey(uint64_t seq);
@@ -57,6 +63,16 @@ std::string IndexKey(std::string_view prefix, int64_t ts_us, uint64_t seq);
 // The seq and time at the end of an index key.
 uint64_t IndexKeySeq(std::string_view key);
 int64_t IndexKeyTime(std::string_view key);
+
+// Identity family tags. Do not change: stored on disk.
+constexpr char kIdentityOwner = 'I';
+constexpr char kIdentityPerson = 'P';
+constexpr char kIdentityMerge = 'M';
+constexpr char kIdentityEvents = 'E';
+std::string IdentifierKey(uint8_t type, std::string_view value);
+std::string PersonKey(uint64_t person);
+std::string MergeKey(uint64_t merge);
+std::string PersonEventPrefix(uint64_t person);
 
 std::string CounterKey(std::string_view name);
 std::string CheckpointKey(std::string_view processor);

@@ -197,6 +197,35 @@ TEST_F(HttpServerTest, QuarantineListAndReplay) {
   EXPECT_NE(replay->body.find("\"still_failing\":1"), std::string::npos) << replay->body;
 }
 
+TEST_F(HttpServerTest, PersonsJoinDevicesAtLoginAndShowTheirEvents) {
+  ASSERT_EQ(Post("/v1/batch", R"({"batch":[
+      {"type":"page","anonymousId":"phone","name":"Home","timestamp":"2024-01-01T10:00:00Z"},
+      {"type":"page","anonymousId":"laptop","name":"Home","timestamp":"2024-01-01T11:00:00Z"},
+      {"type":"identify","userId":"ann","anonymousId":"phone","traits":{"email":"ann@x.io"},"timestamp":"2024-01-01T12:00:00Z"},
+      {"type":"track","userId":"ann","anonymousId":"laptop","event":"Bought","timestamp":"2024-01-01T13:00:00Z"},
+      {"type":"track","userId":"bob","anonymousId":"laptop","event":"Borrowed","timestamp":"2024-01-01T14:00:00Z"}]})")
+                ->status,
+            200);
+  WaitIndexed();
+  auto ann = Admin("/v1/persons/lookup?type=userId&value=ann");
+  ASSERT_EQ(ann->status, 200) << ann->body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root = parser.parse(ann->body);
+  EXPECT_EQ(root["identifiers"].get_array().size(), 4u) << ann->body;  // ann, phone, laptop, email
+  EXPECT_EQ(root["recent_events"].get_array().size(), 4u) << ann->body;
+  std::string_view newest = root["recent_events"].at(0)["event"].get_string();
+  EXPECT_EQ(newest, "Bought");
+  // Bob logged in on Ann's laptop: his own person, and the refused merge is on record.
+  auto bob = Admin("/v1/persons/lookup?type=userId&value=bob");
+  ASSERT_EQ(bob->status, 200);
+  EXPECT_NE(bob->body.find("\"blocked\":true"), std::string::npos) << bob->body;
+  EXPECT_NE(bob->body.find("Borrowed"), std::string::npos);
+  uint64_t person_id = root["person_id"].get_uint64();
+  EXPECT_EQ(Admin(StrCat("/v1/persons/", person_id))->status, 200);
+  EXPECT_EQ(Admin("/v1/persons/lookup?type=userId&value=nobody")->status, 404);
+  EXPECT_EQ(Admin("/v1/persons/lookup?type=cookie&value=x")->status, 400);
+}
+
 TEST_F(HttpServerTest, MetricsArePrometheusText) {
   ASSERT_EQ(Post("/v1/track", R"({"userId":"u","event":"E"})")->status, 200);
   ASSERT_EQ(Post("/v1/track", R"({"event":"E"})")->status, 200);
