@@ -48,6 +48,7 @@ void DeclareSimulateFlags(CLI::App* command, SimulateFlags* flags) {
 
 struct SendReport {
   sim::ShopSimulator::Counts generated;
+  size_t shoppers = 0;
   uint64_t requests = 0;
   uint64_t failed_requests = 0;
   uint64_t stored = 0;
@@ -130,6 +131,7 @@ SendReport SendTraffic(const std::string& host, int port, const std::string& wri
   for (auto& sender : senders) sender.join();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report.generated = simulator.counts();
+  report.shoppers = simulator.shoppers().size();
   report.requests = requests;
   report.failed_requests = failed;
   report.stored = stored;
@@ -292,6 +294,11 @@ void AddSimulateCommands(CLI::App& app, int* exit_code) {
     for (const auto& [reason, count] : stats.quarantined_by_reason) {
       std::cout << absl::StrFormat("    %-24s %8d\n", reason, count);
     }
+    std::cout << absl::StrFormat(
+        "identity resolution\n  persons            %10d  (%d shoppers and bots simulated)\n"
+        "  merges             %10d  (devices and logins joined)\n"
+        "  merges refused     %10d  (by the one-userId-per-person rule)\n",
+        stats.persons - stats.merges, report.shoppers, stats.merges, stats.merges_blocked);
     if (report.failed_requests > 0) *exit_code = 1;
     if (demo_flags->no_serve) return;
     std::cout << "\nTry it (Ctrl-C stops the server):\n"

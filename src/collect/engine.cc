@@ -62,6 +62,9 @@ EngineStats ReadStats(storage::Store* store) {
     uint64_t count = store->ReadCounter(storage::CounterKey(clean::Quarantine::CounterName(reason)));
     if (count > 0) stats.quarantined_by_reason[std::string(clean::ReasonCode(reason))] = count;
   }
+  stats.persons = store->ReadCounter(storage::CounterKey("identity_persons"));
+  stats.merges = store->ReadCounter(storage::CounterKey("identity_merges"));
+  stats.merges_blocked = store->ReadCounter(storage::CounterKey("identity_merges_blocked"));
   auto it = store->NewIterator(storage::Family::kLog);
   it->SeekToLast();
   if (it->Valid()) stats.log_last_seq = storage::DecodeLogKey(it->key());

@@ -49,6 +49,9 @@ struct EngineStats {
   uint64_t quarantine_replayed = 0;  // since replayed successfully (left the quarantine)
   std::map<std::string, uint64_t> quarantined_by_reason;  // only reasons seen
   uint64_t log_last_seq = 0;
+  uint64_t persons = 0;           // created by identity resolution (merged ones included)
+  uint64_t merges = 0;
+  uint64_t merges_blocked = 0;
 };
 
 class Engine {

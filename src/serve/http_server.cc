@@ -162,6 +162,11 @@ struct HttpServer::Impl {
     for (const auto& [reason, count] : stats.quarantined_by_reason) writer.Key(reason).Uint(count);
     writer.EndObject();
     writer.Key("log_last_seq").Uint(stats.log_last_seq);
+    writer.Key("identity").BeginObject();
+    writer.Key("persons_created").Uint(stats.persons);
+    writer.Key("merges").Uint(stats.merges);
+    writer.Key("merges_blocked").Uint(stats.merges_blocked);
+    writer.EndObject();
     writer.Key("processors").BeginObject();
     for (const auto& runner : engine->processors()) {
       writer.Key(runner->name()).BeginObject();
