@@ -64,7 +64,7 @@ bench: release
 fuzz: $(DEPS_STAMP)
 	CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DAIDMP_BUILD_TESTS=OFF -DAIDMP_BUILD_BENCH=OFF -DAIDMP_BUILD_FUZZ=ON
-	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target aidmp_fuzzers
 
 clean:
 	rm -rf build

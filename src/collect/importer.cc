@@ -115,11 +115,19 @@ class LineReader {
   uint64_t line_no_ = 0;
 };
 
+// Whole epoch seconds from 1970 to 9999, so that seconds * kMicrosPerSecond cannot
+// overflow and the time can be written as ISO-8601.
+bool ParseEpochSeconds(std::string_view text, int64_t* seconds) {
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  return ParseNumber(text, seconds) && *seconds >= 0 && *seconds <= kMaxSeconds;
+}
+
 // Epoch numbers: seconds, milliseconds or microseconds by magnitude; else ISO-8601.
 absl::StatusOr<int64_t> ParseFlexibleTime(std::string_view text) {
   text = StripWhitespace(text);
   int64_t number;
   if (ParseNumber(text, &number)) {
+    if (number < 0) return absl::InvalidArgumentError(StrCat("epoch time ", text, " is before 1970"));
     if (number < 100'000'000'000LL) return number * kMicrosPerSecond;
     if (number < 100'000'000'000'000LL) return number * 1000;
     return number;
@@ -292,7 +300,7 @@ absl::Status ImportTaobao(const std::string& path, const ImportOptions& options,
     std::vector<std::string_view> fields = Split(line, ',');
     int64_t seconds = 0;
     auto name = fields.size() == 5 ? kEventNames.find(fields[3]) : kEventNames.end();
-    if (fields.size() != 5 || name == kEventNames.end() || !ParseNumber(fields[4], &seconds)) {
+    if (fields.size() != 5 || name == kEventNames.end() || !ParseEpochSeconds(fields[4], &seconds)) {
       AIDMP_RETURN_IF_ERROR(batcher->AddInvalid(
           clean::Reason::kImportRowInvalid,
           StrCat("line ", line_no, ": expected user,item,category,pv|cart|fav|buy,unix seconds"),
@@ -363,7 +371,7 @@ absl::Status ImportMovieLens100k(const std::string& path, const ImportOptions& o
     while (std::getline(file, line)) {
       std::vector<std::string_view> parts = Split(line, '\t');
       int64_t ts;
-      if (parts.size() != 4 || !ParseNumber(parts[3], &ts)) continue;
+      if (parts.size() != 4 || !ParseEpochSeconds(parts[3], &ts)) continue;
       auto [it, inserted] = first_seen.emplace(std::string(parts[0]), ts);
       if (!inserted && ts < it->second) it->second = ts;
     }
@@ -411,7 +419,7 @@ absl::Status ImportMovieLens100k(const std::string& path, const ImportOptions& o
     int64_t ts;
     int rating;
     auto movie = parts.size() == 4 ? movies.find(std::string(parts[1])) : movies.end();
-    if (parts.size() != 4 || !ParseNumber(parts[2], &rating) || !ParseNumber(parts[3], &ts) ||
+    if (parts.size() != 4 || !ParseNumber(parts[2], &rating) || !ParseEpochSeconds(parts[3], &ts) ||
         movie == movies.end()) {
       AIDMP_RETURN_IF_ERROR(batcher->AddInvalid(
           clean::Reason::kImportRowInvalid,
@@ -498,6 +506,10 @@ absl::StatusOr<CsvMapping> ParseCsvMapping(std::string_view spec) {
     }
     std::string field(StripWhitespace(part.substr(0, eq)));
     std::string column(StripWhitespace(part.substr(eq + 1)));
+    if (field.empty() || column.empty()) {
+      return absl::InvalidArgumentError(
+          StrCat("column mapping '", part, "' must look like field=column"));
+    }
     if (field == "user_id") {
       mapping.user_id = column;
     } else if (field == "anonymous_id") {

@@ -168,7 +168,11 @@ JsonWriter& JsonWriter::Double(double value) {
     return *this;
   }
   char buf[32];
-  auto result = std::to_chars(buf, buf + sizeof(buf), value);  // Shortest round-trip form.
+  // Shortest round-trip form, but never an integer too large for a 64-bit integer:
+  // simdjson (and many readers) reject those, where 1.2e+20 reads fine.
+  auto result = std::fabs(value) >= 1e18
+                    ? std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific)
+                    : std::to_chars(buf, buf + sizeof(buf), value);
   out_.append(buf, result.ptr);
   return *this;
 }

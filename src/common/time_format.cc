@@ -107,6 +107,10 @@ absl::StatusOr<int64_t> ParseIso8601Micros(std::string_view text) {
   if (month == 2 && day == 29 && !leap) return bad("February 29 in a non-leap year");
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+  // What FormatIso8601Micros can write back: UTC years 0000 to 9999.
+  constexpr int64_t kFirstSecond = -62167219200;  // 0000-01-01T00:00:00Z
+  constexpr int64_t kEndSecond = 253402300800;    // 10000-01-01T00:00:00Z
+  if (seconds < kFirstSecond || seconds >= kEndSecond) return bad("outside the years 0000-9999 in UTC");
   return seconds * kMicrosPerSecond + micros;
 }
 

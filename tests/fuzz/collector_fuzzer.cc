@@ -9,9 +9,11 @@
 //
 // Invariants: nothing crashes; any Status is fine, but an accepted request accounts for
 // every event it carried: stored + duplicates + quarantined = 1 for a single-event
-// endpoint and the batch's length for batch and import.
+// endpoint and the batch's length for batch and import; exactly the stored events reach
+// the log (none for a failed request), and every one of them decodes and indexes.
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -58,7 +60,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   aidmp::collect::Collector* collector = aidmp::fuzz::SharedEngine()->collector();
   absl::StatusOr<aidmp::collect::IngestSummary> summary =
       collector->Handle(endpoint, authorization, body);
-  if (!summary.ok()) return 0;
+  size_t appended = aidmp::fuzz::CheckNewLogEntries();
+  if (!summary.ok()) {
+    AIDMP_FUZZ_CHECK_MSG(appended == 0, aidmp::StrCat("a failed request appended ", appended,
+                                                      " events: ", summary.status().ToString()));
+    return 0;
+  }
+  AIDMP_FUZZ_CHECK_MSG(appended == summary->stored,
+                       aidmp::StrCat("stored ", summary->stored, " but appended ", appended));
   size_t accounted = summary->stored + summary->duplicates + summary->quarantined;
   size_t carried = EventsInRequest(endpoint, body);
   AIDMP_FUZZ_CHECK_MSG(accounted == carried,

@@ -11,6 +11,7 @@
 // UTF-8, two bytes per byte >= 0x80, that decodes back to the input.
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>

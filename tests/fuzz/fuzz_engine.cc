@@ -1,12 +1,18 @@
 #include "fuzz_engine.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
+#include "common/strings.h"
+#include "event/event_codec.h"
+#include "fuzz_check.h"
+#include "log/event_log.h"
 
 namespace aidmp::fuzz {
 namespace {
@@ -18,6 +24,7 @@ struct EngineHolder {
   std::string scratch_dir;
   FakeClock clock{kNowUs};
   std::unique_ptr<collect::Engine> engine;
+  uint64_t checked_seq = 0;  // log entries up to here have been decoded
 };
 
 EngineHolder* holder = nullptr;
@@ -65,6 +72,29 @@ collect::Engine* SharedEngine() {
   holder = owned.release();
   std::atexit(CloseEngine);
   return holder->engine.get();
+}
+
+size_t CheckNewLogEntries() {
+  collect::Engine* engine = SharedEngine();
+  size_t appended = 0;
+  std::vector<log::LogEntry> entries;
+  while (true) {
+    entries.clear();
+    absl::Status status = engine->event_log()->Read(holder->checked_seq, 1024, &entries);
+    AIDMP_FUZZ_CHECK_MSG(status.ok(), std::string(status.message()));
+    if (entries.empty()) break;
+    for (const log::LogEntry& entry : entries) {
+      event::Event event;
+      absl::Status decoded = event::DecodeStoredEvent(entry.record, &event);
+      AIDMP_FUZZ_CHECK_MSG(decoded.ok(), StrCat("log entry ", entry.seq, " does not decode (",
+                                                std::string(decoded.message()), "): ", entry.record));
+      holder->checked_seq = entry.seq;
+      ++appended;
+    }
+  }
+  absl::Status caught_up = engine->CatchUpProcessors();
+  AIDMP_FUZZ_CHECK_MSG(caught_up.ok(), StrCat("processors stopped: ", std::string(caught_up.message())));
+  return appended;
 }
 
 const std::string& ScratchDir() {

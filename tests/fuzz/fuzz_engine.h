@@ -7,6 +7,7 @@
 // Not thread-safe: libFuzzer runs inputs one at a time on one thread.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -20,6 +21,12 @@ inline constexpr int64_t kNowUs = 1714521600LL * 1'000'000LL;
 
 // The shared engine, opened on first use.
 collect::Engine* SharedEngine();
+
+// Checks that every log entry appended since the last call decodes
+// (event/event_codec.h) and runs the processors (the event indexer) over them; aborts
+// if either fails, since a record that does not decode stops the indexer for good.
+// Returns the number of new entries.
+size_t CheckNewLogEntries();
 
 // A directory beside the engine's data for files the target writes (import inputs);
 // removed with it at exit.

@@ -1,18 +1,22 @@
 // Fuzzes file import end to end (collect/importer.h ImportFile) on a shared Engine.
 //
 // Input: one selector byte, then the file. With s = byte - '0' (mod 256), the format is
-// s % 4 of jsonl, csv with the mapping "user_id=u,event=e,timestamp=t", csv whose first
-// line is the mapping spec (the file is the rest), and taobao; the chunk size is
-// 1 + (s / 4) % 8 events, so flushing mid-file is exercised. Seeds start with '0'..'3'.
+// s % 5 of jsonl, csv with the mapping "user_id=u,event=e,timestamp=t", csv whose first
+// line is the mapping spec (the file is the rest), taobao, and movielens-100k (the rest
+// split at NUL bytes into u.genre, u.item, u.user and u.data); the chunk size is
+// 1 + (s / 5) % 8 events, so flushing mid-file is exercised. Seeds start with '0'..'4'.
 //
 // Invariants: nothing crashes; an import that succeeds accounts for every row it read:
 // rows_read = stored + duplicates + quarantined ("a row that cannot be mapped is
-// quarantined, never skipped").
+// quarantined, never skipped"); exactly the stored rows reach the log, and every one of
+// them decodes and indexes.
 #include <cstddef>
 #include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "collect/importer.h"
 #include "common/strings.h"
@@ -21,13 +25,13 @@
 
 namespace {
 
-enum class Mode { kJsonl, kCsvFixedMapping, kCsvInlineMapping, kTaobao };
+enum class Mode { kJsonl, kCsvFixedMapping, kCsvInlineMapping, kTaobao, kMovieLens };
 constexpr Mode kModes[] = {Mode::kJsonl, Mode::kCsvFixedMapping, Mode::kCsvInlineMapping,
-                           Mode::kTaobao};
+                           Mode::kTaobao, Mode::kMovieLens};
 
-// Writes `contents` to a file in the scratch directory and returns its path.
-std::string WriteInput(std::string_view contents) {
-  std::string path = aidmp::fuzz::ScratchDir() + "/input";
+// Writes `contents` to `name` in the scratch directory and returns its path.
+std::string WriteInput(std::string_view contents, std::string_view name = "input") {
+  std::string path = aidmp::StrCat(aidmp::fuzz::ScratchDir(), "/", name);
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file.write(contents.data(), static_cast<std::streamsize>(contents.size()));
   file.close();
@@ -71,12 +75,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case Mode::kTaobao:
       options.format = aidmp::collect::ImportFormat::kTaobao;
       break;
+    case Mode::kMovieLens:
+      options.format = aidmp::collect::ImportFormat::kMovieLens100k;
+      break;
   }
 
-  std::string path = WriteInput(contents);
+  std::string path;
+  if (mode == Mode::kMovieLens) {
+    // Missing parts are empty files: the importer then has nothing to say about them.
+    static constexpr std::string_view kFiles[] = {"u.genre", "u.item", "u.user", "u.data"};
+    std::vector<std::string_view> parts = aidmp::Split(contents, '\0');
+    for (size_t file_idx = 0; file_idx < std::size(kFiles); ++file_idx) {
+      WriteInput(file_idx < parts.size() ? parts[file_idx] : std::string_view(), kFiles[file_idx]);
+    }
+    path = aidmp::fuzz::ScratchDir();
+  } else {
+    path = WriteInput(contents);
+  }
   absl::StatusOr<aidmp::collect::ImportReport> report =
       aidmp::collect::ImportFile(aidmp::fuzz::SharedEngine(), path, options);
+  size_t appended = aidmp::fuzz::CheckNewLogEntries();
   if (!report.ok()) return 0;
+  AIDMP_FUZZ_CHECK_MSG(appended == report->stored,
+                       aidmp::StrCat("stored ", report->stored, " but appended ", appended));
   uint64_t accounted = report->stored + report->duplicates + report->quarantined;
   AIDMP_FUZZ_CHECK_MSG(report->rows_read == accounted,
                        aidmp::StrCat("read ", report->rows_read, " rows; stored ", report->stored,

@@ -6,6 +6,7 @@
 // its JSON sub-objects equal up to minification, and WithSeq puts the sequence number in.
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>

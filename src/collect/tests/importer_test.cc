@@ -69,6 +69,7 @@ TEST_F(ImporterTest, CsvWithColumnMapping) {
 
 TEST_F(ImporterTest, CsvMappingErrorsNameTheProblem) {
   EXPECT_FALSE(ParseCsvMapping("user_id").ok());
+  EXPECT_FALSE(ParseCsvMapping("user_id=u,event=e,price= ").ok());  // found by fuzzing
   auto mapping = ParseCsvMapping("user_id=missing,event_name=X");
   ASSERT_TRUE(mapping.ok());
   ImportOptions options;

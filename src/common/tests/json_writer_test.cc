@@ -26,6 +26,16 @@ TEST(JsonWriterTest, NonFiniteDoublesBecomeNull) {
   EXPECT_EQ(writer.str(), "[null,null]");
 }
 
+// Found by fuzzing: integers past 2^63 written in full could not be read back.
+TEST(JsonWriterTest, HugeNumbersStayReadable) {
+  JsonWriter writer;
+  writer.BeginArray().Double(123456789012345678901.0).Double(-1e300).EndArray();
+  simdjson::dom::parser parser;
+  simdjson::dom::element element;
+  ASSERT_EQ(parser.parse(writer.str()).get(element), simdjson::SUCCESS) << writer.str();
+  EXPECT_DOUBLE_EQ(double(element.at(0)), 123456789012345678901.0);
+}
+
 TEST(JsonWriterTest, EscapesControlCharactersAndQuotes) {
   std::string out;
   AppendJsonString(&out, std::string("a\"b\\c\n\x01\0z", 9));

@@ -31,7 +31,8 @@ TEST(TimeFormatTest, AcceptsDateOnlySpaceAndNanoseconds) {
 TEST(TimeFormatTest, RejectsWithReasons) {
   for (const char* bad : {"", "2024", "2024-13-01", "2024-02-30", "2023-02-29", "2024-05-01T25:00:00Z",
                           "2024-05-01T12:30:00Zjunk", "2024-05-01T12:30:00.Z", "yesterday",
-                          "2024-05-01T12:30:00+2"}) {
+                          "2024-05-01T12:30:00+2", "9999-12-31T23:00:00-01:00",
+                          "0000-01-01T00:00:00+00:01"}) {
     auto parsed = ParseIso8601Micros(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
     if (!parsed.ok()) EXPECT_NE(parsed.status().message().find("ISO-8601"), std::string::npos);
