@@ -1,7 +1,5 @@
 #include "bench/aidmp_under_test.h"
 
-#include <algorithm>
-
 #include "common/strings.h"
 
 namespace aidmp::bench {
@@ -31,10 +29,10 @@ AidmpUnderTest::~AidmpUnderTest() {
 
 std::string AidmpUnderTest::AuthorizationHeader() { return StrCat("Basic ", Base64Encode(StrCat(kWriteKey, ":"))); }
 
-uint64_t AidmpUnderTest::ProcessorLag() const {
-  uint64_t lag = 0;
-  for (const auto& runner : engine_->processors()) lag = std::max(lag, runner->Lag());
-  return lag;
+std::map<std::string, uint64_t> AidmpUnderTest::ProcessorLags() const {
+  std::map<std::string, uint64_t> lags;
+  for (const auto& runner : engine_->processors()) lags[std::string(runner->name())] = runner->Lag();
+  return lags;
 }
 
 }  // namespace aidmp::bench

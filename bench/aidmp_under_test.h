@@ -5,6 +5,7 @@
 // Thread-safety: as Engine and HttpServer; create and destroy from one thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -19,7 +20,7 @@ inline constexpr char kWriteKey[] = "bench-key";
 class AidmpUnderTest {
  public:
   // Opens the engine at `data_dir` (write key kWriteKey, everything else default:
-  // sync=true, background indexer) and starts serving on 127.0.0.1.
+  // sync=true, processors in the background) and starts serving on 127.0.0.1.
   static absl::StatusOr<std::unique_ptr<AidmpUnderTest>> Start(const std::string& data_dir);
   ~AidmpUnderTest();
 
@@ -27,8 +28,8 @@ class AidmpUnderTest {
   int port() const { return server_->port(); }
   // "Basic base64(bench-key:)", as Segment's libraries send the write key.
   static std::string AuthorizationHeader();
-  // Entries the slowest processor has not applied yet.
-  uint64_t ProcessorLag() const;
+  // Entries each processor (by name) has not applied yet.
+  std::map<std::string, uint64_t> ProcessorLags() const;
 
  private:
   AidmpUnderTest() = default;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/utsname.h>
@@ -163,7 +164,8 @@ double LatencyHistogram::Quantile(double q) {
 }
 
 ThroughputResult RunClosedLoop(int concurrency, double seconds,
-                               const std::function<SendStep(int worker_idx)>& make_sender) {
+                               const std::function<SendStep(int worker_idx)>& make_sender,
+                               const std::function<double()>& external_cpu_seconds) {
   constexpr uint64_t kMaxFailuresPerWorker = 100;
   struct WorkerTally {
     uint64_t events = 0;
@@ -171,6 +173,9 @@ ThroughputResult RunClosedLoop(int concurrency, double seconds,
     std::string first_error;
   };
   std::vector<WorkerTally> tallies(concurrency);
+  // Connections are opened one at a time: cpp-httplib 0.11 listens with a backlog of 5,
+  // and a burst of connects overflows it (dropped SYNs, failed first requests).
+  std::mutex warm_up_mu;
   std::latch ready(concurrency);
   std::latch go(1);
   SteadyClock::time_point deadline;
@@ -178,11 +183,15 @@ ThroughputResult RunClosedLoop(int concurrency, double seconds,
   for (int worker_idx = 0; worker_idx < concurrency; ++worker_idx) {
     workers.emplace_back([&, worker_idx] {
       WorkerTally& tally = tallies[worker_idx];
-      SendStep send = make_sender(worker_idx);
-      auto warm_up = send();
-      if (!warm_up.ok()) {
-        ++tally.failures;
-        tally.first_error = std::string(warm_up.status().message());
+      SendStep send;
+      {
+        std::lock_guard<std::mutex> lock(warm_up_mu);
+        send = make_sender(worker_idx);
+        auto warm_up = send();
+        if (!warm_up.ok()) {
+          ++tally.failures;
+          tally.first_error = StrCat("warm-up: ", warm_up.status().message());
+        }
       }
       ready.count_down();
       go.wait();
@@ -197,6 +206,8 @@ ThroughputResult RunClosedLoop(int concurrency, double seconds,
     });
   }
   ready.wait();
+  double cpu_start = ProcessCpuSeconds();
+  double external_cpu_start = external_cpu_seconds ? external_cpu_seconds() : 0;
   SteadyClock::time_point start = SteadyClock::now();
   deadline = start + std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
   go.count_down();
@@ -204,6 +215,8 @@ ThroughputResult RunClosedLoop(int concurrency, double seconds,
   ThroughputResult result;
   result.concurrency = concurrency;
   result.seconds = SecondsSince(start);
+  result.process_cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  if (external_cpu_seconds) result.external_cpu_seconds = external_cpu_seconds() - external_cpu_start;
   for (const auto& tally : tallies) {
     result.events += tally.events;
     result.failed_requests += tally.failures;
@@ -212,11 +225,73 @@ ThroughputResult RunClosedLoop(int concurrency, double seconds,
   return result;
 }
 
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& time) {
+    return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+namespace {
+
+struct ProcStat {
+  int ppid = 0;
+  uint64_t own_ticks = 0;       // utime + stime
+  uint64_t children_ticks = 0;  // cutime + cstime (reaped children)
+};
+
+bool ReadProcStat(const std::string& path, ProcStat* stat) {
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  // The command name may hold spaces and parentheses: fields restart after the last ')'.
+  size_t paren = line.rfind(')');
+  if (paren == std::string::npos) return false;
+  std::istringstream fields(line.substr(paren + 2));
+  std::string state;
+  fields >> state >> stat->ppid;
+  // Fields 5..13 (pgrp ... cmajflt) come before utime.
+  std::string skipped;
+  for (int field_idx = 5; field_idx <= 13; ++field_idx) fields >> skipped;
+  uint64_t utime = 0, stime = 0, cutime = 0, cstime = 0;
+  fields >> utime >> stime >> cutime >> cstime;
+  stat->own_ticks = utime + stime;
+  stat->children_ticks = cutime + cstime;
+  return static_cast<bool>(fields);
+}
+
+}  // namespace
+
+double ProcessTreeCpuSeconds(int pid) {
+  ProcStat root;
+  if (!ReadProcStat(StrCat("/proc/", pid, "/stat"), &root)) return 0;
+  uint64_t ticks = root.own_ticks + root.children_ticks;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    std::string name = entry.path().filename().string();
+    int child_pid = 0;
+    if (!ParseNumber(name, &child_pid) || child_pid == pid) continue;
+    ProcStat child;
+    if (ReadProcStat(entry.path().string() + "/stat", &child) && child.ppid == pid) ticks += child.own_ticks;
+  }
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 std::string LoadAverages() {
   std::ifstream in("/proc/loadavg");
   std::string one, five, fifteen;
   in >> one >> five >> fifteen;
-  return StrCat(one, " ", five, " ", fifteen);
+  std::string text = StrCat(one, " ", five, " ", fifteen);
+  // "some avg10=12.34 ...": the share of the last 10 s in which runnable tasks waited
+  // for a CPU; unlike the load average it says how contended the machine is.
+  std::ifstream pressure("/proc/pressure/cpu");
+  std::string some, avg10;
+  if (pressure >> some >> avg10 && avg10.rfind("avg10=", 0) == 0) {
+    StrAppend(&text, ", cpu pressure ", avg10.substr(6), "%");
+  }
+  return text;
 }
 
 std::string DescribeMachine(const std::string& dir) {
@@ -259,11 +334,11 @@ std::string Fixed(double value, int decimals) {
 }
 
 void PrintTable(const std::vector<ResultRow>& rows) {
-  std::vector<std::string> header = {"measurement", "conc", "result", "vs baseline", "target", "met"};
+  std::vector<std::string> header = {"measurement", "conc", "result", "CPU us/ev", "vs baseline", "target", "met"};
   std::vector<size_t> widths;
   for (const auto& title : header) widths.push_back(title.size());
   auto cells = [](const ResultRow& row) {
-    return std::vector<std::string>{row.name, row.concurrency, row.value, row.versus, row.target, row.met};
+    return std::vector<std::string>{row.name, row.concurrency, row.value, row.cpu, row.versus, row.target, row.met};
   };
   for (const auto& row : rows) {
     auto values = cells(row);

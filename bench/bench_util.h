@@ -86,6 +86,12 @@ class LatencyHistogram {
 };
 
 using SteadyClock = std::chrono::steady_clock;
+// User + system CPU seconds of this process so far (all threads).
+double ProcessCpuSeconds();
+// User + system CPU seconds of process `pid`, its reaped children and its live direct
+// children (a PostgreSQL postmaster and its backends); 0 if `pid` is gone.
+double ProcessTreeCpuSeconds(int pid);
+
 inline double SecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
@@ -97,22 +103,33 @@ struct ThroughputResult {
   double seconds = 0;
   uint64_t failed_requests = 0;
   std::string first_error;
+  // CPU time of this whole process (server, load generator, background threads) over
+  // the run; on a shared machine a steadier figure than wall-clock rates.
+  double process_cpu_seconds = 0;
+  // CPU time of a server in other processes (PostgreSQL), if measured.
+  double external_cpu_seconds = 0;
   double events_per_second() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }
+  double cpu_micros_per_event() const {
+    return events > 0 ? (process_cpu_seconds + external_cpu_seconds) * 1e6 / static_cast<double>(events) : 0;
+  }
 };
 
 // One worker's send step: sends one request and returns how many events it had
 // acknowledged, or why it failed.
 using SendStep = std::function<absl::StatusOr<size_t>()>;
 
-// Runs `concurrency` threads. Each calls `make_sender(worker_idx)` (on its own thread,
-// to connect), sends once untimed to warm up, waits for the others, then calls the step
-// back to back for `seconds`. A worker stops early after 100 failures.
+// Runs `concurrency` threads. Each calls `make_sender(worker_idx)` (on its own thread)
+// and sends once untimed to connect and warm up, one worker at a time; then all call
+// their step back to back for `seconds`. A worker stops early after 100 failures.
+// `external_cpu_seconds`, if given, reads the CPU used so far by a server outside this
+// process; it is read just before and just after the timed part.
 ThroughputResult RunClosedLoop(int concurrency, double seconds,
-                               const std::function<SendStep(int worker_idx)>& make_sender);
+                               const std::function<SendStep(int worker_idx)>& make_sender,
+                               const std::function<double()>& external_cpu_seconds = nullptr);
 
 // nproc, memory, kernel, CPU model, disk of `dir`, load averages.
 std::string DescribeMachine(const std::string& dir);
-// "1.23 0.98 0.70" from /proc/loadavg.
+// "1.23 0.98 0.70, cpu pressure 4.20%" from /proc/loadavg and /proc/pressure/cpu.
 std::string LoadAverages();
 
 // The printed result table.
@@ -120,6 +137,7 @@ struct ResultRow {
   std::string name;
   std::string concurrency;  // "" if not applicable
   std::string value;        // "123,456 ev/s", "3.21 ms"
+  std::string cpu;          // CPU microseconds per event (or request), or ""
   std::string versus;       // ratios against baselines
   std::string target;       // the target, or ""
   std::string met;          // "yes", "NO", or ""

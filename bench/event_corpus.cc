@@ -53,6 +53,8 @@ constexpr std::array<std::string_view, 6> kCities = {"Lisbon", "Lagos", "Prague"
 constexpr std::array<std::string_view, 3> kPlans = {"free", "plus", "business"};
 constexpr std::array<std::string_view, 4> kCampaignSources = {"google", "newsletter", "facebook", "partner"};
 
+constexpr size_t kMinEventBytes = 512;
+constexpr size_t kMaxEventBytes = 1024;
 constexpr int kUsers = 200000;
 constexpr int kProducts = 5000;
 
@@ -179,7 +181,6 @@ std::string TrackEvent(const Visitor& visitor, int64_t ts_us, std::mt19937_64& r
   writer.Key("quantity").Int(static_cast<int64_t>(rng() % 3 + 1));
   writer.Key("currency").String("USD");
   writer.Key("position").Int(static_cast<int64_t>(rng() % 24 + 1));
-  writer.Key("url").String(StrCat("https://shop.example.com", product.path));
   if (name == "Order Completed") {
     writer.Key("order_id").String(StrCat("ord-", rng() % 100000000));
     writer.Key("revenue").Double(product.price);
@@ -245,6 +246,13 @@ void AppendCopyEscaped(std::string_view text, std::string* out) {
   }
 }
 
+// splitmix64's finaliser: a bijection on 64-bit integers.
+uint64_t ScrambleId(uint64_t id) {
+  id = (id ^ (id >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  id = (id ^ (id >> 27)) * 0x94d049bb133111ebULL;
+  return id ^ (id >> 31);
+}
+
 BatchTemplate MakeBatch(const std::vector<EventTemplate>& events, int64_t sent_at_us) {
   BatchTemplate batch;
   std::string& http = batch.http_body.bytes;
@@ -287,7 +295,9 @@ void StampIds(const StampedBody& body, uint64_t first_id, std::string* out) {
   out->assign(body.bytes);
   static constexpr char kDigits[] = "0123456789abcdef";
   for (const IdSlot& slot : body.slots) {
-    uint64_t id = first_id + slot.event_idx;
+    // Scrambled by a bijection, so ids stay unique but arrive in random order, as
+    // clients' random messageIds do (sequential ids would flatter every store).
+    uint64_t id = ScrambleId(first_id + slot.event_idx);
     char* digits = out->data() + slot.offset + 6;  // after "bench-"
     for (int digit_idx = 15; digit_idx >= 0; --digit_idx, id >>= 4) digits[digit_idx] = kDigits[id & 15];
   }
@@ -305,21 +315,19 @@ EventCorpus EventCorpus::Generate(size_t batch_count, size_t events_per_batch, u
   for (size_t batch_idx = 0; batch_idx < batch_count; ++batch_idx) {
     std::vector<EventTemplate> events;
     for (size_t event_idx = 0; event_idx < events_per_batch; ++event_idx) {
-      Visitor visitor = MakeVisitor(rng);
-      int64_t ts_us = now_us - static_cast<int64_t>(rng() % (6 * kMicrosPerHour));
-      EventTemplate event;
       uint64_t kind = rng() % 10;  // 6 track : 3 page : 1 identify
-      if (kind < 6) {
-        event.json = TrackEvent(visitor, ts_us, rng);
-        event.is_track = true;
-        ++stats.track;
-      } else if (kind < 9) {
-        event.json = PageEvent(visitor, ts_us, rng);
-        ++stats.page;
-      } else {
-        event.json = IdentifyEvent(visitor, ts_us, rng);
-        ++stats.identify;
+      EventTemplate event;
+      event.is_track = kind < 6;
+      // Redrawn until it is 0.5-1 KB, the size the issue asks about.
+      while (event.json.size() < kMinEventBytes || event.json.size() > kMaxEventBytes) {
+        Visitor visitor = MakeVisitor(rng);
+        // Queued in the browser for up to a minute before the batch was sent.
+        int64_t ts_us = now_us - static_cast<int64_t>(rng() % kMicrosPerMinute);
+        event.json = kind < 6   ? TrackEvent(visitor, ts_us, rng)
+                     : kind < 9 ? PageEvent(visitor, ts_us, rng)
+                                : IdentifyEvent(visitor, ts_us, rng);
       }
+      ++(kind < 6 ? stats.track : kind < 9 ? stats.page : stats.identify);
       event.id_offset = event.json.find(kIdPlaceholder);
       stats.min_event_bytes = std::min(stats.min_event_bytes, event.json.size());
       stats.max_event_bytes = std::max(stats.max_event_bytes, event.json.size());

@@ -35,8 +35,9 @@ struct StampedBody {
   std::vector<IdSlot> slots;
 };
 
-// Copies `body` into `out` (reusing its capacity) and writes id `first_id + event_idx`
-// into every slot.
+// Copies `body` into `out` (reusing its capacity) and writes into every slot the id
+// derived from `first_id + event_idx`: distinct numbers give distinct ids, in
+// random-looking order.
 void StampIds(const StampedBody& body, uint64_t first_id, std::string* out);
 
 // One message: its JSON (type included) with one id slot.
@@ -73,7 +74,8 @@ struct CorpusStats {
 class EventCorpus {
  public:
   // Generates `batch_count` batches of `events_per_batch` events from `seed`
-  // (deterministic). Event times lie in the six hours before now.
+  // (deterministic). Event times lie in the minute before each batch's sentAt (now),
+  // so aidmp's clock-skew correction places them just before receipt.
   static EventCorpus Generate(size_t batch_count, size_t events_per_batch, uint64_t seed);
 
   size_t events_per_batch() const { return events_per_batch_; }

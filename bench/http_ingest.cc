@@ -23,7 +23,10 @@ absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, i
   std::atomic<bool> load_done{false};
   std::thread lag_sampler([&] {
     while (!load_done.load()) {
-      result.max_processor_lag = std::max(result.max_processor_lag, (*aidmp)->ProcessorLag());
+      for (const auto& [name, lag] : (*aidmp)->ProcessorLags()) {
+        uint64_t& max_lag = result.max_processor_lag[name];
+        max_lag = std::max(max_lag, lag);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   });
@@ -37,13 +40,18 @@ absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, i
     client->set_write_timeout(60, 0);
     auto body = std::make_shared<std::string>();
     auto next_batch = std::make_shared<size_t>(worker_idx);
-    return [&, client, body, next_batch]() -> absl::StatusOr<size_t> {
+    auto sent = std::make_shared<uint64_t>(0);
+    return [&, client, body, next_batch, sent]() -> absl::StatusOr<size_t> {
       const BatchTemplate& batch = batches[*next_batch % batches.size()];
       *next_batch += concurrency;
       size_t events = batch.event_spans.size();
       StampIds(batch.http_body, ids.Take(events), body.get());
       auto response = client->Post("/v1/batch", headers, *body, "application/json");
-      if (!response) return absl::UnavailableError(StrCat("POST /v1/batch: ", httplib::to_string(response.error())));
+      ++*sent;
+      if (!response) {
+        return absl::UnavailableError(StrCat("POST /v1/batch: ", httplib::to_string(response.error()), " (request ",
+                                             *sent, " on this connection)"));
+      }
       if (response->status != 200) {
         return absl::InternalError(StrCat("POST /v1/batch: HTTP ", response->status, " ", response->body));
       }
@@ -57,7 +65,13 @@ absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, i
 
   SteadyClock::time_point load_end = SteadyClock::now();
   constexpr double kCatchUpTimeoutSeconds = 300;
-  while ((*aidmp)->ProcessorLag() > 0 && SecondsSince(load_end) < kCatchUpTimeoutSeconds) {
+  auto behind = [&] {
+    for (const auto& [name, lag] : (*aidmp)->ProcessorLags()) {
+      if (lag > 0) return true;
+    }
+    return false;
+  };
+  while (behind() && SecondsSince(load_end) < kCatchUpTimeoutSeconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   result.catch_up_seconds = SecondsSince(load_end);

@@ -3,10 +3,12 @@
 // `concurrency` keep-alive connections. A request counts once aidmp answered 200 with
 // every event stored, which with the default sync=true means durable.
 //
-// While the load runs, the event indexer's lag (log entries published but not yet
-// indexed) is sampled; after it, the time the indexer needs to catch up is measured.
+// While the load runs, the lag of the processors behind the log (the event indexer,
+// identity resolution: entries published but not yet applied) is sampled; after it,
+// the time they need to catch up is measured.
 #pragma once
 
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -17,8 +19,9 @@ namespace aidmp::bench {
 
 struct HttpIngestResult {
   ThroughputResult throughput;
-  uint64_t max_processor_lag = 0;  // entries, sampled every 20 ms
-  double catch_up_seconds = 0;     // from the end of the load until the lag is 0
+  // Processor name -> most entries behind, sampled every 20 ms.
+  std::map<std::string, uint64_t> max_processor_lag;
+  double catch_up_seconds = 0;  // from the end of the load until every lag is 0
 };
 
 // Runs against a fresh aidmp at `data_dir` (which must not exist yet).

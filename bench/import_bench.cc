@@ -19,7 +19,7 @@ absl::StatusOr<ImportResult> RunImport(const std::string& name, const std::strin
     return result;
   }
   collect::EngineOptions engine_options;
-  // As `aidmp import` does: history is old by nature, and the caller runs the indexer.
+  // As `aidmp import` does: history is old by nature, and the caller runs the processors.
   engine_options.cleaner.past_tolerance_us = 0;
   engine_options.background_processors = false;
   auto engine = collect::Engine::Open(data_dir, engine_options);
@@ -38,7 +38,7 @@ absl::StatusOr<ImportResult> RunImport(const std::string& name, const std::strin
   start = SteadyClock::now();
   absl::Status status = (*engine)->CatchUpProcessors();
   if (!status.ok()) return status;
-  result.index_seconds = SecondsSince(start);
+  result.processors_seconds = SecondsSince(start);
   return result;
 }
 

@@ -1,7 +1,7 @@
 // Batch import through collect::ImportFile: MovieLens 100k (end-to-end time) and the
 // Taobao UserBehavior log (events/s), each into a fresh engine opened as `aidmp import`
-// opens it (past timestamps accepted, processors run by the caller), with the indexer's
-// catch-up timed separately.
+// opens it (past timestamps accepted, processors run by the caller), with the
+// processors' catch-up (event index, identity resolution) timed separately.
 #pragma once
 
 #include <string>
@@ -19,9 +19,9 @@ struct ImportResult {
   uint64_t rows_read = 0;
   uint64_t stored = 0;
   uint64_t quarantined = 0;
-  double import_seconds = 0;  // ImportFile: parse, clean, durable writes
-  double index_seconds = 0;   // Engine::CatchUpProcessors afterwards
-  double total_seconds() const { return import_seconds + index_seconds; }
+  double import_seconds = 0;      // ImportFile: parse, clean, durable writes
+  double processors_seconds = 0;  // Engine::CatchUpProcessors afterwards
+  double total_seconds() const { return import_seconds + processors_seconds; }
 };
 
 // Imports `path` in `format` into a fresh engine at `data_dir` (which must not exist).

@@ -45,7 +45,7 @@ struct Flags {
   double rate = 5000;
   int track_connections = 16;
   double track_seconds = 10;
-  size_t corpus_batches = 1000;
+  size_t corpus_batches = 500;
   bool seconds_given = false;
   bool concurrency_given = false;
 };
@@ -109,16 +109,106 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   return flags;
 }
 
-// What the run found, for the ratio columns.
+// What the run found.
 struct Figures {
   std::map<int, ThroughputResult> rocksdb;  // by concurrency
-  std::map<int, HttpIngestResult> http;
+  std::map<int, HttpIngestResult> http;     // by concurrency
   std::optional<PgBaselineResult> pg;
+  bool pg_wanted = false;
+  std::optional<TrackLatencyResult> latency;
+  std::vector<ImportResult> imports;
 };
 
 std::string EventsPerSecond(double value) { return StrCat(Thousands(value), " ev/s"); }
 std::string Ratio(double numerator, double denominator) {
   return denominator > 0 ? StrCat(Fixed(numerator / denominator, 2), "x") : "n/a";
+}
+std::string Cpu(double micros) { return micros > 0 ? Fixed(micros, 1) : ""; }
+
+// One row per figure, with its ratios to the baselines and the issue's targets.
+std::vector<ResultRow> BuildTable(const Figures& figures) {
+  std::vector<ResultRow> rows;
+  if (figures.latency) {
+    const TrackLatencyResult& latency = *figures.latency;
+    std::string connections = StrCat(latency.options.connections);
+    std::string offered = StrCat("@", Thousands(latency.options.requests_per_second), "/s");
+    rows.push_back({StrCat("aidmp POST /v1/track p50 ", offered), connections, StrCat(Fixed(latency.p50_ms, 2), " ms"),
+                    Cpu(latency.cpu_micros_per_request),
+                    StrCat("achieved ", Thousands(latency.achieved_per_second), "/s"), "", ""});
+    rows.push_back({StrCat("aidmp POST /v1/track p99 ", offered), connections, StrCat(Fixed(latency.p99_ms, 2), " ms"),
+                    "", "", "< 5 ms", latency.p99_ms < kTargetTrackP99Ms ? "yes" : "NO"});
+    rows.push_back({StrCat("aidmp POST /v1/track p99.9 ", offered), connections,
+                    StrCat(Fixed(latency.p999_ms, 2), " ms"), "", StrCat("max ", Fixed(latency.max_ms, 1), " ms"), "",
+                    ""});
+  }
+  for (const auto& [concurrency, rocksdb] : figures.rocksdb) {
+    rows.push_back({"RocksDB WriteBatch(100), sync", StrCat(concurrency), EventsPerSecond(rocksdb.events_per_second()),
+                    Cpu(rocksdb.cpu_micros_per_event()), "baseline A", "", ""});
+  }
+  double pg_copy = figures.pg ? figures.pg->copy.events_per_second() : 0;
+  double best_http = 0;
+  int best_concurrency = 0;
+  for (const auto& [concurrency, http] : figures.http) {
+    double rate = http.throughput.events_per_second();
+    if (rate > best_http) {
+      best_http = rate;
+      best_concurrency = concurrency;
+    }
+    std::string versus;
+    bool met = rate >= kTargetEventsPerSecond;
+    auto rocksdb = figures.rocksdb.find(concurrency);
+    if (rocksdb != figures.rocksdb.end()) {
+      double rocks_rate = rocksdb->second.events_per_second();
+      versus = StrCat(Ratio(rate, rocks_rate), " RocksDB");
+      met = met && rate >= kTargetVsRocksDb * rocks_rate;
+    }
+    if (pg_copy > 0) StrAppend(&versus, versus.empty() ? "" : ", ", Ratio(rate, pg_copy), " PG COPY");
+    rows.push_back({"aidmp POST /v1/batch (100 ev), durable", StrCat(concurrency), EventsPerSecond(rate),
+                    Cpu(http.throughput.cpu_micros_per_event()), versus, ">=250,000 ev/s, >=0.5x RocksDB",
+                    met ? "yes" : "NO"});
+    for (const auto& [name, lag] : http.max_processor_lag) {
+      rows.push_back({StrCat("  ", name, " lag under that load"), StrCat(concurrency),
+                      StrCat("max ", Thousands(static_cast<double>(lag)), " ev"), "",
+                      StrCat("all caught up ", Fixed(http.catch_up_seconds, 2), " s after"), "", ""});
+    }
+  }
+  if (figures.pg) {
+    const PgBaselineResult& pg = *figures.pg;
+    std::string connections = StrCat(pg.insert.concurrency);
+    rows.push_back({"PostgreSQL multi-row INSERT (100/stmt)", connections,
+                    EventsPerSecond(pg.insert.events_per_second()), Cpu(pg.insert.cpu_micros_per_event()),
+                    "baseline B", "", ""});
+    rows.push_back({"PostgreSQL COPY (100 rows/COPY)", connections, EventsPerSecond(pg.copy.events_per_second()),
+                    Cpu(pg.copy.cpu_micros_per_event()), "baseline B", "", ""});
+    rows.push_back({"PostgreSQL COPY (1,000 rows/COPY)", connections,
+                    EventsPerSecond(pg.copy_x10.events_per_second()), Cpu(pg.copy_x10.cpu_micros_per_event()),
+                    "bulk-load ceiling", "", ""});
+    if (best_http > 0) {
+      rows.push_back({"aidmp best / PostgreSQL COPY", StrCat(best_concurrency, " vs ", connections),
+                      Ratio(best_http, pg_copy), "",
+                      StrCat(Ratio(best_http, pg.insert.events_per_second()), " vs INSERT"), ">=1.5x",
+                      best_http >= kTargetVsPgCopy * pg_copy ? "yes" : "NO"});
+    }
+  } else if (figures.pg_wanted) {
+    rows.push_back({"PostgreSQL", "", "skipped or failed (see above)", "", "", "", ""});
+  }
+  for (const auto& import : figures.imports) {
+    if (!import.skipped_because.empty()) {
+      rows.push_back({StrCat("import ", import.name), "", "skipped: data absent", "", "", "", ""});
+      continue;
+    }
+    double rows_read = static_cast<double>(import.rows_read);
+    rows.push_back({StrCat("import ", import.name), "1", StrCat(Fixed(import.total_seconds(), 2), " s end-to-end"), "",
+                    StrCat(Fixed(import.import_seconds, 2), " s import + ", Fixed(import.processors_seconds, 2),
+                           " s processors"),
+                    "", ""});
+    rows.push_back({StrCat("  ", Thousands(rows_read), " rows"), "1",
+                    EventsPerSecond(import.import_seconds > 0 ? rows_read / import.import_seconds : 0), "",
+                    StrCat(EventsPerSecond(import.total_seconds() > 0 ? rows_read / import.total_seconds() : 0),
+                           " incl. processors"),
+                    "", ""});
+  }
+  return rows;
 }
 
 // Prints failures right away: a figure with failed requests is not a figure.
@@ -158,64 +248,8 @@ int Run(const Flags& flags) {
             << Fixed(stats.mean_batch_body_bytes / 1024, 1) << " KiB; messageIds fresh on every send ("
             << Fixed(SecondsSince(corpus_start), 1) << " s to generate)\n";
 
-  Figures figures;
-  for (int concurrency : flags.concurrencies) {
-    if (wants("rocksdb")) {
-      std::cout << "RocksDB WriteBatch+sync, " << concurrency << " threads, " << flags.seconds << " s (load "
-                << LoadAverages() << ")" << std::endl;
-      auto result = RunRocksDbBaseline(corpus, concurrency, flags.seconds, fresh(StrCat("rocksdb-c", concurrency)));
-      fresh(StrCat("rocksdb-c", concurrency));
-      if (!result.ok()) {
-        std::cout << "  !! RocksDB baseline failed: " << result.status().message() << "\n";
-        exit_code = 1;
-      } else {
-        ReportFailures("RocksDB", *result, &exit_code);
-        std::cout << "  " << EventsPerSecond(result->events_per_second()) << "\n";
-        figures.rocksdb[concurrency] = *result;
-      }
-    }
-    if (wants("http")) {
-      std::cout << "aidmp POST /v1/batch, " << concurrency << " connections, " << flags.seconds << " s (load "
-                << LoadAverages() << ")" << std::endl;
-      auto result = RunHttpBatchIngest(corpus, concurrency, flags.seconds, fresh(StrCat("http-c", concurrency)));
-      fresh(StrCat("http-c", concurrency));
-      if (!result.ok()) {
-        std::cout << "  !! aidmp HTTP ingest failed: " << result.status().message() << "\n";
-        exit_code = 1;
-      } else {
-        ReportFailures("aidmp HTTP", result->throughput, &exit_code);
-        std::cout << "  " << EventsPerSecond(result->throughput.events_per_second()) << "; indexer lag max "
-                  << Thousands(static_cast<double>(result->max_processor_lag)) << " events, caught up "
-                  << Fixed(result->catch_up_seconds, 2) << " s after the load\n";
-        figures.http[concurrency] = *result;
-      }
-    }
-  }
-
-  if (wants("pg")) {
-    PgBaselineOptions options;
-    options.bin_dir = flags.pg_bin;
-    options.seconds = flags.seconds;
-    std::cout << "PostgreSQL INSERT / COPY, " << options.connections << " connections, " << flags.seconds
-              << " s each (load " << LoadAverages() << ")" << std::endl;
-    auto result = RunPgBaseline(corpus, options, (*scratch)->path(), &cleanups);
-    if (!result.ok()) {
-      std::cout << "  !! PostgreSQL baseline failed: " << result.status().message() << "\n";
-      exit_code = 1;
-    } else if (!result->skipped_because.empty()) {
-      std::cout << "  PostgreSQL skipped: " << result->skipped_because << "\n";
-    } else {
-      ReportFailures("PostgreSQL INSERT", result->insert, &exit_code);
-      ReportFailures("PostgreSQL COPY", result->copy, &exit_code);
-      ReportFailures("PostgreSQL COPY x10", result->copy_x10, &exit_code);
-      std::cout << "  PostgreSQL " << result->server_version << ": INSERT "
-                << EventsPerSecond(result->insert.events_per_second()) << ", COPY "
-                << EventsPerSecond(result->copy.events_per_second()) << ", COPY x10 "
-                << EventsPerSecond(result->copy_x10.events_per_second()) << "\n";
-      figures.pg = *result;
-    }
-  }
-
+  // Latency first: it is the figure most sensitive to disk noise, and the throughput
+  // runs after it write and delete gigabytes.
   std::optional<TrackLatencyResult> latency;
   if (wants("latency")) {
     TrackLatencyOptions options;
@@ -238,8 +272,76 @@ int Run(const Flags& flags) {
       std::cout << "  " << result->requests << " requests, achieved " << Fixed(result->achieved_per_second, 0)
                 << " req/s; p50 " << Fixed(result->p50_ms, 2) << " ms, p90 " << Fixed(result->p90_ms, 2)
                 << " ms, p99 " << Fixed(result->p99_ms, 2) << " ms, p99.9 " << Fixed(result->p999_ms, 2)
-                << " ms, max " << Fixed(result->max_ms, 2) << " ms\n";
+                << " ms, max " << Fixed(result->max_ms, 2) << " ms; " << Fixed(result->cpu_micros_per_request, 0)
+                << " CPU us/request\n";
       latency = *result;
+    }
+  }
+
+  Figures figures;
+  for (int concurrency : flags.concurrencies) {
+    if (wants("rocksdb")) {
+      std::cout << "RocksDB WriteBatch+sync, " << concurrency << " threads, " << flags.seconds << " s (load "
+                << LoadAverages() << ")" << std::endl;
+      auto result = RunRocksDbBaseline(corpus, concurrency, flags.seconds, fresh(StrCat("rocksdb-c", concurrency)));
+      fresh(StrCat("rocksdb-c", concurrency));
+      if (!result.ok()) {
+        std::cout << "  !! RocksDB baseline failed: " << result.status().message() << "\n";
+        exit_code = 1;
+      } else {
+        ReportFailures("RocksDB", *result, &exit_code);
+        std::cout << "  " << EventsPerSecond(result->events_per_second()) << ", "
+                  << Fixed(result->cpu_micros_per_event(), 1) << " CPU us/event\n";
+        figures.rocksdb[concurrency] = *result;
+      }
+    }
+    if (wants("http")) {
+      std::cout << "aidmp POST /v1/batch, " << concurrency << " connections, " << flags.seconds << " s (load "
+                << LoadAverages() << ")" << std::endl;
+      auto result = RunHttpBatchIngest(corpus, concurrency, flags.seconds, fresh(StrCat("http-c", concurrency)));
+      fresh(StrCat("http-c", concurrency));
+      if (!result.ok()) {
+        std::cout << "  !! aidmp HTTP ingest failed: " << result.status().message() << "\n";
+        exit_code = 1;
+      } else {
+        ReportFailures("aidmp HTTP", result->throughput, &exit_code);
+        std::cout << "  " << EventsPerSecond(result->throughput.events_per_second()) << ", "
+                  << Fixed(result->throughput.cpu_micros_per_event(), 1)
+                  << " CPU us/event (server, client and processors); max lag";
+        for (const auto& [name, lag] : result->max_processor_lag) {
+          std::cout << " " << name << " " << Thousands(static_cast<double>(lag));
+        }
+        std::cout << " events, caught up " << Fixed(result->catch_up_seconds, 2) << " s after the load\n";
+        figures.http[concurrency] = *result;
+      }
+    }
+  }
+
+  figures.pg_wanted = wants("pg");
+  if (figures.pg_wanted) {
+    PgBaselineOptions options;
+    options.bin_dir = flags.pg_bin;
+    options.seconds = flags.seconds;
+    std::cout << "PostgreSQL INSERT / COPY, " << options.connections << " connections, " << flags.seconds
+              << " s each (load " << LoadAverages() << ")" << std::endl;
+    auto result = RunPgBaseline(corpus, options, (*scratch)->path(), &cleanups);
+    if (!result.ok()) {
+      std::cout << "  !! PostgreSQL baseline failed: " << result.status().message() << "\n";
+      exit_code = 1;
+    } else if (!result->skipped_because.empty()) {
+      std::cout << "  PostgreSQL skipped: " << result->skipped_because << "\n";
+    } else {
+      ReportFailures("PostgreSQL INSERT", result->insert, &exit_code);
+      ReportFailures("PostgreSQL COPY", result->copy, &exit_code);
+      ReportFailures("PostgreSQL COPY x10", result->copy_x10, &exit_code);
+      std::cout << "  PostgreSQL " << result->server_version << ": INSERT "
+                << EventsPerSecond(result->insert.events_per_second()) << ", COPY "
+                << EventsPerSecond(result->copy.events_per_second()) << ", COPY x10 "
+                << EventsPerSecond(result->copy_x10.events_per_second()) << "; CPU us/event (server and clients) "
+                << Fixed(result->insert.cpu_micros_per_event(), 1) << ", "
+                << Fixed(result->copy.cpu_micros_per_event(), 1) << ", "
+                << Fixed(result->copy_x10.cpu_micros_per_event(), 1) << "\n";
+      figures.pg = *result;
     }
   }
 
@@ -268,89 +370,17 @@ int Run(const Flags& flags) {
         std::cout << "  skipped: " << result->skipped_because << "\n";
       } else {
         std::cout << "  " << result->rows_read << " rows, " << result->stored << " stored, " << result->quarantined
-                  << " quarantined; import " << Fixed(result->import_seconds, 2) << " s, index "
-                  << Fixed(result->index_seconds, 2) << " s\n";
+                  << " quarantined; import " << Fixed(result->import_seconds, 2) << " s, processors "
+                  << Fixed(result->processors_seconds, 2) << " s\n";
       }
       imports.push_back(*result);
     }
   }
 
-  // The table.
-  std::vector<ResultRow> rows;
-  double pg_copy = figures.pg ? figures.pg->copy.events_per_second() : 0;
-  double best_http = 0;
-  int best_concurrency = 0;
-  for (const auto& [concurrency, rocksdb] : figures.rocksdb) {
-    rows.push_back({"RocksDB WriteBatch(100), sync", StrCat(concurrency), EventsPerSecond(rocksdb.events_per_second()),
-                    "baseline A", "", ""});
-  }
-  for (const auto& [concurrency, http] : figures.http) {
-    double rate = http.throughput.events_per_second();
-    if (rate > best_http) {
-      best_http = rate;
-      best_concurrency = concurrency;
-    }
-    std::string versus;
-    bool met = rate >= kTargetEventsPerSecond;
-    auto rocksdb = figures.rocksdb.find(concurrency);
-    if (rocksdb != figures.rocksdb.end()) {
-      double rocks_rate = rocksdb->second.events_per_second();
-      versus = StrCat(Ratio(rate, rocks_rate), " RocksDB");
-      met = met && rate >= kTargetVsRocksDb * rocks_rate;
-    }
-    if (pg_copy > 0) StrAppend(&versus, versus.empty() ? "" : ", ", Ratio(rate, pg_copy), " PG COPY");
-    rows.push_back({"aidmp POST /v1/batch (100 ev), durable", StrCat(concurrency), EventsPerSecond(rate), versus,
-                    ">=250,000 ev/s, >=0.5x RocksDB", met ? "yes" : "NO"});
-    rows.push_back({"  indexer lag under that load", StrCat(concurrency),
-                    StrCat("max ", Thousands(static_cast<double>(http.max_processor_lag)), " ev"),
-                    StrCat("caught up ", Fixed(http.catch_up_seconds, 1), " s after"), "", ""});
-  }
-  if (figures.pg) {
-    const PgBaselineResult& pg = *figures.pg;
-    std::string connections = StrCat(pg.insert.concurrency);
-    rows.push_back({"PostgreSQL multi-row INSERT (100/stmt)", connections,
-                    EventsPerSecond(pg.insert.events_per_second()), "baseline B", "", ""});
-    rows.push_back({"PostgreSQL COPY (100 rows/COPY)", connections, EventsPerSecond(pg.copy.events_per_second()),
-                    "baseline B", "", ""});
-    rows.push_back({"PostgreSQL COPY (1,000 rows/COPY)", connections,
-                    EventsPerSecond(pg.copy_x10.events_per_second()), "bulk-load ceiling", "", ""});
-    if (best_http > 0) {
-      rows.push_back({"aidmp best / PostgreSQL COPY", StrCat(best_concurrency, " vs ", connections),
-                      Ratio(best_http, pg_copy), StrCat(Ratio(best_http, pg.insert.events_per_second()), " vs INSERT"),
-                      ">=1.5x", best_http >= kTargetVsPgCopy * pg_copy ? "yes" : "NO"});
-    }
-  } else if (wants("pg")) {
-    rows.push_back({"PostgreSQL", "", "skipped or failed (see above)", "", "", ""});
-  }
-  if (latency) {
-    std::string connections = StrCat(latency->options.connections);
-    std::string offered = StrCat("@", Thousands(latency->options.requests_per_second), "/s");
-    rows.push_back({StrCat("aidmp POST /v1/track p50 ", offered), connections, StrCat(Fixed(latency->p50_ms, 2), " ms"),
-                    StrCat("achieved ", Thousands(latency->achieved_per_second), "/s"), "", ""});
-    rows.push_back({StrCat("aidmp POST /v1/track p99 ", offered), connections, StrCat(Fixed(latency->p99_ms, 2), " ms"),
-                    "", "< 5 ms", latency->p99_ms < kTargetTrackP99Ms ? "yes" : "NO"});
-    rows.push_back({StrCat("aidmp POST /v1/track p99.9 ", offered), connections,
-                    StrCat(Fixed(latency->p999_ms, 2), " ms"), StrCat("max ", Fixed(latency->max_ms, 1), " ms"), "",
-                    ""});
-  }
-  for (const auto& import : imports) {
-    if (!import.skipped_because.empty()) {
-      rows.push_back({StrCat("import ", import.name), "", "skipped: data absent", "", "", ""});
-      continue;
-    }
-    double rows_read = static_cast<double>(import.rows_read);
-    rows.push_back({StrCat("import ", import.name), "1",
-                    StrCat(Fixed(import.total_seconds(), 2), " s end-to-end"),
-                    StrCat(Fixed(import.import_seconds, 2), " s import + ", Fixed(import.index_seconds, 2), " s index"),
-                    "", ""});
-    rows.push_back({StrCat("  ", Thousands(rows_read), " rows"), "1",
-                    EventsPerSecond(import.import_seconds > 0 ? rows_read / import.import_seconds : 0),
-                    StrCat(EventsPerSecond(import.total_seconds() > 0 ? rows_read / import.total_seconds() : 0),
-                           " incl. index"),
-                    "", ""});
-  }
+  figures.latency = latency;
+  figures.imports = imports;
   std::cout << "\nload after the run: " << LoadAverages() << "\n\n";
-  PrintTable(rows);
+  PrintTable(BuildTable(figures));
   return exit_code;
 }
 

@@ -9,7 +9,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include "common/strings.h"
 
@@ -56,6 +60,13 @@ class PgCluster {
                   " dbname=postgres sslmode=disable gssencmode=disable");
   }
   const std::string& settings() const { return settings_; }
+  // The postmaster's pid (from postmaster.pid); 0 if unknown.
+  int PostmasterPid() const {
+    std::ifstream in(DataDir() + "/postmaster.pid");
+    int pid = 0;
+    in >> pid;
+    return in ? pid : 0;
+  }
 
  private:
   PgCluster(std::string bin_dir, std::string dir, CleanupRegistry* cleanups)
@@ -77,7 +88,10 @@ class PgCluster {
     return absl::Status(status.code(), StrCat(status.message(), "; last output:\n", TailOfFile(CommandLog(), 1500),
                                               TailOfFile(dir_ + "/server.log", 1500)));
   }
-  void StopImmediately() const;
+  // Nothing in the cluster is worth a clean shutdown.
+  std::vector<std::string> StopCommand() const {
+    return AsPostgres("pg_ctl", {"-D", DataDir(), "-m", "immediate", "-w", "stop"});
+  }
 
   std::string bin_dir_;
   std::string dir_;
@@ -97,12 +111,14 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(const std::string& b
     return absl::FailedPreconditionError(StrCat("cannot create a directory under ", parent));
   }
   std::unique_ptr<PgCluster> cluster(new PgCluster(bin_dir, buffer.data(), cleanups));
-  PgCluster* raw = cluster.get();
-  cluster->cleanup_handle_ = cleanups->Add([raw] {
-    raw->StopImmediately();
-    std::error_code error;
-    std::filesystem::remove_all(raw->dir_, error);
-  });
+  // Runs on the signal thread, possibly while the cluster object is being destroyed:
+  // it holds copies, not the object.
+  cluster->cleanup_handle_ = cleanups->Add(
+      [stop = cluster->StopCommand(), log = cluster->CommandLog(), dir = cluster->dir_] {
+        RunCommand(stop, log).IgnoreError();  // Not started yet, or already stopped.
+        std::error_code error;
+        std::filesystem::remove_all(dir, error);
+      });
   if (geteuid() == 0) {
     passwd* user = getpwnam(kPgUser);
     if (user == nullptr) return absl::FailedPreconditionError("there is no 'postgres' user to run initdb as");
@@ -142,18 +158,10 @@ absl::StatusOr<std::unique_ptr<PgCluster>> PgCluster::Start(const std::string& b
   return cluster;
 }
 
-void PgCluster::StopImmediately() const {
-  if (!started_) return;
-  RunCommand(AsPostgres("pg_ctl", {"-D", DataDir(), "-m", "immediate", "-w", "stop"}), CommandLog())
-      .IgnoreError();  // Best effort while being interrupted; the directory goes anyway.
-}
-
 PgCluster::~PgCluster() {
   cleanups_->Remove(cleanup_handle_);
   if (started_) {
-    // Nothing in it is worth a clean shutdown.
-    RunCommand(AsPostgres("pg_ctl", {"-D", DataDir(), "-m", "immediate", "-w", "stop"}), CommandLog())
-        .IgnoreError();  // Reported by the leftover process, if any; nothing to do here.
+    RunCommand(StopCommand(), CommandLog()).IgnoreError();  // Already stopped if interrupted.
   }
   std::error_code error;
   std::filesystem::remove_all(dir_, error);
@@ -231,8 +239,9 @@ SendStep CopySender(PGconn* conn, const EventCorpus& corpus, IdSource* ids, int 
 }
 
 // Runs one method from `options.connections` connections into a fresh table.
+// The server's CPU is counted through `postmaster_pid` while the connections are open.
 using SenderFactory = std::function<SendStep(PGconn* conn, int worker_idx)>;
-absl::StatusOr<ThroughputResult> Measure(const std::string& conninfo, const std::string& table,
+absl::StatusOr<ThroughputResult> Measure(const std::string& conninfo, int postmaster_pid, const std::string& table,
                                          const PgBaselineOptions& options, const SenderFactory& make_sender) {
   auto admin = Connect(conninfo);
   if (!admin.ok()) return admin.status();
@@ -253,7 +262,7 @@ absl::StatusOr<ThroughputResult> Measure(const std::string& conninfo, const std:
       connections.push_back(std::move(*conn));
     }
     return make_sender(raw, worker_idx);
-  });
+  }, [postmaster_pid] { return postmaster_pid > 0 ? ProcessTreeCpuSeconds(postmaster_pid) : 0.0; });
   return result;
 }
 
@@ -279,21 +288,22 @@ absl::StatusOr<PgBaselineResult> RunPgBaseline(const EventCorpus& corpus, const 
   auto cluster = PgCluster::Start(options.bin_dir, scratch_parent, cleanups);
   if (!cluster.ok()) return cluster.status();
   std::string conninfo = (*cluster)->ConnInfo();
+  int postmaster_pid = (*cluster)->PostmasterPid();
   result.settings = (*cluster)->settings();
   result.server_version = ServerVersion(conninfo);
   IdSource ids;
 
-  auto insert = Measure(conninfo, "events_insert", options, [&](PGconn* conn, int worker_idx) {
+  auto insert = Measure(conninfo, postmaster_pid, "events_insert", options, [&](PGconn* conn, int worker_idx) {
     return InsertSender(conn, corpus, &ids, worker_idx, options.connections);
   });
   if (!insert.ok()) return insert.status();
   result.insert = *insert;
-  auto copy = Measure(conninfo, "events_copy", options, [&](PGconn* conn, int worker_idx) {
+  auto copy = Measure(conninfo, postmaster_pid, "events_copy", options, [&](PGconn* conn, int worker_idx) {
     return CopySender(conn, corpus, &ids, worker_idx, options.connections, "events_copy", 1);
   });
   if (!copy.ok()) return copy.status();
   result.copy = *copy;
-  auto copy_x10 = Measure(conninfo, "events_copy_x10", options, [&](PGconn* conn, int worker_idx) {
+  auto copy_x10 = Measure(conninfo, postmaster_pid, "events_copy_x10", options, [&](PGconn* conn, int worker_idx) {
     return CopySender(conn, corpus, &ids, worker_idx, options.connections, "events_copy_x10", 10);
   });
   if (!copy_x10.ok()) return copy_x10.status();

@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <sys/prctl.h>
 
+#include <latch>
+#include <mutex>
 #include <thread>
 
 #include "bench/aidmp_under_test.h"
@@ -23,6 +25,7 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
 
   struct Worker {
     LatencyHistogram latencies_us;
+    uint64_t sent = 0;  // warm-up included
     uint64_t failures = 0;
     std::string first_error;
   };
@@ -30,13 +33,14 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
   auto gap = std::chrono::duration_cast<SteadyClock::duration>(
       std::chrono::duration<double>(1.0 / options.requests_per_second));
   auto period = gap * options.connections;
-  // Leave time for every connection to open before the first scheduled send.
-  SteadyClock::time_point start = SteadyClock::now() + std::chrono::milliseconds(200);
   auto as_duration = [](double seconds) {
     return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(seconds));
   };
-  SteadyClock::time_point measure_from = start + as_duration(options.warm_up_seconds);
-  SteadyClock::time_point end = measure_from + as_duration(options.seconds);
+  // Set once every connection is open (see below), before `go` opens.
+  SteadyClock::time_point start, measure_from, end;
+  std::mutex connect_mu;
+  std::latch connected(options.connections);
+  std::latch go(1);
 
   std::vector<std::thread> threads;
   for (int worker_idx = 0; worker_idx < options.connections; ++worker_idx) {
@@ -48,6 +52,18 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
       client.set_keep_alive(true);
       client.set_tcp_nodelay(true);
       client.set_read_timeout(60, 0);
+      {
+        // One connect at a time: cpp-httplib 0.11 listens with a backlog of 5.
+        std::lock_guard<std::mutex> lock(connect_mu);
+        auto health = client.Get("/healthz");
+        if (!health || health->status != 200) {
+          ++worker.failures;
+          worker.first_error = health ? StrCat("GET /healthz: HTTP ", health->status)
+                                      : StrCat("GET /healthz: ", httplib::to_string(health.error()));
+        }
+      }
+      connected.count_down();
+      go.wait();
       std::string body;
       size_t event_idx = worker_idx;
       for (SteadyClock::time_point scheduled = start + gap * worker_idx; scheduled < end; scheduled += period) {
@@ -58,6 +74,7 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
         std::this_thread::sleep_until(scheduled);
         auto response = client.Post("/v1/track", headers, body, "application/json");
         SteadyClock::time_point done = SteadyClock::now();
+        ++worker.sent;
         bool ok = response && response->status == 200 &&
                   response->body.find("\"stored\":1,") != std::string::npos;
         if (!ok) {
@@ -72,8 +89,15 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
       }
     });
   }
+  connected.wait();
+  double cpu_start = ProcessCpuSeconds();
+  start = SteadyClock::now() + std::chrono::milliseconds(20);
+  measure_from = start + as_duration(options.warm_up_seconds);
+  end = measure_from + as_duration(options.seconds);
+  go.count_down();
   for (auto& thread : threads) thread.join();
   double elapsed = SecondsSince(measure_from);
+  double cpu_seconds = ProcessCpuSeconds() - cpu_start;
 
   TrackLatencyResult result;
   result.options = options;
@@ -84,6 +108,9 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
     if (result.first_error.empty()) result.first_error = worker.first_error;
   }
   result.requests = all.count();
+  uint64_t sent = 0;
+  for (const auto& worker : workers) sent += worker.sent;
+  result.cpu_micros_per_request = sent > 0 ? cpu_seconds * 1e6 / static_cast<double>(sent) : 0;
   result.achieved_per_second = elapsed > 0 ? static_cast<double>(all.count()) / elapsed : 0;
   result.p50_ms = all.Quantile(0.5) / 1000;
   result.p90_ms = all.Quantile(0.9) / 1000;

@@ -29,6 +29,8 @@ struct TrackLatencyResult {
   double p99_ms = 0;
   double p999_ms = 0;
   double max_ms = 0;
+  // CPU of this whole process (server, clients, processors) per request, over the run.
+  double cpu_micros_per_request = 0;
 };
 
 // Runs against a fresh aidmp at `data_dir` (which must not exist yet).
