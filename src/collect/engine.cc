@@ -1,6 +1,6 @@
 #include "collect/engine.h"
 
-#include "identity/identity_processor.h"
+#include "profile/person_processor.h"
 #include "index/event_indexer.h"
 #include "storage/keys.h"
 
@@ -29,7 +29,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
       engine->store_.get(), engine->log_.get(), std::make_unique<index::EventIndexer>()));
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(),
-      std::make_unique<identity::IdentityProcessor>(engine->store_.get(), options.identity)));
+      std::make_unique<profile::PersonProcessor>(engine->store_.get(), options.identity)));
   if (options.background_processors) {
     for (auto& runner : engine->processors_) runner->Start();
   }

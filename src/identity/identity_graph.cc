@@ -248,6 +248,7 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
       for (const auto& moved : loser->identifiers) StageOwner(moved, winner->id, batch);
     }
     StageMerge(std::move(merge), winner, loser, batch);
+    resolution.absorbed.emplace_back(loser->id, winner->id);
     touched.push_back(loser->id);
     target = winner->id;
     touched.push_back(target);

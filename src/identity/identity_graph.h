@@ -62,6 +62,8 @@ struct MergeRecord {
 
 struct Resolution {
   uint64_t person = 0;
+  // Persons merged into another by this event, with who absorbed them, in order.
+  std::vector<std::pair<uint64_t, uint64_t>> absorbed;  // (loser, winner)
   int merges = 0;
   int blocked = 0;
   bool created = false;

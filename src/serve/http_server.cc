@@ -10,7 +10,8 @@
 #include "common/json_writer.h"
 #include "common/time_format.h"
 #include "event/event_codec.h"
-#include "identity/identity_processor.h"
+#include "identity/person_events.h"
+#include "profile/person_processor.h"
 #include "index/event_query.h"
 #include "storage/keys.h"
 #include "serve/http_status.h"
@@ -260,6 +261,9 @@ struct HttpServer::Impl {
       writer.Raw(identity::IdentityGraph::EncodeMerge(*merge));
     }
     writer.EndArray();
+    auto profile = profile::ReadProfile(engine->store(), person.id);
+    if (!profile.ok()) return SendError(res, profile.status());
+    writer.Key("profile").Raw(profile->Encode());
     writer.Key("recent_events").BeginArray();
     int64_t oldest_us = 0;
     for (uint64_t seq : *seqs) {

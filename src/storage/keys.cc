@@ -85,6 +85,7 @@ static std::string TaggedNumber(char tag, uint64_t number) {
 std::string PersonKey(uint64_t person) { return TaggedNumber(kIdentityPerson, person); }
 std::string MergeKey(uint64_t merge) { return TaggedNumber(kIdentityMerge, merge); }
 std::string PersonEventPrefix(uint64_t person) { return TaggedNumber(kIdentityEvents, person); }
+std::string ProfileKey(uint64_t person) { return TaggedNumber(kIdentityProfile, person); }
 
 std::string CounterKey(std::string_view name) { return std::string("counter/").append(name); }
 

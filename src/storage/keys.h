@@ -19,6 +19,7 @@
 //                                                          identifiers, merged_into)
 //               'M' merge(8)                            -> merge log entry JSON
 //               'E' person(8) ts(8) seq(8)              -> empty   (a person's events)
+//               'F' person(8)                           -> profile JSON (profile/profile.h)
 //   meta        "counter/<name>"                        -> uint64 LE, merged by addition
 //               "checkpoint/<processor>"                -> seq(8) last applied log entry
 //
@@ -69,10 +70,12 @@ constexpr char kIdentityOwner = 'I';
 constexpr char kIdentityPerson = 'P';
 constexpr char kIdentityMerge = 'M';
 constexpr char kIdentityEvents = 'E';
+constexpr char kIdentityProfile = 'F';
 std::string IdentifierKey(uint8_t type, std::string_view value);
 std::string PersonKey(uint64_t person);
 std::string MergeKey(uint64_t merge);
 std::string PersonEventPrefix(uint64_t person);
+std::string ProfileKey(uint64_t person);
 
 std::string CounterKey(std::string_view name);
 std::string CheckpointKey(std::string_view processor);

@@ -1,34 +1,14 @@
-#include "identity/identity_processor.h"
+#include "identity/person_events.h"
 
 #include <algorithm>
 
 #include "common/key_coding.h"
-#include "event/event_codec.h"
 #include "storage/keys.h"
 
 namespace aidmp::identity {
 
-absl::Status IdentityProcessor::Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) {
-  graph_.BeginBatch();
-  event::Event event;
-  for (const auto& entry : entries) {
-    absl::Status status = event::DecodeStoredEvent(entry.record, &event);
-    if (!status.ok()) return status;
-    std::vector<Identifier> ids = ExtractIdentifiers(event);
-    if (!event.previous_id.empty()) {
-      // An alias's previousId is whoever already answers to it: a known user, else an
-      // anonymous visitor.
-      auto as_user = graph_.Owner({IdType::kUserId, event.previous_id});
-      if (!as_user.ok()) return as_user.status();
-      ids.push_back({*as_user != 0 ? IdType::kUserId : IdType::kAnonymousId, event.previous_id});
-    }
-    if (ids.empty()) continue;  // cleaning guarantees an id; nothing to attribute otherwise
-    auto resolution = graph_.Resolve(ids, entry.seq, event.timestamp_us, batch);
-    if (!resolution.ok()) return resolution.status();
-    batch->Put(storage::Family::kIdentity,
-               storage::IndexKey(storage::PersonEventPrefix(resolution->person), event.timestamp_us, entry.seq), "");
-  }
-  return absl::OkStatus();
+void StagePersonEvent(uint64_t person, int64_t ts_us, uint64_t seq, storage::WriteBatch* batch) {
+  batch->Put(storage::Family::kIdentity, storage::IndexKey(storage::PersonEventPrefix(person), ts_us, seq), "");
 }
 
 absl::StatusOr<std::vector<uint64_t>> PersonEventSeqs(storage::Store* store, const PersonRecord& person,

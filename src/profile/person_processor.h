@@ -1,0 +1,35 @@
+// The person processor behind the event log: resolves each event's identifiers into a
+// person (identity/identity_graph.h), indexes the event under that person, folds it into
+// the person's profile, and folds the profiles of persons merged by the event into the
+// survivor — all in the batch the ProcessorRunner writes with its checkpoint.
+//
+// Thread-safety: driven by one ProcessorRunner; ReadProfile from any thread.
+#pragma once
+
+#include <map>
+
+#include "absl/status/statusor.h"
+#include "identity/identity_graph.h"
+#include "log/processor_runner.h"
+#include "profile/profile.h"
+
+namespace aidmp::profile {
+
+class PersonProcessor final : public log::Processor {
+ public:
+  PersonProcessor(storage::Store* store, identity::IdentityRules rules)
+      : store_(store), graph_(store, std::move(rules)) {}
+  std::string_view Name() const override { return "persons"; }
+  absl::Status Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) override;
+
+ private:
+  absl::StatusOr<Profile*> Load(uint64_t person, std::map<uint64_t, Profile>* dirty);
+
+  storage::Store* store_;
+  identity::IdentityGraph graph_;
+};
+
+// The stored profile of canonical person `person`; an empty profile if none yet.
+absl::StatusOr<Profile> ReadProfile(storage::Store* store, uint64_t person);
+
+}  // namespace aidmp::profile
