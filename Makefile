@@ -57,8 +57,14 @@ else
 	$(RELEASE_DIR)/aidmp serve --data demo-data --write-key demo-write-key --admin-key demo-admin-key
 endif
 
-bench: release
-	$(RELEASE_DIR)/bench/aidmp_bench_ingest
+# The PostgreSQL baseline needs its server and client library; installed here only.
+BENCH_PACKAGES := postgresql libpq-dev
+bench: $(DEPS_STAMP)
+	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target aidmp_bench_ingest
+	$(RELEASE_DIR)/bench/aidmp_bench_ingest $(BENCH_FLAGS)
 
 # libFuzzer targets (clang); the test suite runs each for a short bounded pass.
 fuzz: $(DEPS_STAMP)

@@ -103,7 +103,7 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   if (flags.quick) {
     if (!flags.seconds_given) flags.seconds = 1;
     if (!flags.concurrency_given) flags.concurrencies = {4, 16};
-    flags.track_seconds = 2;
+    flags.track_seconds = 1.5;
     flags.corpus_batches = 100;
   }
   return flags;

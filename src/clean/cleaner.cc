@@ -42,11 +42,13 @@ bool IsPiiKey(std::string_view key, bool* is_email) {
   return false;
 }
 
+constexpr std::string_view kNumericProperties[] = {"price",    "revenue",  "value",    "total",
+                                                  "subtotal", "quantity", "discount", "tax",
+                                                  "shipping", "rating"};
+
 bool IsNumericProperty(std::string_view key) {
-  static constexpr std::string_view kKeys[] = {"price",    "revenue", "value", "total",
-                                               "subtotal", "quantity", "discount", "tax",
-                                               "shipping", "rating"};
-  return std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys);
+  return std::find(std::begin(kNumericProperties), std::end(kNumericProperties), key) !=
+         std::end(kNumericProperties);
 }
 
 // Parses the whole of `text` as a finite number.
@@ -218,7 +220,14 @@ void Cleaner::NormaliseObjects(Event* event) const {
     bool candidate = json->find("mail") != std::string::npos ||
                      json->find("phone") != std::string::npos ||
                      json->find("mobile") != std::string::npos;
-    if (!pii_only) candidate = candidate || json->find(":\"") != std::string::npos;
+    if (!pii_only && !candidate) {
+      for (std::string_view key : kNumericProperties) {
+        if (json->find(StrCat("\"", key, "\":\"")) != std::string::npos) {
+          candidate = true;
+          break;
+        }
+      }
+    }
     if (!candidate) return;
     std::string rewritten;
     if (RewriteObjectMembers(*json, rewriter, &rewritten)) *json = std::move(rewritten);

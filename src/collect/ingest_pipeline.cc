@@ -39,7 +39,7 @@ SubmitResult IngestPipeline::Submit(Submission submission) {
   }
   queue_.push_back(&pending);
   queue_cv_.notify_one();
-  done_cv_.wait(lock, [&] { return pending.done; });
+  pending.cv.wait(lock, [&] { return pending.done; });
   return pending.result;
 }
 
@@ -60,9 +60,12 @@ void IngestPipeline::WriterLoop() {
     WriteGroup(group);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (Pending* pending : group) pending->done = true;
+      // Notified under the lock: a woken submitter returns and destroys its Pending.
+      for (Pending* pending : group) {
+        pending->done = true;
+        pending->cv.notify_one();
+      }
     }
-    done_cv_.notify_all();
     group.clear();
   }
 }

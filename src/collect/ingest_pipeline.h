@@ -78,7 +78,8 @@ class IngestPipeline {
   struct Pending {
     Submission submission;
     SubmitResult result;
-    bool done = false;
+    bool done = false;           // guarded by mu_
+    std::condition_variable cv;  // wakes this submitter only
   };
   void WriterLoop();
   void WriteGroup(std::vector<Pending*>& group);
@@ -92,7 +93,6 @@ class IngestPipeline {
 
   std::mutex mu_;
   std::condition_variable queue_cv_;
-  std::condition_variable done_cv_;
   std::deque<Pending*> queue_;  // guarded by mu_
   bool stopping_ = false;       // guarded by mu_
   std::thread writer_;

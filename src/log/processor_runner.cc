@@ -6,6 +6,10 @@
 #include "spdlog/spdlog.h"
 
 namespace aidmp::log {
+namespace {
+constexpr uint64_t kMinStepEntries = 1000;
+constexpr int kMaxStepDelayMs = 5;
+}  // namespace
 
 ProcessorRunner::ProcessorRunner(storage::Store* store, EventLog* log,
                                  std::unique_ptr<Processor> processor)
@@ -77,6 +81,9 @@ void ProcessorRunner::Loop() {
       log_->WaitForNewer(applied_seq_.load(), 50);
       continue;
     }
+    // A step per tiny group commit costs far more per event than one per thousand:
+    // give small backlogs a few milliseconds to grow (the lag stays in milliseconds).
+    if (Lag() < kMinStepEntries) log_->WaitForNewer(applied_seq_.load() + kMinStepEntries, kMaxStepDelayMs);
     bool did_work = false;
     absl::Status status = Step(4096, &did_work);
     if (!status.ok()) {

@@ -21,7 +21,9 @@ struct ServerOptions {
   std::string host = "0.0.0.0";
   int port = 8080;  // 0: pick a free port (see port())
   std::string admin_key;  // empty: admin routes answer 401 to everyone
-  int threads = 16;       // request worker threads
+  // Request worker threads. cpp-httplib holds one per open keep-alive connection, so
+  // this is also the most clients served at once; threads mostly block, so be generous.
+  int threads = 64;
 };
 
 class HttpServer {

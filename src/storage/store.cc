@@ -231,7 +231,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
       cf_options.merge_operator = std::make_shared<UInt64AddOperator>();
       cf_options.write_buffer_size = 4 << 20;
     }
-    if (family == Family::kDedup) cf_options.compaction_filter = store->dedup_filter_.get();
+    if (family == Family::kDedup) {
+      cf_options.compaction_filter = store->dedup_filter_.get();
+      // Most lookups are of new messageIds: a memtable bloom filter answers them without
+      // searching the skip list.
+      cf_options.memtable_prefix_bloom_size_ratio = 0.05;
+      cf_options.memtable_whole_key_filtering = true;
+    }
     std::string name = family == Family::kLog ? rocksdb::kDefaultColumnFamilyName
                                               : std::string(FamilyName(family));
     families.emplace_back(name, cf_options);
