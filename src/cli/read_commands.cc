@@ -108,18 +108,9 @@ void AddReadCommands(CLI::App& app, int* exit_code) {
       *exit_code = ReportError(handle.status());
       return;
     }
-    collect::EngineStats result = collect::ReadStats(handle->store());
     JsonWriter writer;
     writer.BeginObject();
-    writer.Key("events_received").Uint(result.events_received);
-    writer.Key("events_stored").Uint(result.events_stored);
-    writer.Key("duplicates").Uint(result.duplicates);
-    writer.Key("quarantined").Uint(result.quarantined);
-    writer.Key("quarantine_replayed").Uint(result.quarantine_replayed);
-    writer.Key("quarantined_by_reason").BeginObject();
-    for (const auto& [reason, count] : result.quarantined_by_reason) writer.Key(reason).Uint(count);
-    writer.EndObject();
-    writer.Key("log_last_seq").Uint(result.log_last_seq);
+    collect::WriteStatsMembers(collect::ReadStats(handle->store()), &writer);
     writer.EndObject();
     std::cout << writer.str() << "\n";
   });

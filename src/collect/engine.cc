@@ -71,6 +71,23 @@ EngineStats ReadStats(storage::Store* store) {
   return stats;
 }
 
+void WriteStatsMembers(const EngineStats& stats, JsonWriter* writer) {
+  writer->Key("events_received").Uint(stats.events_received);
+  writer->Key("events_stored").Uint(stats.events_stored);
+  writer->Key("duplicates").Uint(stats.duplicates);
+  writer->Key("quarantined").Uint(stats.quarantined);
+  writer->Key("quarantine_replayed").Uint(stats.quarantine_replayed);
+  writer->Key("quarantined_by_reason").BeginObject();
+  for (const auto& [reason, count] : stats.quarantined_by_reason) writer->Key(reason).Uint(count);
+  writer->EndObject();
+  writer->Key("log_last_seq").Uint(stats.log_last_seq);
+  writer->Key("identity").BeginObject();
+  writer->Key("persons_created").Uint(stats.persons);
+  writer->Key("merges").Uint(stats.merges);
+  writer->Key("merges_blocked").Uint(stats.merges_blocked);
+  writer->EndObject();
+}
+
 EngineStats Engine::Stats() { return ReadStats(store_.get()); }
 
 }  // namespace aidmp::collect

@@ -16,6 +16,7 @@
 #include "clean/quarantine.h"
 #include "collect/collector.h"
 #include "collect/ingest_pipeline.h"
+#include "common/json_writer.h"
 #include "identity/identity_graph.h"
 #include "log/event_log.h"
 #include "log/processor_runner.h"
@@ -90,5 +91,9 @@ class Engine {
 
 // Reads the stats from a store without an engine (for read-only CLI use).
 EngineStats ReadStats(storage::Store* store);
+
+// Writes the stats' members into the JSON object `writer` has open: the one shape that
+// /v1/stats and `aidmp stats` share.
+void WriteStatsMembers(const EngineStats& stats, JsonWriter* writer);
 
 }  // namespace aidmp::collect

@@ -32,7 +32,8 @@ class IdentityGraphTest : public ::testing::Test {
   Resolution See(std::vector<Identifier> ids) {
     graph_->BeginBatch();
     storage::WriteBatch batch(store_.get());
-    auto resolution = graph_->Resolve(ids, ++seq_, static_cast<int64_t>(seq_), &batch);
+    uint64_t seq = ++seq_;
+    auto resolution = graph_->Resolve(ids, seq, static_cast<int64_t>(seq), &batch);
     EXPECT_TRUE(resolution.ok()) << resolution.status();
     EXPECT_TRUE(store_->Write(&batch, false).ok());
     return resolution.ok() ? *resolution : Resolution();
