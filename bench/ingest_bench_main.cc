@@ -273,7 +273,9 @@ int Run(const Flags& flags) {
                 << " req/s; p50 " << Fixed(result->p50_ms, 2) << " ms, p90 " << Fixed(result->p90_ms, 2)
                 << " ms, p99 " << Fixed(result->p99_ms, 2) << " ms, p99.9 " << Fixed(result->p999_ms, 2)
                 << " ms, max " << Fixed(result->max_ms, 2) << " ms; " << Fixed(result->cpu_micros_per_request, 0)
-                << " CPU us/request\n";
+                << " CPU us/request\n  slowest request by second (ms):";
+      for (double max_ms : result->max_ms_by_second) std::cout << " " << Fixed(max_ms, 1);
+      std::cout << "\n";
       latency = *result;
     }
   }

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <sys/prctl.h>
 
+#include <algorithm>
 #include <latch>
 #include <mutex>
 #include <thread>
@@ -25,6 +26,7 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
 
   struct Worker {
     LatencyHistogram latencies_us;
+    std::vector<double> max_us_by_second;
     uint64_t sent = 0;  // warm-up included
     uint64_t failures = 0;
     std::string first_error;
@@ -85,7 +87,11 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
           continue;
         }
         if (scheduled < measure_from) continue;
-        worker.latencies_us.Add(std::chrono::duration<double, std::micro>(done - scheduled).count());
+        double latency_us = std::chrono::duration<double, std::micro>(done - scheduled).count();
+        worker.latencies_us.Add(latency_us);
+        auto second = static_cast<size_t>(std::chrono::duration<double>(scheduled - measure_from).count());
+        if (worker.max_us_by_second.size() <= second) worker.max_us_by_second.resize(second + 1, 0);
+        worker.max_us_by_second[second] = std::max(worker.max_us_by_second[second], latency_us);
       }
     });
   }
@@ -104,6 +110,12 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
   LatencyHistogram all;
   for (const auto& worker : workers) {
     all.Merge(worker.latencies_us);
+    if (result.max_ms_by_second.size() < worker.max_us_by_second.size()) {
+      result.max_ms_by_second.resize(worker.max_us_by_second.size(), 0);
+    }
+    for (size_t second = 0; second < worker.max_us_by_second.size(); ++second) {
+      result.max_ms_by_second[second] = std::max(result.max_ms_by_second[second], worker.max_us_by_second[second] / 1000);
+    }
     result.failed_requests += worker.failures;
     if (result.first_error.empty()) result.first_error = worker.first_error;
   }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "bench/event_corpus.h"
@@ -31,6 +32,9 @@ struct TrackLatencyResult {
   double max_ms = 0;
   // CPU of this whole process (server, clients, processors) per request, over the run.
   double cpu_micros_per_request = 0;
+  // The slowest request scheduled in each second of the measured run, in ms: tells a
+  // stall (one bad second) from a server running at its limit (all seconds bad).
+  std::vector<double> max_ms_by_second;
 };
 
 // Runs against a fresh aidmp at `data_dir` (which must not exist yet).
