@@ -23,12 +23,6 @@ CleanResult Reject(Reason reason, std::string message) { return CleanResult{reas
 constexpr int64_t kMinTimestampUs = 0;
 constexpr int64_t kMaxTimestampUs = 7258118400LL * 1'000'000LL;
 
-bool IsHex64(std::string_view text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
 bool IsPiiKey(std::string_view key, bool* is_email) {
   std::string lower = AsciiToLower(key);
   if (lower == "email" || lower == "email_address" || lower == "emailaddress") {
@@ -90,20 +84,6 @@ std::string StringMember(const std::string& object_json, std::string_view key) {
 }
 
 }  // namespace
-
-std::string NormaliseEmail(std::string_view email) {
-  return AsciiToLower(StripWhitespace(email));
-}
-
-std::string NormalisePhone(std::string_view phone) {
-  std::string digits;
-  for (char c : phone) {
-    if (c >= '0' && c <= '9') digits.push_back(c);
-  }
-  std::string_view trimmed = StripWhitespace(phone);
-  if (!trimmed.empty() && trimmed.front() == '+') digits.insert(digits.begin(), '+');
-  return digits;
-}
 
 Cleaner::Cleaner(CleanerOptions options)
     : options_(std::move(options)), bots_(options_.bots), outliers_(options_.outliers) {}
@@ -195,10 +175,10 @@ void Cleaner::NormaliseObjects(Event* event) const {
     bool is_email = false;
     std::string_view text;
     if (!IsPiiKey(key, &is_email) || value.get_string().get(text) != simdjson::SUCCESS) return false;
-    if (IsHex64(text)) return false;  // Already hashed by the sender.
-    std::string normalised = is_email ? NormaliseEmail(text) : NormalisePhone(text);
-    if (normalised.empty()) return false;
-    writer->String(Sha256Hex(normalised));
+    if (IsSha256Hex(text)) return false;  // Already hashed by the sender.
+    std::string digest = is_email ? HashEmail(text) : HashPhone(text);
+    if (digest.empty()) return false;
+    writer->String(digest);
     hashed = true;
     return true;
   };

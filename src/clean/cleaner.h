@@ -81,8 +81,4 @@ class Cleaner {
   OutlierDetector outliers_;
 };
 
-// Normalised forms used by PII hashing, exposed for tests and for lookups by email.
-std::string NormaliseEmail(std::string_view email);
-std::string NormalisePhone(std::string_view phone);
-
 }  // namespace aidmp::clean

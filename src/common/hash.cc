@@ -1,6 +1,10 @@
 #include "common/hash.h"
 
 #include <openssl/evp.h>
+
+#include <algorithm>
+
+#include "common/strings.h"
 #include <xxhash.h>
 
 namespace aidmp {
@@ -16,6 +20,29 @@ std::string Sha256Hex(std::string_view data) {
     out[2 * byte_idx + 1] = kHex[digest[byte_idx] & 0xf];
   }
   return out;
+}
+
+bool IsSha256Hex(std::string_view text) {
+  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string HashEmail(std::string_view email) {
+  if (IsSha256Hex(email)) return std::string(email);
+  return Sha256Hex(AsciiToLower(StripWhitespace(email)));
+}
+
+std::string HashPhone(std::string_view phone) {
+  if (IsSha256Hex(phone)) return std::string(phone);
+  std::string digits;
+  for (char c : phone) {
+    if (c >= '0' && c <= '9') digits.push_back(c);
+  }
+  if (digits.empty()) return std::string();
+  std::string_view trimmed = StripWhitespace(phone);
+  if (!trimmed.empty() && trimmed.front() == '+') digits.insert(digits.begin(), '+');
+  return Sha256Hex(digits);
 }
 
 uint64_t Hash64(std::string_view data, uint64_t seed) {

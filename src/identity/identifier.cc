@@ -9,28 +9,6 @@
 namespace aidmp::identity {
 namespace {
 
-bool IsHex64(std::string_view text) {
-  return text.size() == 64 && std::all_of(text.begin(), text.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
-
-std::string HashEmail(std::string_view email) {
-  if (IsHex64(email)) return std::string(email);
-  return Sha256Hex(AsciiToLower(StripWhitespace(email)));
-}
-
-std::string HashPhone(std::string_view phone) {
-  if (IsHex64(phone)) return std::string(phone);
-  std::string digits;
-  for (char c : phone) {
-    if (c >= '0' && c <= '9') digits.push_back(c);
-  }
-  std::string_view trimmed = StripWhitespace(phone);
-  if (!trimmed.empty() && trimmed.front() == '+') digits.insert(digits.begin(), '+');
-  return digits.empty() ? std::string() : Sha256Hex(digits);
-}
-
 void AddContactIds(simdjson::dom::object traits, std::vector<Identifier>* out) {
   std::string_view value;
   for (std::string_view key : {"email", "email_address"}) {
