@@ -27,9 +27,13 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
                                                    engine->clock_);
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(), std::make_unique<index::EventIndexer>()));
+  engine->identity_rules_ = options.identity;
+  engine->profile_model_ = std::make_shared<const profile::ProfileModel>(std::move(options.profile));
+  engine->background_processors_ = options.background_processors;
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(),
-      std::make_unique<profile::PersonProcessor>(engine->store_.get(), options.identity)));
+      std::make_unique<profile::PersonProcessor>(engine->store_.get(), engine->identity_rules_,
+                                                 engine->profile_model_)));
   if (options.background_processors) {
     for (auto& runner : engine->processors_) runner->Start();
   }
@@ -48,6 +52,37 @@ absl::Status Engine::CatchUpProcessors() {
     if (!status.ok()) return status;
   }
   return absl::OkStatus();
+}
+
+absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)>& progress) {
+  if (background_processors_) {
+    return absl::FailedPreconditionError("rebuild needs an engine opened without background processors");
+  }
+  // Everything the persons processor derived lives in the identity family, its counters
+  // and its checkpoint: drop them all, then replay the log from the start.
+  storage::WriteBatch reset(store_.get());
+  reset.DeleteRange(storage::Family::kIdentity, std::string(1, '\0'), std::string(8, '\xff'));
+  std::string zero(8, '\0');
+  for (const char* counter : {"identity_persons", "identity_merges", "identity_merges_blocked"}) {
+    reset.Put(storage::Family::kMeta, storage::CounterKey(counter), zero);
+  }
+  reset.Delete(storage::Family::kMeta, storage::CheckpointKey("persons"));
+  absl::Status status = store_->Write(&reset, true);
+  if (!status.ok()) return status;
+  auto runner = std::make_unique<log::ProcessorRunner>(
+      store_.get(), log_.get(),
+      std::make_unique<profile::PersonProcessor>(store_.get(), identity_rules_, profile_model_));
+  uint64_t total = runner->Lag();
+  progress(0, total);
+  while (runner->Lag() > 0) {
+    absl::Status step = runner->CatchUpSome(100'000);
+    if (!step.ok()) return step;
+    progress(total - std::min(total, runner->Lag()), total);
+  }
+  for (auto& existing : processors_) {
+    if (existing->name() == "persons") existing = std::move(runner);
+  }
+  return store_->CompactAll(storage::Family::kIdentity);
 }
 
 EngineStats ReadStats(storage::Store* store) {

@@ -5,6 +5,7 @@
 // parts. Thread-safe: the accessors return thread-safe parts.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 #include "identity/identity_graph.h"
 #include "log/event_log.h"
 #include "log/processor_runner.h"
+#include "profile/profile.h"
 #include "storage/store.h"
 
 namespace aidmp::collect {
@@ -33,6 +35,8 @@ struct EngineOptions {
   std::map<std::string, std::string> write_keys;
   // Identity merge rules for the identity processor.
   identity::IdentityRules identity;
+  // What profiles compute (computed traits, interests, sessions, RFM).
+  profile::ProfileConfig profile;
   // Dedup window; also set into store options.
   int64_t dedup_window_us = 7 * kMicrosPerDay;
   // Run processors (the event indexer) in background threads. When false, callers run
@@ -69,6 +73,13 @@ class Engine {
   Collector* collector() { return collector_.get(); }
   const std::vector<std::unique_ptr<log::ProcessorRunner>>& processors() const { return processors_; }
   const Clock* clock() const { return clock_; }
+  const profile::ProfileModel& profile_model() const { return *profile_model_; }
+
+  // Re-derives identities, each person's events and profiles from the whole log with
+  // the current rules and profile config (after changing them). The persons processor
+  // must not be running in the background: for batch use (`aidmp rebuild profiles`).
+  // `progress(applied, total)` is called now and then from the calling thread.
+  absl::Status RebuildPersons(const std::function<void(uint64_t, uint64_t)>& progress);
 
   // Runs every processor until it has applied all published entries.
   absl::Status CatchUpProcessors();
@@ -87,6 +98,9 @@ class Engine {
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<Collector> collector_;
   std::vector<std::unique_ptr<log::ProcessorRunner>> processors_;
+  identity::IdentityRules identity_rules_;
+  std::shared_ptr<const profile::ProfileModel> profile_model_;
+  bool background_processors_ = true;
 };
 
 // Reads the stats from a store without an engine (for read-only CLI use).

@@ -1,6 +1,7 @@
 #include "common/time_format.h"
 
 #include <cstdio>
+#include <limits>
 
 #include "common/clock.h"
 #include "common/strings.h"
@@ -136,6 +137,29 @@ std::string FormatIso8601Micros(int64_t ts_us) {
                 static_cast<long long>((rem % 3600) / 60), static_cast<long long>(rem % 60),
                 static_cast<long long>(micros));
   return buf;
+}
+
+absl::StatusOr<int64_t> ParseDurationMicros(std::string_view text) {
+  if (text.size() < 2) {
+    return absl::InvalidArgumentError(StrCat("'", text, "' is not a duration: expected a number and d, h, m or s, like 30d"));
+  }
+  int64_t unit;
+  switch (text.back()) {
+    case 'd': unit = kMicrosPerDay; break;
+    case 'h': unit = kMicrosPerHour; break;
+    case 'm': unit = kMicrosPerMinute; break;
+    case 's': unit = kMicrosPerSecond; break;
+    default:
+      return absl::InvalidArgumentError(
+          StrCat("'", text.substr(0, 32), "' is not a duration: the unit must be d, h, m or s, like 30d"));
+  }
+  int64_t count;
+  if (!ParseNumber(text.substr(0, text.size() - 1), &count) || count < 0 ||
+      count > std::numeric_limits<int64_t>::max() / unit) {
+    return absl::InvalidArgumentError(
+        StrCat("'", text.substr(0, 32), "' is not a duration: expected a whole number before the unit, like 30d"));
+  }
+  return count * unit;
 }
 
 }  // namespace aidmp

@@ -75,6 +75,12 @@ absl::Status ProcessorRunner::CatchUp() {
   return absl::OkStatus();
 }
 
+absl::Status ProcessorRunner::CatchUpSome(size_t max_entries) {
+  bool did_work = true;
+  for (size_t done = 0; did_work && done < max_entries; done += 4096) AIDMP_RETURN_IF_ERROR(Step(4096, &did_work));
+  return absl::OkStatus();
+}
+
 void ProcessorRunner::Loop() {
   while (!stop_.load()) {
     if (Lag() == 0) {

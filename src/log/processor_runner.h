@@ -40,6 +40,8 @@ class ProcessorRunner {
   // Processes everything published so far on the calling thread (for batch jobs and
   // tests); must not run concurrently with Start.
   absl::Status CatchUp();
+  // Like CatchUp, but returns after about `max_entries` (for progress reports).
+  absl::Status CatchUpSome(size_t max_entries);
 
   uint64_t AppliedSeq() const { return applied_seq_.load(); }
   // Entries published but not yet applied.

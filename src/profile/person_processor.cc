@@ -55,11 +55,11 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
       merged_away.insert(loser);
       auto winner_profile = Load(winner, &dirty);
       if (!winner_profile.ok()) return winner_profile.status();
-      (*winner_profile)->Merge(absorbed);
+      (*winner_profile)->Merge(absorbed, *model_);
     }
     auto profile = Load(resolution->person, &dirty);
     if (!profile.ok()) return profile.status();
-    (*profile)->Apply(event);
+    (*profile)->Apply(event, *model_);
     identity::StagePersonEvent(resolution->person, event.timestamp_us, entry.seq, batch);
   }
   for (const auto& [person, profile] : dirty) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 
 #include "absl/status/statusor.h"
 #include "identity/identity_graph.h"
@@ -17,8 +18,8 @@ namespace aidmp::profile {
 
 class PersonProcessor final : public log::Processor {
  public:
-  PersonProcessor(storage::Store* store, identity::IdentityRules rules)
-      : store_(store), graph_(store, std::move(rules)) {}
+  PersonProcessor(storage::Store* store, identity::IdentityRules rules, std::shared_ptr<const ProfileModel> model)
+      : store_(store), graph_(store, std::move(rules)), model_(std::move(model)) {}
   std::string_view Name() const override { return "persons"; }
   absl::Status Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) override;
 
@@ -27,6 +28,7 @@ class PersonProcessor final : public log::Processor {
 
   storage::Store* store_;
   identity::IdentityGraph graph_;
+  std::shared_ptr<const ProfileModel> model_;
 };
 
 // The stored profile of canonical person `person`; an empty profile if none yet.

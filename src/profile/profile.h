@@ -1,28 +1,84 @@
 // A person's profile: traits with the time and source of each value, first and last
-// seen, and event counts by name.
+// seen, event counts by name, and the state behind computed traits, interest tags,
+// sessions and RFM (profile_config.h says which).
 //
-// Every update is order-independent: a trait keeps the value with the latest event time
-// (ties broken by log position), counts add up, first/last seen are min/max. So a
-// profile built while events stream in, in batches of any size, with merges in between,
-// equals one rebuilt from the log in a single pass (tested).
+// Updates depend on the events, not on how they are batched: a trait keeps the value
+// with the latest event time (ties broken by log position), counts and sums add up,
+// first/last seen are min/max, sessions are the events clustered by time per device
+// (so a late event lands in, or bridges, the right session), and interest weights decay
+// from each event's own time. A profile built while events stream in, in batches of any
+// size with merges in between, equals one rebuilt from the log in a single pass (tested).
+//
+// What a profile *shows* at a moment (windows ending now, decayed and normalised
+// interests, RFM quintiles) is computed by profile_view.h from this state.
 // Not thread-safe: a value type.
 #pragma once
 
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "event/event.h"
+#include "profile/profile_config.h"
 
 namespace aidmp::profile {
+
+// The events one or more computed traits read, kept once however many traits read them.
+struct SeriesSpec {
+  std::string key;        // "<event>|<property>"
+  std::string event;      // selector, as ComputedTraitSpec::event
+  std::string property;   // may be empty
+  int window_days = 0;    // longest window any reader needs; 0: no day buckets
+  bool values = false;    // keep value counts (distinct, most frequent)
+};
+
+// A config compiled for folding events: the series its computed traits and RFM read.
+class ProfileModel {
+ public:
+  explicit ProfileModel(ProfileConfig config);
+  const ProfileConfig& config() const { return config_; }
+  const std::vector<SeriesSpec>& series() const { return series_; }
+  static std::string SeriesKey(std::string_view event, std::string_view property);
+  // The series RFM reads (purchase event with its money property).
+  std::string rfm_series() const { return SeriesKey(config_.rfm.purchase_event, config_.rfm.monetary_property); }
+
+ private:
+  ProfileConfig config_;
+  std::vector<SeriesSpec> series_;
+};
+
+// Most distinct values one series keeps counts of; values beyond it are not counted.
+constexpr size_t kMaxSeriesValues = 1000;
 
 struct TraitValue {
   std::string json;     // the value as compact JSON
   int64_t ts_us = 0;    // event time of the event that set it
   uint64_t seq = 0;     // its log position
   std::string source;   // where that event came from
+};
+
+struct DayTotals {
+  uint64_t count = 0;
+  double sum = 0;
+};
+
+struct Series {
+  uint64_t count = 0;
+  double sum = 0;  // of the property, where numeric
+  int64_t first_us = std::numeric_limits<int64_t>::max();
+  int64_t last_us = std::numeric_limits<int64_t>::min();
+  std::map<int64_t, DayTotals> days;          // UTC day number -> totals, recent days only
+  std::map<std::string, uint64_t> values;     // property value (as text) -> events
+};
+
+struct Session {
+  int64_t start_us = 0;
+  int64_t end_us = 0;
+  uint64_t events = 0;
 };
 
 struct Profile {
@@ -33,14 +89,29 @@ struct Profile {
   uint64_t events = 0;
   // "track:Order Completed", "page", "identify", ...
   std::map<std::string, uint64_t> event_counts;
+  std::map<std::string, Series> series;  // by SeriesSpec::key
+  // Interest weight per category, decayed to `interest_anchor_us` (the latest event time
+  // that carried a category).
+  std::map<std::string, double> interests;
+  int64_t interest_anchor_us = std::numeric_limits<int64_t>::min();
+  // Sessions per device (context.device.id, else anonymousId, else "-"), by start.
+  std::map<std::string, std::vector<Session>> sessions;
+  // Sessions past retention, folded into totals.
+  uint64_t retired_sessions = 0;
+  int64_t retired_session_us = 0;
+  uint64_t retired_session_events = 0;
 
-  // Folds one event in: traits from identify traits (and context.traits on any event).
-  void Apply(const event::Event& event);
+  // Folds one event in: traits from identify traits (and context.traits on any event),
+  // series, interests (not from bot-flagged events) and sessions.
+  void Apply(const event::Event& event, const ProfileModel& model);
   // Folds another person's profile in (after an identity merge).
-  void Merge(const Profile& other);
+  void Merge(const Profile& other, const ProfileModel& model);
 
   std::string Encode() const;
   static absl::Status Decode(std::string_view data, Profile* out);
 };
+
+// The UTC day number of a time (days since 1970-01-01, floor).
+int64_t DayOf(int64_t ts_us);
 
 }  // namespace aidmp::profile

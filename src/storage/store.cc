@@ -182,6 +182,9 @@ void WriteBatch::Put(Family family, std::string_view key, std::string_view value
 void WriteBatch::Delete(Family family, std::string_view key) {
   rep_->batch.Delete(rep_->Handle(family), ToSlice(key));
 }
+void WriteBatch::DeleteRange(Family family, std::string_view begin, std::string_view end) {
+  rep_->batch.DeleteRange(rep_->Handle(family), ToSlice(begin), ToSlice(end));
+}
 void WriteBatch::AddCounter(std::string_view key, uint64_t delta) {
   std::string value;
   PutFixed64LE(&value, delta);

@@ -46,6 +46,8 @@ class WriteBatch {
 
   void Put(Family family, std::string_view key, std::string_view value);
   void Delete(Family family, std::string_view key);
+  // Deletes every key in [begin, end).
+  void DeleteRange(Family family, std::string_view begin, std::string_view end);
   // Adds `delta` to the uint64 counter stored at `key` in kMeta.
   void AddCounter(std::string_view key, uint64_t delta);
   size_t Count() const;

@@ -13,6 +13,13 @@
 namespace aidmp::profile {
 namespace {
 
+std::shared_ptr<const ProfileModel> Model() { return std::make_shared<const ProfileModel>(ProfileConfig()); }
+
+const ProfileModel& DefaultModel() {
+  static const ProfileModel model{ProfileConfig()};
+  return model;
+}
+
 event::Event Identify(std::string user, std::string traits, int64_t ts, uint64_t seq) {
   event::Event event;
   event.type = event::EventType::kIdentify;
@@ -26,9 +33,9 @@ event::Event Identify(std::string user, std::string traits, int64_t ts, uint64_t
 
 TEST(ProfileTest, LastValueByEventTimeWinsNotArrivalOrder) {
   Profile profile;
-  profile.Apply(Identify("u", R"({"plan":"pro","city":"Oslo"})", 200, 1));
-  profile.Apply(Identify("u", R"({"plan":"free"})", 100, 2));  // late, older event
-  profile.Apply(Identify("u", R"({"city":"Bergen"})", 300, 3));
+  profile.Apply(Identify("u", R"({"plan":"pro","city":"Oslo"})", 200, 1), DefaultModel());
+  profile.Apply(Identify("u", R"({"plan":"free"})", 100, 2), DefaultModel());  // late, older event
+  profile.Apply(Identify("u", R"({"city":"Bergen"})", 300, 3), DefaultModel());
   EXPECT_EQ(profile.traits["plan"].json, "\"pro\"");
   EXPECT_EQ(profile.traits["city"].json, "\"Bergen\"");
   EXPECT_EQ(profile.traits["city"].ts_us, 300);
@@ -40,17 +47,17 @@ TEST(ProfileTest, LastValueByEventTimeWinsNotArrivalOrder) {
 
 TEST(ProfileTest, MergeIsOrderIndependentAndRoundTrips) {
   Profile a, b;
-  a.Apply(Identify("u", R"({"plan":"pro"})", 200, 1));
+  a.Apply(Identify("u", R"({"plan":"pro"})", 200, 1), DefaultModel());
   event::Event track;
   track.type = event::EventType::kTrack;
   track.event = "Order Completed";
   track.timestamp_us = 50;
   track.seq = 2;
   track.context_json = R"({"traits":{"plan":"trial"}})";
-  b.Apply(track);
+  b.Apply(track, DefaultModel());
   Profile ab = a, ba = b;
-  ab.Merge(b);
-  ba.Merge(a);
+  ab.Merge(b, DefaultModel());
+  ba.Merge(a, DefaultModel());
   ab.person = ba.person = 0;
   EXPECT_EQ(ab.Encode(), ba.Encode());
   EXPECT_EQ(ab.traits["plan"].json, "\"pro\"");
@@ -72,6 +79,12 @@ TEST(PersonProcessorTest, StreamingEqualsRebuild) {
     if (event.user_id.empty() || rng() % 2) event.anonymous_id = "a" + std::to_string(rng() % 120);
     event.event = "E" + std::to_string(rng() % 4);
     event.timestamp_us = static_cast<int64_t>(rng() % 100000);  // out of order on purpose
+    // Categories, money and devices, so interests, computed traits and sessions are covered.
+    event.event = rng() % 2 ? "Order Completed" : "Product Viewed";
+    event.properties_json = "{\"category\":\"c" + std::to_string(rng() % 6) + "\",\"revenue\":" +
+                            std::to_string(rng() % 50) + ",\"product_id\":\"p" + std::to_string(rng() % 20) + "\"}";
+    if (rng() % 2) event.context_json = "{\"device\":{\"id\":\"d" + std::to_string(rng() % 30) + "\"}}";
+    event.timestamp_us *= 60'000'000;  // minutes: sessions form and split
     if (event.type == event::EventType::kIdentify) {
       event.traits_json = "{\"plan\":\"p" + std::to_string(rng() % 5) + "\",\"n\":" + std::to_string(rng() % 9) + "}";
     }
@@ -97,12 +110,12 @@ TEST(PersonProcessorTest, StreamingEqualsRebuild) {
       if (streaming) {
         // A fresh processor each time: restarts must not change the outcome.
         log::ProcessorRunner runner(store->get(), &log,
-                                    std::make_unique<PersonProcessor>(store->get(), identity::IdentityRules()));
+                                    std::make_unique<PersonProcessor>(store->get(), identity::IdentityRules(), Model()));
         EXPECT_TRUE(runner.CatchUp().ok());
       }
     }
     log::ProcessorRunner runner(store->get(), &log,
-                                std::make_unique<PersonProcessor>(store->get(), identity::IdentityRules()));
+                                std::make_unique<PersonProcessor>(store->get(), identity::IdentityRules(), Model()));
     EXPECT_TRUE(runner.CatchUp().ok());
     std::map<std::string, std::string> profiles;  // identifier -> profile
     for (const auto& event : events) {
