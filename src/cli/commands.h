@@ -10,6 +10,7 @@ namespace aidmp::cli {
 void AddServeCommand(CLI::App& app, int* exit_code);
 void AddImportCommand(CLI::App& app, int* exit_code);
 void AddReadCommands(CLI::App& app, int* exit_code);  // events, stats, quarantine
+void AddProfileCommands(CLI::App& app, int* exit_code);  // profile, rebuild profiles
 void AddSimulateCommands(CLI::App& app, int* exit_code);  // simulate, demo
 
 // True once SIGINT or SIGTERM arrived (after InstallStopSignals).

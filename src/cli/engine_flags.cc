@@ -1,7 +1,9 @@
 #include "cli/engine_flags.h"
 
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "common/hash.h"
@@ -33,6 +35,9 @@ void EngineFlags::Declare(CLI::App* command, bool with_write_keys) {
   command->add_flag("--no-pii-hashing", no_pii_hashing,
                     "Store emails and phones as sent instead of their SHA-256");
   command->add_option("--tracking-plan", tracking_plan, "Tracking plan JSON file (docs/cleaning.md)");
+  command->add_option("--profile-config", profile_config,
+                      "Profile config JSON file: computed traits, interests, sessions, RFM (docs/profiles.md); "
+                      "remembered in the data directory");
   command->add_option("--bot-events-per-minute", bot_events_per_minute,
                       "Flag an id's events as bot traffic above this rate (0 disables)")
       ->capture_default_str();
@@ -53,6 +58,15 @@ absl::StatusOr<collect::EngineOptions> EngineFlags::ToOptions() const {
     auto plan = clean::TrackingPlan::LoadFile(tracking_plan);
     if (!plan.ok()) return plan.status();
     options.cleaner.plan = *plan;
+  }
+  if (!profile_config.empty()) {
+    std::ifstream in(profile_config, std::ios::binary);
+    if (!in) return absl::InvalidArgumentError(StrCat("--profile-config: cannot read '", profile_config, "'"));
+    std::stringstream text;
+    text << in.rdbuf();
+    options.profile_config_json = text.str();
+    auto parsed = profile::ParseProfileConfig(options.profile_config_json);
+    if (!parsed.ok()) return absl::InvalidArgumentError(StrCat("--profile-config ", profile_config, ": ", parsed.status().message()));
   }
   for (const auto& spec : write_keys) {
     size_t eq = spec.find('=');

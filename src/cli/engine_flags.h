@@ -18,6 +18,7 @@ struct EngineFlags {
   std::string dedup_window = "7d";
   bool no_pii_hashing = false;
   std::string tracking_plan;
+  std::string profile_config;
   std::string log_level = "info";
   int bot_events_per_minute = 300;
   bool no_outliers = false;

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   aidmp::cli::AddServeCommand(app, &exit_code);
   aidmp::cli::AddImportCommand(app, &exit_code);
   aidmp::cli::AddReadCommands(app, &exit_code);
+  aidmp::cli::AddProfileCommands(app, &exit_code);
   aidmp::cli::AddSimulateCommands(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -15,6 +15,8 @@
 #include "cli/engine_flags.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "profile/person_document.h"
+#include "profile/person_processor.h"
 #include "serve/http_server.h"
 #include "sim/shop_simulator.h"
 #include "simdjson.h"
@@ -49,6 +51,7 @@ void DeclareSimulateFlags(CLI::App* command, SimulateFlags* flags) {
 struct SendReport {
   sim::ShopSimulator::Counts generated;
   size_t shoppers = 0;
+  std::vector<sim::Shopper> registered;  // shoppers with a userId, hidden tastes and all
   uint64_t requests = 0;
   uint64_t failed_requests = 0;
   uint64_t stored = 0;
@@ -132,6 +135,9 @@ SendReport SendTraffic(const std::string& host, int port, const std::string& wri
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   report.generated = simulator.counts();
   report.shoppers = simulator.shoppers().size();
+  for (const auto& shopper : simulator.shoppers()) {
+    if (!shopper.user_id.empty() && !shopper.is_bot) report.registered.push_back(shopper);
+  }
   report.requests = requests;
   report.failed_requests = failed;
   report.stored = stored;
@@ -199,6 +205,51 @@ absl::Status PrepareDemoDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
+namespace {
+
+// What the profiles learned against what the simulator hid: for each registered shopper,
+// is the strongest interest tag their strongest hidden taste? Prints the rate and a few
+// shoppers side by side.
+void PrintInterestsAgainstTastes(collect::Engine* engine, const std::vector<sim::Shopper>& shoppers) {
+  int64_t now = engine->clock()->NowMicros();
+  size_t found = 0, top_matches = 0, top_in_tastes = 0, shown = 0;
+  std::string examples;
+  for (const auto& shopper : shoppers) {
+    auto person = profile::FindPerson(engine->store(), {identity::IdType::kUserId, shopper.user_id});
+    if (!person.ok()) continue;
+    auto stored = profile::ReadProfile(engine->store(), person->id);
+    if (!stored.ok()) continue;
+    auto tags = profile::InterestsAt(*stored, engine->profile_model().config(), now);
+    if (tags.empty() || shopper.hidden_tastes.empty()) continue;
+    ++found;
+    auto strongest = std::max_element(shopper.hidden_tastes.begin(), shopper.hidden_tastes.end(),
+                                      [](const auto& a, const auto& b) { return a.second < b.second; });
+    top_matches += tags[0].tag == strongest->first ? 1 : 0;
+    top_in_tastes += shopper.hidden_tastes.count(tags[0].tag) ? 1 : 0;
+    if (shown < 3) {
+      ++shown;
+      std::vector<std::pair<std::string, double>> tastes(shopper.hidden_tastes.begin(), shopper.hidden_tastes.end());
+      std::sort(tastes.begin(), tastes.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      StrAppend(&examples, "  ", shopper.user_id, " (person ", person->id, ")\n    hidden tastes  ");
+      for (const auto& [category, weight] : tastes) StrAppend(&examples, absl::StrFormat("%s %.2f  ", category, weight));
+      StrAppend(&examples, "\n    interest tags  ");
+      for (size_t idx = 0; idx < tags.size() && idx < 4; ++idx) {
+        StrAppend(&examples, absl::StrFormat("%s %.2f  ", tags[idx].tag, tags[idx].score));
+      }
+      StrAppend(&examples, "\n");
+    }
+  }
+  if (found == 0) return;
+  std::cout << absl::StrFormat(
+      "profiles: interest tags against the shoppers' hidden tastes\n"
+      "  registered shoppers with interests %6d\n"
+      "  top tag = strongest hidden taste   %6.1f%%\n"
+      "  top tag among hidden tastes        %6.1f%%\n",
+      found, 100.0 * top_matches / found, 100.0 * top_in_tastes / found);
+  std::cout << examples;
+}
 }  // namespace
 
 void AddSimulateCommands(CLI::App& app, int* exit_code) {
@@ -299,6 +350,7 @@ void AddSimulateCommands(CLI::App& app, int* exit_code) {
         "  merges             %10d  (devices and logins joined)\n"
         "  merges refused     %10d  (by the one-userId-per-person rule)\n",
         stats.persons - stats.merges, report.shoppers, stats.merges, stats.merges_blocked);
+    PrintInterestsAgainstTastes(engine->get(), report.registered);
     if (report.failed_requests > 0) *exit_code = 1;
     if (demo_flags->no_serve) return;
     std::cout << "\nTry it (Ctrl-C stops the server):\n"
@@ -311,6 +363,9 @@ void AddSimulateCommands(CLI::App& app, int* exit_code) {
               << "  curl -s -u " << write_key << ": -H 'Content-Type: application/json' -d "
               << "'{\"userId\":\"u1\",\"event\":\"Signed Up\"}' http://127.0.0.1:" << server.port()
               << "/v1/track\n"
+              << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:" << server.port()
+              << "/v1/profiles/lookup?type=userId&value="
+              << (report.registered.empty() ? std::string("u1") : report.registered.front().user_id) << "'\n"
               << "  curl -s http://127.0.0.1:" << server.port() << "/metrics\n"
               << std::flush;
     while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));

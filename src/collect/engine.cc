@@ -28,6 +28,24 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(), std::make_unique<index::EventIndexer>()));
   engine->identity_rules_ = options.identity;
+  {
+    std::string json = options.profile_config_json;
+    const std::string key = storage::ConfigKey("profile");
+    if (json.empty()) {
+      absl::Status status = engine->store_->Get(storage::Family::kMeta, key, &json);
+      if (!status.ok() && !absl::IsNotFound(status)) return status;
+    } else if (!options.store.read_only) {
+      storage::WriteBatch batch(engine->store_.get());
+      batch.Put(storage::Family::kMeta, key, json);
+      absl::Status status = engine->store_->Write(&batch, true);
+      if (!status.ok()) return status;
+    }
+    if (!json.empty()) {
+      auto parsed = profile::ParseProfileConfig(json);
+      if (!parsed.ok()) return parsed.status();
+      options.profile = std::move(*parsed);
+    }
+  }
   engine->profile_model_ = std::make_shared<const profile::ProfileModel>(std::move(options.profile));
   engine->background_processors_ = options.background_processors;
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(

@@ -35,8 +35,11 @@ struct EngineOptions {
   std::map<std::string, std::string> write_keys;
   // Identity merge rules for the identity processor.
   identity::IdentityRules identity;
-  // What profiles compute (computed traits, interests, sessions, RFM).
+  // What profiles compute (computed traits, interests, sessions, RFM). A config file's
+  // text in `profile_config_json` wins and is remembered in the data directory; without
+  // it the remembered one is used, and without that `profile`.
   profile::ProfileConfig profile;
+  std::string profile_config_json;
   // Dedup window; also set into store options.
   int64_t dedup_window_us = 7 * kMicrosPerDay;
   // Run processors (the event indexer) in background threads. When false, callers run

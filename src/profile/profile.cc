@@ -36,6 +36,19 @@ void ApplyTraits(simdjson::dom::object object, const event::Event& event, std::m
   }
 }
 
+void ApplyConsent(simdjson::dom::object preferences, const event::Event& event,
+                  std::map<std::string, ConsentValue>* consent) {
+  for (auto field : preferences) {
+    bool granted;
+    if (field.value.get_bool().get(granted) != simdjson::SUCCESS) continue;
+    ConsentValue value{granted, event.timestamp_us, event.seq};
+    auto [it, inserted] = consent->emplace(AsciiToLower(field.key), value);
+    if (!inserted && (value.ts_us > it->second.ts_us || (value.ts_us == it->second.ts_us && value.seq > it->second.seq))) {
+      it->second = value;
+    }
+  }
+}
+
 // Drops day buckets that no window ending at or after `last_seen_us` can reach.
 void PruneDays(Series* series, int window_days, int64_t last_seen_us) {
   if (window_days <= 0 || last_seen_us == kMinTime) return;
@@ -156,12 +169,17 @@ void Profile::Apply(const event::Event& event, const ProfileModel& model) {
   if (event.type == event::EventType::kIdentify && !event.traits_json.empty() &&
       traits_parser.parse(event.traits_json).get(object) == simdjson::SUCCESS) {
     ApplyTraits(object, event, &traits);
+    simdjson::dom::object preferences;
+    if (object["consent"].get_object().get(preferences) == simdjson::SUCCESS) ApplyConsent(preferences, event, &consent);
   }
   simdjson::dom::object context;
   bool have_context = !event.context_json.empty() &&
                       context_parser.parse(event.context_json).get(context) == simdjson::SUCCESS;
   if (have_context && context["traits"].get_object().get(object) == simdjson::SUCCESS) {
     ApplyTraits(object, event, &traits);
+  }
+  if (have_context && context.at_pointer("/consent/categoryPreferences").get_object().get(object) == simdjson::SUCCESS) {
+    ApplyConsent(object, event, &consent);
   }
   simdjson::dom::element properties;
   bool have_properties = !event.properties_json.empty() &&
@@ -238,6 +256,12 @@ void Profile::Merge(const Profile& other, const ProfileModel& model) {
   last_seen_us = std::max(last_seen_us, other.last_seen_us);
   events += other.events;
   for (const auto& [name, count] : other.event_counts) event_counts[name] += count;
+  for (const auto& [purpose, value] : other.consent) {
+    auto [it, inserted] = consent.emplace(purpose, value);
+    if (!inserted && (value.ts_us > it->second.ts_us || (value.ts_us == it->second.ts_us && value.seq > it->second.seq))) {
+      it->second = value;
+    }
+  }
 
   std::map<std::string, int> windows;
   for (const auto& spec : model.series()) windows[spec.key] = spec.window_days;
@@ -295,6 +319,11 @@ std::string Profile::Encode() const {
   writer.EndObject();
   writer.Key("event_counts").BeginObject();
   for (const auto& [name, count] : event_counts) writer.Key(name).Uint(count);
+  writer.EndObject();
+  writer.Key("consent").BeginObject();
+  for (const auto& [purpose, value] : consent) {
+    writer.Key(purpose).BeginArray().Bool(value.granted).Int(value.ts_us).Uint(value.seq).EndArray();
+  }
   writer.EndObject();
   writer.Key("series").BeginObject();
   for (const auto& [key, state] : series) {
@@ -361,6 +390,14 @@ absl::Status Profile::Decode(std::string_view data, Profile* out) {
   simdjson::dom::object counts;
   if (root["event_counts"].get_object().get(counts) == simdjson::SUCCESS) {
     for (auto field : counts) out->event_counts[std::string(field.key)] = ValueOr(field.value.get_uint64(), uint64_t{0});
+  }
+  simdjson::dom::object consent;
+  if (root["consent"].get_object().get(consent) == simdjson::SUCCESS) {
+    for (auto field : consent) {
+      out->consent[std::string(field.key)] =
+          ConsentValue{ValueOr(field.value.at(0).get_bool(), false), ValueOr(field.value.at(1).get_int64(), int64_t{0}),
+                       ValueOr(field.value.at(2).get_uint64(), uint64_t{0})};
+    }
   }
   simdjson::dom::object all_series;
   if (root["series"].get_object().get(all_series) == simdjson::SUCCESS) {

@@ -61,6 +61,14 @@ struct TraitValue {
   std::string source;   // where that event came from
 };
 
+// A consent decision for one purpose ("analytics", "personalization", "advertising" or
+// any category a consent manager sends), latest by event time.
+struct ConsentValue {
+  bool granted = false;
+  int64_t ts_us = 0;
+  uint64_t seq = 0;
+};
+
 struct DayTotals {
   uint64_t count = 0;
   double sum = 0;
@@ -94,6 +102,10 @@ struct Profile {
   // that carried a category).
   std::map<std::string, double> interests;
   int64_t interest_anchor_us = std::numeric_limits<int64_t>::min();
+  // Consent per purpose (lower-cased), from context.consent.categoryPreferences (as
+  // Segment's consent management sends it) or an identify trait "consent" of the same
+  // shape; recorded here, honoured by the layers that use a purpose.
+  std::map<std::string, ConsentValue> consent;
   // Sessions per device (context.device.id, else anonymousId, else "-"), by start.
   std::map<std::string, std::vector<Session>> sessions;
   // Sessions past retention, folded into totals.
@@ -102,7 +114,7 @@ struct Profile {
   uint64_t retired_session_events = 0;
 
   // Folds one event in: traits from identify traits (and context.traits on any event),
-  // series, interests (not from bot-flagged events) and sessions.
+  // consent, series, interests (not from bot-flagged events) and sessions.
   void Apply(const event::Event& event, const ProfileModel& model);
   // Folds another person's profile in (after an identity merge).
   void Merge(const Profile& other, const ProfileModel& model);

@@ -1,8 +1,6 @@
 #include "profile/profile_config.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "common/strings.h"
 #include "common/time_format.h"
@@ -255,16 +253,6 @@ absl::StatusOr<ProfileConfig> ParseProfileConfig(std::string_view json) {
     if (config.session_gap_us <= 0) return Bad("sessions.gap", "must be positive");
     if (config.session_retention_us < config.session_gap_us) return Bad("sessions.retention", "must be at least the gap");
   }
-  return config;
-}
-
-absl::StatusOr<ProfileConfig> LoadProfileConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat("cannot read profile config '", path, "'"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  auto config = ParseProfileConfig(buffer.str());
-  if (!config.ok()) return absl::InvalidArgumentError(StrCat(path, ": ", config.status().message()));
   return config;
 }
 

@@ -86,7 +86,6 @@ struct ProfileConfig {
 // Parses a config file's JSON. Members left out keep their defaults; unknown members,
 // wrong types and bad values are errors naming the member.
 absl::StatusOr<ProfileConfig> ParseProfileConfig(std::string_view json);
-absl::StatusOr<ProfileConfig> LoadProfileConfig(const std::string& path);
 
 // True if `event_selector` (see ComputedTraitSpec::event) matches an event of this type
 // and track name.

@@ -168,6 +168,15 @@ void WriteProfileMembers(const Profile& profile, const ProfileModel& model, int6
   }
   writer->EndObject();
 
+  writer->Key("consent").BeginObject();
+  for (const auto& [purpose, value] : profile.consent) {
+    writer->Key(purpose).BeginObject();
+    writer->Key("granted").Bool(value.granted);
+    writer->Key("timestamp").String(FormatIso8601Micros(value.ts_us));
+    writer->EndObject();
+  }
+  writer->EndObject();
+
   writer->Key("computed_traits").BeginObject();
   for (const auto& spec : config.computed_traits) writer->Key(spec.name).Raw(ComputedTraitJson(profile, spec, now_us));
   writer->EndObject();
@@ -178,7 +187,7 @@ void WriteProfileMembers(const Profile& profile, const ProfileModel& model, int6
     writer->BeginObject();
     writer->Key("tag").String(tags[idx].tag);
     writer->Key("score").Double(std::round(tags[idx].score * 1000) / 1000);
-    writer->Key("weight").Double(tags[idx].weight);
+    writer->Key("weight").Double(std::round(tags[idx].weight * 1000) / 1000);
     writer->EndObject();
   }
   writer->EndArray();

@@ -11,7 +11,7 @@
 #include "common/time_format.h"
 #include "event/event_codec.h"
 #include "identity/person_events.h"
-#include "profile/person_processor.h"
+#include "profile/person_document.h"
 #include "index/event_query.h"
 #include "storage/keys.h"
 #include "serve/http_status.h"
@@ -60,6 +60,7 @@ struct HttpServer::Impl {
   std::thread thread;
   int bound_port = 0;
   RequestMetrics metrics;
+  profile::RfmCache rfm_cache{60 * kMicrosPerSecond};
 
   bool CheckAdmin(const httplib::Request& req, httplib::Response& res) {
     std::string expected = StrCat("Bearer ", options.admin_key);
@@ -217,59 +218,30 @@ struct HttpServer::Impl {
     res.set_content(writer.Take(), kJson);
   }
 
-  // A person as the identity graph sees them: identifiers, merge history (blocked merges
-  // included, with their reasons) and their most recent events.
+  // A person's whole document (profile/person_document.h). Query: limit and before page
+  // the recent events; at= evaluates windows, decay and recency at another time.
   void WritePerson(const identity::PersonRecord& person, const httplib::Request& req, httplib::Response& res) {
+    profile::DocumentOptions options;
     auto limit = ParseLimit(req, 20);
     if (!limit.ok()) return SendError(res, limit.status());
-    int64_t before_us = std::numeric_limits<int64_t>::max();
+    options.events_limit = *limit;
     if (req.has_param("before")) {
       auto ts = ParseTimeParam("before", req.get_param_value("before"));
       if (!ts.ok()) return SendError(res, ts.status());
-      before_us = *ts;
+      options.events_before_us = *ts;
     }
-    auto seqs = identity::PersonEventSeqs(engine->store(), person, before_us, std::min<size_t>(*limit, 1000));
-    if (!seqs.ok()) return SendError(res, seqs.status());
+    options.now_us = engine->clock()->NowMicros();
+    if (req.has_param("at")) {
+      auto ts = ParseTimeParam("at", req.get_param_value("at"));
+      if (!ts.ok()) return SendError(res, ts.status());
+      options.now_us = *ts;
+    }
+    auto rfm = rfm_cache.Get(engine->store(), engine->profile_model(), options.now_us);
+    if (!rfm.ok()) return SendError(res, rfm.status());
     JsonWriter writer;
-    writer.BeginObject();
-    writer.Key("person_id").Uint(person.id);
-    writer.Key("identifiers").BeginArray();
-    for (const auto& id : person.identifiers) {
-      writer.BeginObject().Key("type").String(identity::IdTypeName(id.type)).Key("value").String(id.value).EndObject();
-    }
-    writer.EndArray();
-    writer.Key("absorbed_persons").BeginArray();
-    for (uint64_t absorbed : person.absorbed) writer.Uint(absorbed);
-    writer.EndArray();
-    writer.Key("merges").BeginArray();
-    for (uint64_t merge_id : person.merges) {
-      auto merge = identity::IdentityGraph::ReadMerge(engine->store(), merge_id);
-      if (!merge.ok()) return SendError(res, merge.status());
-      writer.Raw(identity::IdentityGraph::EncodeMerge(*merge));
-    }
-    writer.EndArray();
-    auto profile = profile::ReadProfile(engine->store(), person.id);
-    if (!profile.ok()) return SendError(res, profile.status());
-    writer.Key("profile").Raw(profile->Encode());
-    writer.Key("recent_events").BeginArray();
-    int64_t oldest_us = 0;
-    for (uint64_t seq : *seqs) {
-      std::string record;
-      absl::Status status = engine->store()->Get(storage::Family::kLog, storage::LogKey(seq), &record);
-      if (absl::IsNotFound(status)) continue;
-      if (!status.ok()) return SendError(res, status);
-      event::Event event;
-      if (event::DecodeStoredEvent(record, &event).ok()) oldest_us = event.timestamp_us;
-      writer.Raw(record);
-    }
-    writer.EndArray();
-    writer.Key("next_before");
-    if (seqs->size() == std::min<size_t>(*limit, 1000) && !seqs->empty()) {
-      writer.String(FormatIso8601Micros(oldest_us));
-    } else {
-      writer.Null();
-    }
-    writer.EndObject();
+    absl::Status status =
+        profile::WritePersonDocument(engine->store(), engine->profile_model(), person, &*rfm, options, &writer);
+    if (!status.ok()) return SendError(res, status);
     res.set_content(writer.Take(), kJson);
   }
 
@@ -283,13 +255,7 @@ struct HttpServer::Impl {
     }
     id.value = req.get_param_value("value");
     if (id.value.empty()) return SendError(res, absl::InvalidArgumentError("query parameter 'value' is required"));
-    auto person_id = identity::IdentityGraph::Lookup(engine->store(), id);
-    if (absl::IsNotFound(person_id.status())) {
-      return SendError(res, absl::NotFoundError(StrCat("no person has ", req.get_param_value("type"), " '",
-                                                       id.value.substr(0, 64), "' (yet: the identity processor may lag)")));
-    }
-    if (!person_id.ok()) return SendError(res, person_id.status());
-    auto person = identity::IdentityGraph::ReadPerson(engine->store(), *person_id);
+    auto person = profile::FindPerson(engine->store(), id);
     if (!person.ok()) return SendError(res, person.status());
     WritePerson(*person, req, res);
   }
@@ -402,9 +368,10 @@ struct HttpServer::Impl {
                [this](const httplib::Request& req, httplib::Response& res) { HandleQuarantine(req, res); });
     server.Post("/v1/quarantine/replay",
                 [this](const httplib::Request& req, httplib::Response& res) { HandleReplay(req, res); });
-    server.Get("/v1/persons/lookup",
+    // /v1/persons/... is the older name of /v1/profiles/...; both stay.
+    server.Get(R"(/v1/(?:profiles|persons)/lookup)",
                [this](const httplib::Request& req, httplib::Response& res) { HandlePersonLookup(req, res); });
-    server.Get(R"(/v1/persons/(\d+))",
+    server.Get(R"(/v1/(?:profiles|persons)/(\d+))",
                [this](const httplib::Request& req, httplib::Response& res) { HandlePerson(req, res); });
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", kJson);

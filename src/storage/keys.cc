@@ -93,4 +93,6 @@ std::string CheckpointKey(std::string_view processor) {
   return std::string("checkpoint/").append(processor);
 }
 
+std::string ConfigKey(std::string_view name) { return std::string("config/").append(name); }
+
 }  // namespace aidmp::storage

@@ -22,6 +22,8 @@
 //               'F' person(8)                           -> profile JSON (profile/profile.h)
 //   meta        "counter/<name>"                        -> uint64 LE, merged by addition
 //               "checkpoint/<processor>"                -> seq(8) last applied log entry
+//               "config/<name>"                         -> config text the data dir runs
+//                                                          with (profile: profile config JSON)
 //
 // Thread-safe: pure functions.
 #pragma once
@@ -79,5 +81,6 @@ std::string ProfileKey(uint64_t person);
 
 std::string CounterKey(std::string_view name);
 std::string CheckpointKey(std::string_view processor);
+std::string ConfigKey(std::string_view name);
 
 }  // namespace aidmp::storage

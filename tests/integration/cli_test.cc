@@ -72,6 +72,8 @@ TEST(CliTest, DemoRunsTheSimulatedShopThroughHttp) {
   EXPECT_NE(output.find("messages sent"), std::string::npos) << output;
   EXPECT_NE(output.find("(0 failed)"), std::string::npos) << output;
   EXPECT_NE(output.find("quarantined"), std::string::npos);
+  EXPECT_NE(output.find("top tag = strongest hidden taste"), std::string::npos) << output;
+  EXPECT_NE(output.find("interest tags"), std::string::npos) << output;
   // A second run may reuse its own directory.
   ASSERT_EQ(testing::RunAidmp({"demo", "--no-serve", "--port", "0", "--data", dir.Sub("demo"),
                                "--shoppers", "20", "--days", "1"},
@@ -84,6 +86,55 @@ TEST(CliTest, DemoRunsTheSimulatedShopThroughHttp) {
   std::ofstream(foreign + "/keep.txt") << "mine";
   EXPECT_NE(testing::RunAidmp({"demo", "--no-serve", "--port", "0", "--data", foreign}, &output), 0);
   EXPECT_TRUE(std::filesystem::exists(foreign + "/keep.txt"));
+}
+
+// `aidmp profile` shows what profiles compute; a profile config changes it, and
+// `aidmp rebuild profiles` applies the change to events already stored, giving the same
+// profile as ingesting them with that config from the start.
+TEST(CliTest, ProfileAndRebuildWithAChangedConfig) {
+  testing::TempDir dir;
+  std::string file = dir.Sub("events.jsonl");
+  std::ofstream(file)
+      << R"({"userId":"ann","event":"Watched","timestamp":"2023-01-01T10:00:00Z","properties":{"genre":"drama"}})" "\n"
+      << R"({"userId":"ann","event":"Watched","timestamp":"2023-01-01T10:20:00Z","properties":{"genre":"comedy"}})" "\n"
+      << R"({"userId":"ann","event":"Order Completed","timestamp":"2023-01-02T09:00:00Z","properties":{"revenue":20}})" "\n"
+      << R"({"userId":"bob","anonymousId":"b-phone","event":"Watched","timestamp":"2023-01-03T09:00:00Z"})" "\n";
+  std::string config = dir.Sub("profile.json");
+  std::ofstream(config) << R"({"computed_traits": [{"name": "watched_7d", "event": "Watched", "window": "7d"}],
+                               "interests": {"category_properties": ["genre"], "weights": {"Watched": 2}}})";
+  std::string data = dir.Sub("data"), fresh = dir.Sub("fresh");
+  std::string output, rebuilt, direct;
+  ASSERT_EQ(testing::RunAidmp({"import", "--data", data, "--quiet", file}, &output), 0) << output;
+  ASSERT_EQ(testing::RunAidmp({"profile", "--data", data, "--user-id", "ann", "--at", "2023-01-04T00:00:00Z"}, &output), 0)
+      << output;
+  EXPECT_NE(output.find("\"orders_total\":1"), std::string::npos) << output;
+  EXPECT_NE(output.find("\"count\":2"), std::string::npos) << output;  // two sessions
+  EXPECT_EQ(output.find("watched_7d"), std::string::npos);
+  EXPECT_NE(output.find("\"interests\":[]"), std::string::npos) << output;  // "genre" is not a default
+
+  ASSERT_EQ(testing::RunAidmp({"rebuild", "profiles", "--data", data, "--quiet", "--profile-config", config}, &output), 0)
+      << output;
+  EXPECT_NE(output.find("rebuilt from 4 events"), std::string::npos) << output;
+  // The data directory remembers the config: no flag needed from now on.
+  ASSERT_EQ(testing::RunAidmp({"profile", "--data", data, "--user-id", "ann", "--at", "2023-01-04T00:00:00Z"}, &rebuilt), 0)
+      << rebuilt;
+  EXPECT_NE(rebuilt.find("\"watched_7d\":2"), std::string::npos) << rebuilt;
+  EXPECT_NE(rebuilt.find("\"tag\":\"comedy\",\"score\":1"), std::string::npos) << rebuilt;
+  EXPECT_NE(rebuilt.find("\"tag\":\"drama\""), std::string::npos) << rebuilt;
+
+  ASSERT_EQ(testing::RunAidmp({"import", "--data", fresh, "--quiet", "--profile-config", config, file}, &output), 0)
+      << output;
+  ASSERT_EQ(testing::RunAidmp({"profile", "--data", fresh, "--user-id", "ann", "--at", "2023-01-04T00:00:00Z"}, &direct), 0)
+      << direct;
+  // Everything but the events' receivedAt (the time of each import) is the same.
+  EXPECT_EQ(rebuilt.substr(0, rebuilt.find("\"recent_events\"")), direct.substr(0, direct.find("\"recent_events\"")));
+
+  EXPECT_NE(testing::RunAidmp({"profile", "--data", data, "--user-id", "nobody"}, &output), 0);
+  EXPECT_NE(output.find("no person has userId 'nobody'"), std::string::npos) << output;
+  EXPECT_NE(testing::RunAidmp({"profile", "--data", data}, &output), 0);
+  EXPECT_NE(output.find("name the person"), std::string::npos) << output;
+  EXPECT_EQ(testing::RunAidmp({"profile", "--data", data, "--anonymous-id", "b-phone"}, &output), 0) << output;
+  EXPECT_NE(output.find("\"value\":\"bob\""), std::string::npos) << output;
 }
 
 }  // namespace

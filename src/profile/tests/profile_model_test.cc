@@ -208,6 +208,34 @@ TEST(ProfileStateTest, MergeOfPartsEqualsTheWhole) {
   EXPECT_EQ(decoded.Encode(), whole.Encode());
 }
 
+TEST(ConsentTest, LatestDecisionPerPurposeByEventTime) {
+  ProfileModel model{ProfileConfig()};
+  Profile profile;
+  profile.Apply(Track("Consent Updated", kT0 + 10, "{}",
+                      R"({"consent":{"categoryPreferences":{"Advertising":false,"Analytics":true}}})", 2),
+                model);
+  // An older decision arriving later does not win.
+  profile.Apply(Track("Consent Updated", kT0, "{}", R"({"consent":{"categoryPreferences":{"Advertising":true}}})", 3),
+                model);
+  event::Event identify;
+  identify.type = event::EventType::kIdentify;
+  identify.user_id = "u";
+  identify.timestamp_us = kT0 + 20;
+  identify.traits_json = R"({"consent":{"personalization":true,"analytics":false}})";
+  profile.Apply(identify, model);
+  EXPECT_FALSE(profile.consent.at("advertising").granted);
+  EXPECT_FALSE(profile.consent.at("analytics").granted);
+  EXPECT_TRUE(profile.consent.at("personalization").granted);
+  Profile decoded;
+  ASSERT_TRUE(Profile::Decode(profile.Encode(), &decoded).ok());
+  EXPECT_EQ(decoded.Encode(), profile.Encode());
+  Profile other;
+  other.Apply(Track("Consent Updated", kT0 + 30, "{}", R"({"consent":{"categoryPreferences":{"advertising":true}}})", 9),
+              model);
+  profile.Merge(other, model);
+  EXPECT_TRUE(profile.consent.at("advertising").granted);
+}
+
 TEST(RfmTest, QuintilesScoreOneToFive) {
   std::vector<RfmRaw> buyers;
   for (int idx = 1; idx <= 10; ++idx) buyers.push_back({static_cast<double>(idx), static_cast<uint64_t>(idx), idx * 10.0});

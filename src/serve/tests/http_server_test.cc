@@ -226,6 +226,59 @@ TEST_F(HttpServerTest, PersonsJoinDevicesAtLoginAndShowTheirEvents) {
   EXPECT_EQ(Admin("/v1/persons/lookup?type=cookie&value=x")->status, 400);
 }
 
+// The profile document: computed traits over windows, interests decayed and
+// normalised, sessions per device, RFM against the other buyers; at= moves the clock.
+TEST_F(HttpServerTest, ProfilesShowComputedTraitsInterestsSessionsAndRfm) {
+  ASSERT_EQ(Post("/v1/batch", R"({"batch":[
+      {"type":"track","userId":"cat","event":"Product Viewed","timestamp":"2024-03-01T10:00:00Z",
+       "properties":{"product_id":"p1","category":"books"},"context":{"device":{"id":"phone"}}},
+      {"type":"track","userId":"cat","event":"Product Viewed","timestamp":"2024-03-01T10:10:00Z",
+       "properties":{"product_id":"p2","category":"books"},"context":{"device":{"id":"phone"}}},
+      {"type":"track","userId":"cat","event":"Order Completed","timestamp":"2024-03-01T10:20:00Z",
+       "properties":{"revenue":30,"products":[{"category":"games"}]},"context":{"device":{"id":"phone"}}},
+      {"type":"track","userId":"cat","event":"Order Completed","timestamp":"2024-02-01T09:00:00Z",
+       "properties":{"revenue":12.5,"products":[{"category":"books"}]}},
+      {"type":"track","userId":"dan","event":"Order Completed","timestamp":"2023-01-01T09:00:00Z",
+       "properties":{"revenue":1}}]})")
+                ->status,
+            200);
+  WaitIndexed();
+  auto cat = Admin("/v1/profiles/lookup?type=userId&value=cat&at=2024-03-02T00:00:00Z");
+  ASSERT_EQ(cat->status, 200) << cat->body;
+  simdjson::dom::parser parser;
+  simdjson::dom::element root = parser.parse(cat->body);
+  simdjson::dom::element computed = root["computed_traits"];
+  EXPECT_EQ(uint64_t(computed["orders_7d"]), 1u) << cat->body;
+  EXPECT_EQ(uint64_t(computed["orders_90d"]), 2u);
+  EXPECT_DOUBLE_EQ(double(computed["revenue_total"]), 42.5);
+  EXPECT_EQ(uint64_t(computed["products_viewed"]), 2u);
+  EXPECT_EQ(std::string_view(computed["favourite_category"]), "books");
+  EXPECT_EQ(std::string_view(computed["last_order_at"]), "2024-03-01T10:20:00.000000Z");
+  // games: 5 from the latest order; books: two views (1 + 1) and an order (5) from a
+  // month before, decayed by about half: 4.55, so below games though undecayed it is 7.
+  simdjson::dom::array interests = root["interests"];
+  ASSERT_EQ(interests.size(), 2u);
+  EXPECT_EQ(std::string_view(interests.at(0)["tag"]), "games");
+  EXPECT_DOUBLE_EQ(double(interests.at(0)["score"]), 1.0);
+  EXPECT_EQ(std::string_view(interests.at(1)["tag"]), "books");
+  EXPECT_GT(double(interests.at(1)["score"]), 0.5);
+  EXPECT_LT(double(interests.at(1)["score"]), 1.0);
+  // Two devices: the phone's three events in one session, the February order alone.
+  EXPECT_EQ(uint64_t(root["sessions"]["count"]), 2u);
+  EXPECT_EQ(uint64_t(root["sessions"]["devices"]), 2u);
+  EXPECT_EQ(uint64_t(root["sessions"]["recent"].at(0)["events"]), 3u);
+  // Cat bought more, more recently, for more than Dan.
+  EXPECT_EQ(uint64_t(root["rfm"]["frequency"]), 2u);
+  EXPECT_GT(int64_t(root["rfm"]["r"]), 1);
+  // A month on, the 7-day window is empty.
+  auto later = Admin("/v1/profiles/lookup?type=userId&value=cat&at=2024-04-02T00:00:00Z");
+  ASSERT_EQ(later->status, 200);
+  EXPECT_NE(later->body.find("\"orders_7d\":0"), std::string::npos) << later->body;
+  EXPECT_EQ(Admin("/v1/profiles/lookup?type=userId&value=cat&at=yesterday")->status, 400);
+  EXPECT_EQ(Admin(StrCat("/v1/profiles/", uint64_t(root["person_id"])))->status, 200);
+  EXPECT_EQ(client_->Get("/v1/profiles/1")->status, 401);
+}
+
 TEST_F(HttpServerTest, MetricsArePrometheusText) {
   ASSERT_EQ(Post("/v1/track", R"({"userId":"u","event":"E"})")->status, 200);
   ASSERT_EQ(Post("/v1/track", R"({"event":"E"})")->status, 200);

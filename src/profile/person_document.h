@@ -1,0 +1,48 @@
+// The whole story of one person as one JSON document: identifiers, merge history
+// (refused merges with their reasons), traits, computed traits, interest tags, sessions,
+// RFM, and a page of recent events. `GET /v1/profiles/{id}` and `aidmp profile` both
+// answer with it.
+//
+// Thread-safety: the functions read the store only; RfmCache is thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+
+#include "absl/status/statusor.h"
+#include "common/json_writer.h"
+#include "identity/identity_graph.h"
+#include "profile/profile_view.h"
+
+namespace aidmp::profile {
+
+struct DocumentOptions {
+  int64_t now_us = 0;  // evaluation time of windows, decay and recency
+  size_t events_limit = 20;  // recent events per page (at most 1000)
+  int64_t events_before_us = std::numeric_limits<int64_t>::max();  // page cursor
+};
+
+// The canonical person that `id` belongs to; NotFound naming the identifier otherwise.
+absl::StatusOr<identity::PersonRecord> FindPerson(storage::Store* store, const identity::Identifier& id);
+
+// Writes the document of `person` (a canonical record, as IdentityGraph::ReadPerson
+// returns). `rfm` may be null (no RFM scores).
+absl::Status WritePersonDocument(storage::Store* store, const ProfileModel& model,
+                                 const identity::PersonRecord& person, const RfmModel* rfm,
+                                 const DocumentOptions& options, JsonWriter* writer);
+
+// A fitted RfmModel, refitted when older than `max_age_us` (the fit scans all profiles).
+class RfmCache {
+ public:
+  explicit RfmCache(int64_t max_age_us) : max_age_us_(max_age_us) {}
+  absl::StatusOr<RfmModel> Get(storage::Store* store, const ProfileModel& model, int64_t now_us);
+
+ private:
+  int64_t max_age_us_;
+  std::mutex mu_;
+  std::optional<RfmModel> model_;
+};
+
+}  // namespace aidmp::profile
