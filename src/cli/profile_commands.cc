@@ -1,4 +1,4 @@
-// `aidmp profile` (one person's document) and `aidmp rebuild profiles`.
+// `aidmp profile` (one person's document), `aidmp erase` and `aidmp rebuild profiles`.
 #include <iostream>
 
 #include "cli/commands.h"
@@ -8,15 +8,52 @@
 #include "common/logging.h"
 #include "common/strings.h"
 #include "common/time_format.h"
+#include "privacy/erasure.h"
 #include "profile/person_document.h"
 
 namespace aidmp::cli {
 
+namespace {
+
+// The flags that name one person.
+struct PersonFlags {
+  uint64_t person = 0;
+  std::string user_id, anonymous_id, email, id_type, id_value;
+
+  void Declare(CLI::App* command) {
+    command->add_option("--person", person, "Canonical person id");
+    command->add_option("--user-id", user_id, "Find the person by userId");
+    command->add_option("--anonymous-id", anonymous_id, "Find the person by anonymousId");
+    command->add_option("--email", email, "Find the person by email (hashed as ingest hashes it)");
+    command->add_option("--id-type", id_type, "Find by another identifier type (deviceId, advertisingId, ...)");
+    command->add_option("--id-value", id_value, "... and its value");
+  }
+
+  absl::StatusOr<identity::PersonRecord> Find(storage::Store* store) const {
+    if (person != 0) return identity::IdentityGraph::ReadPerson(store, person);
+    if (!user_id.empty()) return profile::FindPerson(store, {identity::IdType::kUserId, user_id});
+    if (!anonymous_id.empty()) return profile::FindPerson(store, {identity::IdType::kAnonymousId, anonymous_id});
+    if (!email.empty()) return profile::FindPerson(store, {identity::IdType::kEmailHash, HashEmail(email)});
+    if (!id_type.empty()) {
+      identity::Identifier id;
+      id.value = id_value;
+      if (!identity::ParseIdType(id_type, &id.type)) {
+        return absl::InvalidArgumentError(StrCat("--id-type: unknown identifier type '", id_type, "'"));
+      }
+      return profile::FindPerson(store, id);
+    }
+    return absl::InvalidArgumentError(
+        "name the person: --person, --user-id, --anonymous-id, --email, or --id-type with --id-value");
+  }
+};
+
+}  // namespace
+
 void AddProfileCommands(CLI::App& app, int* exit_code) {
   struct ProfileFlags {
     EngineFlags engine;
-    uint64_t person = 0;
-    std::string user_id, anonymous_id, email, id_type, id_value, at;
+    PersonFlags who;
+    std::string at;
     size_t limit = 20;
   };
   auto flags = std::make_shared<ProfileFlags>();
@@ -24,12 +61,7 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
       "profile", "Print one person's profile as JSON: identifiers, merges, traits, computed traits, interests, "
                  "sessions, RFM, recent events (while a server runs: as of opening; GET /v1/profiles/... is live)");
   flags->engine.Declare(profile, /*with_write_keys=*/false);
-  profile->add_option("--person", flags->person, "Canonical person id");
-  profile->add_option("--user-id", flags->user_id, "Find the person by userId");
-  profile->add_option("--anonymous-id", flags->anonymous_id, "Find the person by anonymousId");
-  profile->add_option("--email", flags->email, "Find the person by email (hashed as ingest hashes it)");
-  profile->add_option("--id-type", flags->id_type, "Find by another identifier type (deviceId, advertisingId, ...)");
-  profile->add_option("--id-value", flags->id_value, "... and its value");
+  flags->who.Declare(profile);
   profile->add_option("--at", flags->at, "Evaluate windows, decay and recency at this ISO-8601 time (default: now)");
   profile->add_option("--limit", flags->limit, "Recent events to show")->capture_default_str();
   profile->callback([flags, exit_code] {
@@ -57,25 +89,7 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
       return;
     }
     storage::Store* store = (*engine)->store();
-    absl::StatusOr<identity::PersonRecord> person = absl::InvalidArgumentError(
-        "name the person: --person, --user-id, --anonymous-id, --email, or --id-type with --id-value");
-    if (flags->person != 0) {
-      person = identity::IdentityGraph::ReadPerson(store, flags->person);
-    } else if (!flags->user_id.empty()) {
-      person = profile::FindPerson(store, {identity::IdType::kUserId, flags->user_id});
-    } else if (!flags->anonymous_id.empty()) {
-      person = profile::FindPerson(store, {identity::IdType::kAnonymousId, flags->anonymous_id});
-    } else if (!flags->email.empty()) {
-      person = profile::FindPerson(store, {identity::IdType::kEmailHash, HashEmail(flags->email)});
-    } else if (!flags->id_type.empty()) {
-      identity::Identifier id;
-      id.value = flags->id_value;
-      if (!identity::ParseIdType(flags->id_type, &id.type)) {
-        person = absl::InvalidArgumentError(StrCat("--id-type: unknown identifier type '", flags->id_type, "'"));
-      } else {
-        person = profile::FindPerson(store, id);
-      }
-    }
+    auto person = flags->who.Find(store);
     if (!person.ok()) {
       *exit_code = ReportError(person.status());
       return;
@@ -103,6 +117,44 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
       return;
     }
     std::cout << writer.str() << "\n";
+  });
+
+  struct EraseFlags {
+    EngineFlags engine;
+    PersonFlags who;
+  };
+  auto erase_flags = std::make_shared<EraseFlags>();
+  CLI::App* erase = app.add_subcommand(
+      "erase", "Erase one person (events, identities, profile, quarantined payloads naming them) from the store "
+               "and suppress their identifiers (the server must be stopped; DELETE /v1/profiles/... otherwise)");
+  erase_flags->engine.Declare(erase, /*with_write_keys=*/false);
+  erase_flags->who.Declare(erase);
+  erase->callback([erase_flags, exit_code] {
+    InitLogging(erase_flags->engine.log_level == "info" ? "warn" : erase_flags->engine.log_level);
+    auto options = erase_flags->engine.ToOptions();
+    if (!options.ok()) {
+      *exit_code = ReportError(options.status());
+      return;
+    }
+    options->background_processors = false;
+    auto engine = collect::Engine::Open(erase_flags->engine.data_dir, *options);
+    if (!engine.ok()) {
+      *exit_code = ReportError(engine.status());
+      return;
+    }
+    absl::Status status = (*engine)->CatchUpProcessors();
+    auto person = status.ok() ? erase_flags->who.Find((*engine)->store())
+                              : absl::StatusOr<identity::PersonRecord>(status);
+    if (!person.ok()) {
+      *exit_code = ReportError(person.status());
+      return;
+    }
+    auto report = (*engine)->ErasePerson(person->id);
+    if (!report.ok()) {
+      *exit_code = ReportError(report.status());
+      return;
+    }
+    std::cout << privacy::EncodeErasure(*report) << "\n";
   });
 
   struct RebuildFlags {

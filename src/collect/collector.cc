@@ -14,11 +14,13 @@ bool IsBatchEndpoint(std::string_view endpoint) { return endpoint == "batch" || 
 }  // namespace
 
 Collector::Collector(std::map<std::string, std::string> write_keys, CollectorLimits limits,
-                     clean::Cleaner* cleaner, IngestPipeline* pipeline, const Clock* clock)
+                     clean::Cleaner* cleaner, IngestPipeline* pipeline,
+                     const privacy::SuppressionList* suppression, const Clock* clock)
     : write_keys_(std::move(write_keys)),
       limits_(limits),
       cleaner_(cleaner),
       pipeline_(pipeline),
+      suppression_(suppression),
       clock_(clock) {}
 
 std::string Collector::WriteKeyFromAuthorization(std::string_view authorization) {
@@ -43,6 +45,22 @@ void Collector::AddMessage(simdjson::dom::element message, std::string_view type
                            std::string_view batch_context_json, Submission* submission) {
   std::string raw = simdjson::minify(message);
   auto quarantine = [&](clean::Reason reason, std::string text) {
+    // A rejected message of an erased person is dropped, not kept with its payload.
+    if (suppression_ != nullptr && !suppression_->empty()) {
+      std::vector<std::string> keys;
+      for (auto [field, type] : {std::pair{"userId", identity::IdType::kUserId},
+                                 std::pair{"anonymousId", identity::IdType::kAnonymousId}}) {
+        std::string_view value;
+        if (message[field].get_string().get(value) == simdjson::SUCCESS) {
+          keys.push_back(privacy::SuppressionList::KeyOf({type, std::string(StripWhitespace(value))}));
+        }
+      }
+      auto lock = suppression_->LockShared();
+      if (suppression_->ContainsAnyLocked(keys)) {
+        ++submission->suppressed;
+        return;
+      }
+    }
     clean::QuarantineRecord record;
     record.reason = reason;
     record.message = std::move(text);
@@ -79,6 +97,10 @@ void Collector::AddMessage(simdjson::dom::element message, std::string_view type
   clean_event.dedup_key = clean::DedupIndex::Key(source, event.message_id);
   clean_event.record = event::EncodeStoredEvent(event);
   clean_event.received_at_us = received_at_us;
+  if (suppression_ != nullptr && !suppression_->empty()) {
+    clean_event.suppression_keys = privacy::SuppressionList::KeysOf(event);
+    clean_event.suppression_checked = true;
+  }
   submission->events.push_back(std::move(clean_event));
 }
 
@@ -164,7 +186,7 @@ absl::StatusOr<IngestSummary> Collector::Handle(std::string_view endpoint,
   }
   SubmitResult result = pipeline_->Submit(std::move(submission));
   if (!result.status.ok()) return result.status;
-  return IngestSummary{result.stored, result.duplicates, result.quarantined};
+  return IngestSummary{result.stored, result.duplicates, result.quarantined, result.suppressed};
 }
 
 }  // namespace aidmp::collect

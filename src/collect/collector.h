@@ -33,14 +33,17 @@ struct IngestSummary {
   size_t stored = 0;
   size_t duplicates = 0;
   size_t quarantined = 0;
+  size_t suppressed = 0;  // events of erased persons, dropped
 };
 
 class Collector {
  public:
   // `write_keys` maps each accepted write key to its source name (dedup scope and
   // provenance). Pointers must outlive the collector.
+  // `suppression` may be null.
   Collector(std::map<std::string, std::string> write_keys, CollectorLimits limits,
-            clean::Cleaner* cleaner, IngestPipeline* pipeline, const Clock* clock);
+            clean::Cleaner* cleaner, IngestPipeline* pipeline, const privacy::SuppressionList* suppression,
+            const Clock* clock);
 
   // Handles one request to /v1/<endpoint> ("track", ..., "batch", "import") whose body
   // is already decompressed. `authorization` is the Authorization header ("" if none).
@@ -66,6 +69,7 @@ class Collector {
   CollectorLimits limits_;
   clean::Cleaner* cleaner_;
   IngestPipeline* pipeline_;
+  const privacy::SuppressionList* suppression_;
   const Clock* clock_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "profile/person_processor.h"
 #include "index/event_indexer.h"
+#include "common/strings.h"
 #include "storage/keys.h"
 
 namespace aidmp::collect {
@@ -19,12 +20,15 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   engine->quarantine_ = std::make_unique<clean::Quarantine>(engine->store_.get());
   engine->dedup_ = std::make_unique<clean::DedupIndex>(engine->store_.get(), options.dedup_window_us);
   engine->cleaner_ = std::make_unique<clean::Cleaner>(options.cleaner);
+  engine->suppression_ = std::make_unique<privacy::SuppressionList>(engine->store_.get());
+  absl::Status loaded = engine->suppression_->Load();
+  if (!loaded.ok()) return loaded;
   engine->pipeline_ = std::make_unique<IngestPipeline>(
       engine->store_.get(), engine->log_.get(), engine->quarantine_.get(), engine->dedup_.get(),
-      engine->clock_, options.ingest);
+      engine->suppression_.get(), engine->clock_, options.ingest);
   engine->collector_ = std::make_unique<Collector>(options.write_keys, options.limits,
                                                    engine->cleaner_.get(), engine->pipeline_.get(),
-                                                   engine->clock_);
+                                                   engine->suppression_.get(), engine->clock_);
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(), std::make_unique<index::EventIndexer>()));
   engine->identity_rules_ = options.identity;
@@ -103,12 +107,50 @@ absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)
   return store_->CompactAll(storage::Family::kIdentity);
 }
 
+absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {
+  std::lock_guard<std::mutex> lock(erase_mu_);
+  auto person = identity::IdentityGraph::ReadPerson(store_.get(), person_id);
+  if (absl::IsNotFound(person.status())) return absl::NotFoundError(StrCat("no person ", person_id));
+  if (!person.ok()) return person.status();
+  // Suppress first, so nothing of theirs is written from here on; then let the
+  // processors attribute everything already written, and repeat while that reveals more
+  // identifiers (merges by events written just before).
+  for (auto& runner : processors_) runner->Stop();
+  absl::Status status;
+  size_t suppressed = 0;
+  for (int round = 0; round < 10 && person->identifiers.size() > suppressed; ++round) {
+    suppressed = person->identifiers.size();
+    status = suppression_->Add(person->identifiers, clock_->NowMicros());
+    if (status.ok()) status = CatchUpProcessors();
+    if (!status.ok()) break;
+    person = identity::IdentityGraph::ReadPerson(store_.get(), person->id);
+    if (!person.ok()) {
+      status = person.status();
+      break;
+    }
+  }
+  absl::StatusOr<privacy::ErasureReport> report =
+      status.ok() ? privacy::EraseStoredPerson(store_.get(), *person, clock_->NowMicros())
+                  : absl::StatusOr<privacy::ErasureReport>(status);
+  if (report.ok()) {
+    for (auto& runner : processors_) {
+      if (auto* persons = dynamic_cast<profile::PersonProcessor*>(runner->processor())) persons->Forget(*person);
+    }
+  }
+  if (background_processors_) {
+    for (auto& runner : processors_) runner->Start();
+  }
+  return report;
+}
+
 EngineStats ReadStats(storage::Store* store) {
   EngineStats stats;
   stats.events_received = store->ReadCounter(storage::CounterKey(kCounterReceived));
   stats.events_stored = store->ReadCounter(storage::CounterKey(kCounterStored));
   stats.duplicates = store->ReadCounter(storage::CounterKey(kCounterDuplicates));
   stats.quarantine_replayed = store->ReadCounter(storage::CounterKey(kCounterReplayed));
+  stats.suppressed = store->ReadCounter(storage::CounterKey(kCounterSuppressed));
+  stats.erasures = store->ReadCounter(storage::CounterKey("erasures"));
   stats.quarantined = store->ReadCounter(storage::CounterKey(clean::Quarantine::CounterName(std::nullopt)));
   for (int reason_idx = 1; reason_idx < clean::kReasonCount; ++reason_idx) {
     auto reason = static_cast<clean::Reason>(reason_idx);
@@ -130,6 +172,8 @@ void WriteStatsMembers(const EngineStats& stats, JsonWriter* writer) {
   writer->Key("duplicates").Uint(stats.duplicates);
   writer->Key("quarantined").Uint(stats.quarantined);
   writer->Key("quarantine_replayed").Uint(stats.quarantine_replayed);
+  writer->Key("suppressed").Uint(stats.suppressed);
+  writer->Key("erasures").Uint(stats.erasures);
   writer->Key("quarantined_by_reason").BeginObject();
   for (const auto& [reason, count] : stats.quarantined_by_reason) writer->Key(reason).Uint(count);
   writer->EndObject();

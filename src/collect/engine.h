@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@
 #include "identity/identity_graph.h"
 #include "log/event_log.h"
 #include "log/processor_runner.h"
+#include "privacy/erasure.h"
+#include "privacy/suppression.h"
 #include "profile/profile.h"
 #include "storage/store.h"
 
@@ -55,6 +58,8 @@ struct EngineStats {
   uint64_t duplicates = 0;
   uint64_t quarantined = 0;          // ever quarantined
   uint64_t quarantine_replayed = 0;  // since replayed successfully (left the quarantine)
+  uint64_t suppressed = 0;           // events of erased persons, dropped
+  uint64_t erasures = 0;
   std::map<std::string, uint64_t> quarantined_by_reason;  // only reasons seen
   uint64_t log_last_seq = 0;
   uint64_t persons = 0;           // created by identity resolution (merged ones included)
@@ -84,6 +89,13 @@ class Engine {
   // `progress(applied, total)` is called now and then from the calling thread.
   absl::Status RebuildPersons(const std::function<void(uint64_t, uint64_t)>& progress);
 
+  // Erases the person (canonical id, or any id merged into it) and everyone merged into
+  // them, as privacy/erasure.h says, and suppresses their identifiers so their events
+  // are dropped from now on (privacy/suppression.h). Safe while serving: ingest goes on;
+  // the processors pause until it is done. NotFound for an unknown person.
+  absl::StatusOr<privacy::ErasureReport> ErasePerson(uint64_t person);
+  const privacy::SuppressionList& suppression() const { return *suppression_; }
+
   // Runs every processor until it has applied all published entries.
   absl::Status CatchUpProcessors();
 
@@ -97,6 +109,7 @@ class Engine {
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<clean::Quarantine> quarantine_;
   std::unique_ptr<clean::DedupIndex> dedup_;
+  std::unique_ptr<privacy::SuppressionList> suppression_;  // before the pipeline that uses it
   std::unique_ptr<clean::Cleaner> cleaner_;
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<Collector> collector_;
@@ -104,6 +117,7 @@ class Engine {
   identity::IdentityRules identity_rules_;
   std::shared_ptr<const profile::ProfileModel> profile_model_;
   bool background_processors_ = true;
+  std::mutex erase_mu_;  // one erasure at a time
 };
 
 // Reads the stats from a store without an engine (for read-only CLI use).

@@ -9,11 +9,13 @@ namespace aidmp::collect {
 
 IngestPipeline::IngestPipeline(storage::Store* store, log::EventLog* log,
                                clean::Quarantine* quarantine, clean::DedupIndex* dedup,
-                               const Clock* clock, IngestOptions options)
+                               const privacy::SuppressionList* suppression, const Clock* clock,
+                               IngestOptions options)
     : store_(store),
       log_(log),
       quarantine_(quarantine),
       dedup_(dedup),
+      suppression_(suppression),
       clock_(clock),
       options_(options),
       writer_([this] { WriterLoop(); }) {}
@@ -71,6 +73,11 @@ void IngestPipeline::WriterLoop() {
 }
 
 void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
+  // Held until the group is written and published: an erasure's SuppressionList::Add
+  // waits for it, so no event it suppresses is written after it returns.
+  std::shared_lock<std::shared_mutex> suppression_gate;
+  if (suppression_ != nullptr) suppression_gate = suppression_->LockShared();
+  const bool check_suppression = suppression_ != nullptr && !suppression_->empty();
   int64_t now_us = clock_->NowMicros();
   std::vector<std::string> keys;
   for (Pending* pending : group) {
@@ -87,11 +94,27 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
   std::unordered_set<std::string_view> in_group;
   size_t key_idx = 0;
   uint64_t last_seq = 0;
-  uint64_t received = 0, stored = 0, duplicates = 0;
+  uint64_t received = 0, stored = 0, duplicates = 0, suppressed = 0;
   for (Pending* pending : group) {
     SubmitResult& result = pending->result;
+    result.suppressed = pending->submission.suppressed;
+    received += pending->submission.suppressed;
     for (const auto& event : pending->submission.events) {
       ++received;
+      if (check_suppression) {
+        std::vector<std::string> computed;
+        if (!event.suppression_checked) {
+          event::Event decoded;
+          if (event::DecodeStoredEvent(event.record, &decoded).ok()) {
+            computed = privacy::SuppressionList::KeysOf(decoded);
+          }
+        }
+        if (suppression_->ContainsAnyLocked(event.suppression_checked ? event.suppression_keys : computed)) {
+          ++result.suppressed;
+          ++key_idx;
+          continue;
+        }
+      }
       bool duplicate = seen_before[key_idx++] || !in_group.insert(event.dedup_key).second;
       if (duplicate) {
         ++result.duplicates;
@@ -116,10 +139,12 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
     }
     stored += result.stored;
     duplicates += result.duplicates;
+    suppressed += result.suppressed;
   }
   if (received > 0) batch.AddCounter(storage::CounterKey(kCounterReceived), received);
   if (stored > 0) batch.AddCounter(storage::CounterKey(kCounterStored), stored);
   if (duplicates > 0) batch.AddCounter(storage::CounterKey(kCounterDuplicates), duplicates);
+  if (suppressed > 0) batch.AddCounter(storage::CounterKey(kCounterSuppressed), suppressed);
 
   status = store_->Write(&batch, options_.sync);
   if (!status.ok()) {

@@ -23,6 +23,7 @@
 #include "common/clock.h"
 #include "event/event.h"
 #include "log/event_log.h"
+#include "privacy/suppression.h"
 #include "storage/store.h"
 
 namespace aidmp::collect {
@@ -40,6 +41,10 @@ struct CleanEvent {
   std::string dedup_key;  // clean::DedupIndex::Key(source, messageId)
   std::string record;     // event::EncodeStoredEvent with seq 0
   int64_t received_at_us = 0;
+  // privacy::SuppressionList::KeysOf the event, when computed before submitting (else
+  // the writer computes them if the list is in use).
+  std::vector<std::string> suppression_keys;
+  bool suppression_checked = false;
 };
 
 struct Submission {
@@ -47,6 +52,8 @@ struct Submission {
   std::vector<clean::QuarantineRecord> quarantined;  // ids are assigned by the writer
   // Quarantine records to delete in the same write (replayed successfully).
   std::vector<uint64_t> remove_quarantine_ids;
+  // Rejected messages of suppressed persons, dropped before quarantining (counted only).
+  size_t suppressed = 0;
 };
 
 struct SubmitResult {
@@ -54,6 +61,7 @@ struct SubmitResult {
   size_t stored = 0;
   size_t duplicates = 0;
   size_t quarantined = 0;
+  size_t suppressed = 0;  // events of erased persons, dropped (privacy/suppression.h)
   uint64_t last_seq = 0;  // highest seq assigned to this submission, 0 if none
 };
 
@@ -62,11 +70,14 @@ inline constexpr std::string_view kCounterReceived = "events_received";
 inline constexpr std::string_view kCounterStored = "events_stored";
 inline constexpr std::string_view kCounterDuplicates = "duplicates";
 inline constexpr std::string_view kCounterReplayed = "quarantine_replayed";
+inline constexpr std::string_view kCounterSuppressed = "suppressed";
 
 class IngestPipeline {
  public:
+  // `suppression` may be null (nothing is ever suppressed).
   IngestPipeline(storage::Store* store, log::EventLog* log, clean::Quarantine* quarantine,
-                 clean::DedupIndex* dedup, const Clock* clock, IngestOptions options);
+                 clean::DedupIndex* dedup, const privacy::SuppressionList* suppression, const Clock* clock,
+                 IngestOptions options);
   ~IngestPipeline();
 
   // Blocks until the submission is durable (or failed). After Stop, fails Unavailable.
@@ -88,6 +99,7 @@ class IngestPipeline {
   log::EventLog* log_;
   clean::Quarantine* quarantine_;
   clean::DedupIndex* dedup_;
+  const privacy::SuppressionList* suppression_;
   const Clock* clock_;
   IngestOptions options_;
 

@@ -364,4 +364,10 @@ absl::Status IdentityGraph::DecodeMerge(std::string_view data, MergeRecord* out)
   return ReadIdentifiers(root["evidence"], &out->evidence);
 }
 
+void IdentityGraph::Forget(const PersonRecord& person) {
+  for (const auto& id : person.identifiers) owners_.erase(OwnerKey(id));
+  persons_.erase(person.id);
+  for (uint64_t absorbed : person.absorbed) persons_.erase(absorbed);
+}
+
 }  // namespace aidmp::identity

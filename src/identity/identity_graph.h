@@ -81,6 +81,10 @@ class IdentityGraph {
   // Call before staging a new batch (the previous one is committed): bounds the caches.
   void BeginBatch();
 
+  // Drops what the caches hold about `person` (canonical, with everyone merged into it),
+  // after it was erased from the store.
+  void Forget(const PersonRecord& person);
+
   // The canonical person of `id` as the graph stands now (staged changes included);
   // 0 if unknown. For the writer (alias handling).
   absl::StatusOr<uint64_t> Owner(const Identifier& id);

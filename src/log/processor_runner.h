@@ -50,6 +50,8 @@ class ProcessorRunner {
   // caught up.
   int64_t LagMicros() const;
   std::string_view name() const { return processor_->Name(); }
+  // The processor; touch its state only while the runner is stopped.
+  Processor* processor() { return processor_.get(); }
   // OK unless the processor failed.
   absl::Status status() const;
 

@@ -22,6 +22,8 @@ class PersonProcessor final : public log::Processor {
       : store_(store), graph_(store, std::move(rules)), model_(std::move(model)) {}
   std::string_view Name() const override { return "persons"; }
   absl::Status Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) override;
+  // Drops cached state of an erased person; only while the runner is stopped.
+  void Forget(const identity::PersonRecord& person) { graph_.Forget(person); }
 
  private:
   absl::StatusOr<Profile*> Load(uint64_t person, std::map<uint64_t, Profile>* dirty);

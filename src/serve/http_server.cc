@@ -11,6 +11,7 @@
 #include "common/time_format.h"
 #include "event/event_codec.h"
 #include "identity/person_events.h"
+#include "privacy/erasure.h"
 #include "profile/person_document.h"
 #include "index/event_query.h"
 #include "storage/keys.h"
@@ -113,6 +114,7 @@ struct HttpServer::Impl {
     writer.Key("stored").Uint(summary->stored);
     writer.Key("duplicates").Uint(summary->duplicates);
     writer.Key("quarantined").Uint(summary->quarantined);
+    if (summary->suppressed > 0) writer.Key("suppressed").Uint(summary->suppressed);
     writer.EndObject();
     res.set_content(writer.Take(), kJson);
   }
@@ -271,6 +273,43 @@ struct HttpServer::Impl {
     WritePerson(*person, req, res);
   }
 
+  // DELETE /v1/profiles/{id} or /v1/profiles/lookup?type=&value=: erase the person.
+  void HandleErase(const httplib::Request& req, httplib::Response& res, bool by_identifier) {
+    if (!CheckAdmin(req, res)) return;
+    uint64_t person_id = 0;
+    if (by_identifier) {
+      identity::Identifier id;
+      if (!identity::ParseIdType(req.get_param_value("type"), &id.type)) {
+        return SendError(res, absl::InvalidArgumentError(
+                                  "query parameter 'type' must be userId, anonymousId, deviceId, advertisingId, "
+                                  "emailHash or phoneHash"));
+      }
+      id.value = req.get_param_value("value");
+      if (id.value.empty()) return SendError(res, absl::InvalidArgumentError("query parameter 'value' is required"));
+      auto person = profile::FindPerson(engine->store(), id);
+      if (!person.ok()) return SendError(res, person.status());
+      person_id = person->id;
+    } else if (!ParseNumber(std::string(req.matches[1]), &person_id)) {
+      return SendError(res, absl::InvalidArgumentError("the person id must be a number"));
+    }
+    auto report = engine->ErasePerson(person_id);
+    if (!report.ok()) return SendError(res, report.status());
+    res.set_content(privacy::EncodeErasure(*report), kJson);
+  }
+
+  void HandleErasures(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    auto limit = ParseLimit(req, 100);
+    if (!limit.ok()) return SendError(res, limit.status());
+    auto erasures = privacy::ListErasures(engine->store(), *limit);
+    if (!erasures.ok()) return SendError(res, erasures.status());
+    JsonWriter writer;
+    writer.BeginObject().Key("erasures").BeginArray();
+    for (const auto& record : *erasures) writer.Raw(record);
+    writer.EndArray().EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
   void HandleMetrics(httplib::Response& res) {
     collect::EngineStats stats = engine->Stats();
     std::string out;
@@ -373,6 +412,11 @@ struct HttpServer::Impl {
                [this](const httplib::Request& req, httplib::Response& res) { HandlePersonLookup(req, res); });
     server.Get(R"(/v1/(?:profiles|persons)/(\d+))",
                [this](const httplib::Request& req, httplib::Response& res) { HandlePerson(req, res); });
+    server.Delete(R"(/v1/(?:profiles|persons)/lookup)",
+                  [this](const httplib::Request& req, httplib::Response& res) { HandleErase(req, res, true); });
+    server.Delete(R"(/v1/(?:profiles|persons)/(\d+))",
+                  [this](const httplib::Request& req, httplib::Response& res) { HandleErase(req, res, false); });
+    server.Get("/v1/erasures", [this](const httplib::Request& req, httplib::Response& res) { HandleErasures(req, res); });
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", kJson);
     });

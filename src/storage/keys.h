@@ -22,6 +22,9 @@
 //               'F' person(8)                           -> profile JSON (profile/profile.h)
 //   meta        "counter/<name>"                        -> uint64 LE, merged by addition
 //               "checkpoint/<processor>"                -> seq(8) last applied log entry
+//               "suppress/<type>:<sha256 of value>"     -> erasure time (privacy/suppression.h)
+//               "erasure/" time(8) person(8)            -> erasure log JSON, no personal data
+//               "purged/last"                           -> marker written by PurgeDeleted
 //               "config/<name>"                         -> config text the data dir runs
 //                                                          with (profile: profile config JSON)
 //

@@ -145,6 +145,17 @@ class RocksStore final : public Store {
     return FromRocks(db_->CompactRange(compact, Handle(family), nullptr, nullptr), "compact");
   }
 
+  absl::Status PurgeDeleted() override {
+    for (int family = 0; family < kFamilyCount; ++family) {
+      absl::Status status = CompactAll(static_cast<Family>(family));
+      if (!status.ok()) return status;
+    }
+    // A version after the compactions: its MANIFEST snapshot holds only live files.
+    rocksdb::Status status = db_->Put(rocksdb::WriteOptions(), Handle(Family::kMeta), "purged/last", "1");
+    if (status.ok()) status = db_->Flush(rocksdb::FlushOptions(), Handle(Family::kMeta));
+    return FromRocks(status, "purge");
+  }
+
   uint64_t ApproximateDiskBytes() override {
     uint64_t total = 0;
     for (auto* handle : handles_) {
@@ -215,6 +226,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   db_options.bytes_per_sync = 1 << 20;
   db_options.enable_pipelined_write = true;
   db_options.keep_log_file_num = 5;
+  // A new MANIFEST (a snapshot of the live files) at every version change, so that key
+  // bytes of erased data do not outlive their files in old version records. Versions
+  // change per flush or compaction, seconds apart: the snapshot costs little.
+  db_options.max_manifest_file_size = 1;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;

@@ -109,6 +109,13 @@ class Store {
   // Flushes memtables and compacts `family` fully (runs compaction filters).
   virtual absl::Status CompactAll(Family family) = 0;
 
+  // Makes deleted data leave the files on disk, not only the key space: flushes every
+  // family (retiring the write-ahead log that held it), compacts each to the bottom
+  // level (dropping the tombstones with what they hide), then records one more version,
+  // so that the MANIFEST (rewritten on every version, see Open) no longer names old
+  // files' boundary keys. Expensive: a full compaction. For erasure.
+  virtual absl::Status PurgeDeleted() = 0;
+
   // Approximate bytes on disk of all families.
   virtual uint64_t ApproximateDiskBytes() = 0;
 };

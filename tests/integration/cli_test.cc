@@ -135,6 +135,13 @@ TEST(CliTest, ProfileAndRebuildWithAChangedConfig) {
   EXPECT_NE(output.find("name the person"), std::string::npos) << output;
   EXPECT_EQ(testing::RunAidmp({"profile", "--data", data, "--anonymous-id", "b-phone"}, &output), 0) << output;
   EXPECT_NE(output.find("\"value\":\"bob\""), std::string::npos) << output;
+
+  ASSERT_EQ(testing::RunAidmp({"erase", "--data", data, "--anonymous-id", "b-phone"}, &output), 0) << output;
+  EXPECT_NE(output.find("\"events\":1"), std::string::npos) << output;
+  EXPECT_NE(testing::RunAidmp({"profile", "--data", data, "--user-id", "bob"}, &output), 0);
+  ASSERT_EQ(testing::RunAidmp({"events", "--data", data}, &output), 0);
+  EXPECT_EQ(output.find("bob"), std::string::npos) << output;
+  EXPECT_NE(output.find("ann"), std::string::npos) << output;
 }
 
 }  // namespace

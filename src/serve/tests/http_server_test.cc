@@ -279,6 +279,35 @@ TEST_F(HttpServerTest, ProfilesShowComputedTraitsInterestsSessionsAndRfm) {
   EXPECT_EQ(client_->Get("/v1/profiles/1")->status, 401);
 }
 
+TEST_F(HttpServerTest, DeleteErasesAPersonAndSuppressesThem) {
+  ASSERT_EQ(Post("/v1/batch", R"({"batch":[
+      {"type":"identify","userId":"eve","anonymousId":"eve-phone","traits":{"email":"eve@x.io"}},
+      {"type":"track","userId":"eve","event":"Viewed"},
+      {"type":"track","userId":"fay","event":"Viewed"}]})")
+                ->status,
+            200);
+  WaitIndexed();
+  auto unauthorised = client_->Delete("/v1/profiles/lookup?type=userId&value=eve");
+  EXPECT_EQ(unauthorised->status, 401);
+  httplib::Headers admin = {{"Authorization", "Bearer admin"}};
+  auto erased = client_->Delete("/v1/profiles/lookup?type=userId&value=eve", admin);
+  ASSERT_EQ(erased->status, 200) << erased->body;
+  EXPECT_NE(erased->body.find("\"events\":2"), std::string::npos) << erased->body;
+  for (const char* personal : {"\"eve\"", "eve-phone", "eve@"}) EXPECT_EQ(erased->body.find(personal), std::string::npos) << erased->body;
+  EXPECT_EQ(Admin("/v1/profiles/lookup?type=userId&value=eve")->status, 404);
+  EXPECT_EQ(Admin("/v1/profiles/lookup?type=anonymousId&value=eve-phone")->status, 404);
+  EXPECT_EQ(Admin("/v1/profiles/lookup?type=userId&value=fay")->status, 200);
+  EXPECT_EQ(client_->Delete("/v1/profiles/lookup?type=userId&value=eve", admin)->status, 404);
+  EXPECT_EQ(client_->Delete("/v1/profiles/999999", admin)->status, 404);
+  auto again = Post("/v1/track", R"({"anonymousId":"eve-phone","event":"Back"})");
+  ASSERT_EQ(again->status, 200);
+  EXPECT_NE(again->body.find("\"suppressed\":1"), std::string::npos) << again->body;
+  auto log = Admin("/v1/erasures");
+  ASSERT_EQ(log->status, 200);
+  EXPECT_NE(log->body.find("\"identifiers\":3"), std::string::npos) << log->body;
+  EXPECT_NE(Admin("/v1/stats")->body.find("\"erasures\":1"), std::string::npos);
+}
+
 TEST_F(HttpServerTest, MetricsArePrometheusText) {
   ASSERT_EQ(Post("/v1/track", R"({"userId":"u","event":"E"})")->status, 200);
   ASSERT_EQ(Post("/v1/track", R"({"event":"E"})")->status, 200);

@@ -1,0 +1,158 @@
+// Erasure end to end through the engine: the person leaves every family and every file
+// on disk, their neighbours stay, and their identifiers are suppressed from then on,
+// across restarts.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "collect/tests/engine_fixture.h"
+#include "common/hash.h"
+#include "profile/person_document.h"
+#include "profile/person_processor.h"
+
+namespace aidmp::collect {
+namespace {
+
+class ErasureTest : public EngineTest {
+ protected:
+  IngestSummary Send(std::string_view body) {
+    auto result = engine_->collector()->Handle("batch", Basic("key"), body);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : IngestSummary();
+  }
+
+  // Every key and value of every family that contains `needle`.
+  std::vector<std::string> LogicalHits(const std::string& needle) {
+    std::vector<std::string> hits;
+    for (int family = 0; family < storage::kFamilyCount; ++family) {
+      auto it = engine_->store()->NewIterator(static_cast<storage::Family>(family));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        if (it->key().find(needle) != std::string_view::npos || it->value().find(needle) != std::string_view::npos) {
+          hits.push_back(StrCat(storage::FamilyName(static_cast<storage::Family>(family)), ": ", it->value().substr(0, 200)));
+        }
+      }
+    }
+    return hits;
+  }
+
+  // Files under the data directory whose bytes contain `needle`.
+  std::vector<std::string> FileHits(const std::string& needle) {
+    std::vector<std::string> hits;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::stringstream bytes;
+      bytes << in.rdbuf();
+      if (bytes.str().find(needle) != std::string::npos) hits.push_back(entry.path().filename().string());
+    }
+    return hits;
+  }
+};
+
+TEST_F(ErasureTest, LeavesNoTraceAndSuppressesReingest) {
+  const std::string email = "ann.secret@example.org";
+  ASSERT_EQ(Send(R"({"batch":[
+      {"type":"page","anonymousId":"anon-ann-55","name":"Home","context":{"device":{"id":"dev-ann-33"}}},
+      {"type":"identify","userId":"ann-7781","anonymousId":"anon-ann-55","traits":{"email":"ann.secret@example.org","city":"Oslo"}},
+      {"type":"track","userId":"ann-7781","event":"Order Completed","properties":{"revenue":12,"category":"books"}},
+      {"type":"track","userId":"ann-7781","event":"Broken","properties":"not an object"},
+      {"type":"track","userId":"bob-1","event":"Order Completed","properties":{"revenue":5}},
+      {"type":"track","userId":"bob-1","anonymousId":"anon-bob","event":"Viewed"}]})")
+                .stored,
+            5u);
+  ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+  auto ann = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "ann-7781"});
+  ASSERT_TRUE(ann.ok()) << ann.status();
+  const std::vector<std::string> needles = {"ann-7781", "anon-ann-55", "dev-ann-33", "ann.secret", HashEmail(email)};
+  // The test can see them (the plain email never was stored: ingest hashes it).
+  for (const auto& needle : needles) {
+    if (needle != "ann.secret") ASSERT_FALSE(LogicalHits(needle).empty()) << needle;
+  }
+
+  auto report = engine_->ErasePerson(ann->id);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->events, 3u);
+  EXPECT_EQ(report->identifiers, 4u);  // userId, anonymousId, deviceId, emailHash
+  EXPECT_EQ(report->quarantine_records, 1u);
+
+  for (const auto& needle : needles) {
+    EXPECT_EQ(LogicalHits(needle), std::vector<std::string>()) << needle;
+    EXPECT_EQ(FileHits(needle), std::vector<std::string>()) << needle;
+  }
+  for (const auto& id : ann->identifiers) {
+    EXPECT_TRUE(absl::IsNotFound(profile::FindPerson(engine_->store(), id).status()));
+  }
+  EXPECT_TRUE(absl::IsNotFound(engine_->ErasePerson(ann->id).status()));
+  // Bob is untouched.
+  auto bob = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "bob-1"});
+  ASSERT_TRUE(bob.ok());
+  EXPECT_EQ(profile::ReadProfile(engine_->store(), bob->id)->events, 2u);
+  index::EventFilter by_bob;
+  by_bob.user_id = "bob-1";
+  EXPECT_EQ(Stored(by_bob).size(), 2u);
+  EXPECT_EQ(Stored().size(), 2u);
+
+  // The erasure log names no one.
+  auto log = privacy::ListErasures(engine_->store(), 10);
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 1u);
+  EXPECT_NE((*log)[0].find(StrCat("\"person\":", ann->id)), std::string::npos) << (*log)[0];
+
+  // Any of Ann's identifiers brings nothing back: stored, quarantined or otherwise.
+  IngestSummary again = Send(R"({"batch":[
+      {"type":"track","userId":"ann-7781","event":"Back"},
+      {"type":"track","anonymousId":"someone-new","event":"Hi","context":{"device":{"id":"dev-ann-33"}}},
+      {"type":"identify","userId":"new-user","traits":{"email":"ANN.SECRET@example.org"}},
+      {"type":"track","userId":"ann-7781","event":"Broken","properties":"not an object"},
+      {"type":"track","userId":"carl","event":"Hello"}]})");
+  EXPECT_EQ(again.stored, 1u);
+  EXPECT_EQ(again.suppressed, 4u);
+  EXPECT_EQ(again.quarantined, 0u);
+  EXPECT_EQ(engine_->Stats().suppressed, 4u);
+  EXPECT_EQ(engine_->Stats().erasures, 1u);
+
+  // Across a restart too.
+  Open(EngineOptions());
+  EXPECT_EQ(Send(R"({"batch":[{"type":"track","userId":"ann-7781","event":"Back again"}]})").suppressed, 1u);
+  for (const auto& needle : needles) EXPECT_EQ(LogicalHits(needle), std::vector<std::string>()) << needle;
+}
+
+// While events stream in on other threads and the processors run in the background,
+// an erasure still leaves nothing of the person behind.
+TEST_F(ErasureTest, WhileServing) {
+  EngineOptions options;
+  engine_.reset();
+  options.write_keys = {{"key", "web"}};
+  auto engine = Engine::Open(dir_.path() + "/live", std::move(options));
+  ASSERT_TRUE(engine.ok());
+  engine_ = std::move(*engine);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> senders;
+  for (int sender = 0; sender < 3; ++sender) {
+    senders.emplace_back([&, sender] {
+      for (int idx = 0; !stop.load(); ++idx) {
+        std::string who = idx % 2 ? "dora-42" : StrCat("other-", sender, "-", idx % 50);
+        (void)engine_->collector()->Handle(
+            "track", Basic("key"), StrCat(R"({"userId":")", who, R"(","event":"E","properties":{"n":)", idx, "}}"));
+      }
+    });
+  }
+  absl::StatusOr<identity::PersonRecord> dora = absl::NotFoundError("");
+  while (!dora.ok()) dora = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "dora-42"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto report = engine_->ErasePerson(dora->id);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_GT(report->events, 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  for (auto& sender : senders) sender.join();
+  ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+  EXPECT_EQ(LogicalHits("dora-42"), std::vector<std::string>());
+  EXPECT_GT(engine_->Stats().suppressed, 0u);
+  EXPECT_TRUE(absl::IsNotFound(profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "dora-42"}).status()));
+}
+
+}  // namespace
+}  // namespace aidmp::collect

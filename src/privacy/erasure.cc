@@ -1,0 +1,188 @@
+#include "privacy/erasure.h"
+
+#include <set>
+
+#include "common/hash.h"
+#include "common/json_writer.h"
+#include "common/key_coding.h"
+#include "common/strings.h"
+#include "common/time_format.h"
+#include "clean/quarantine.h"
+#include "event/event_codec.h"
+#include "simdjson.h"
+#include "storage/keys.h"
+
+namespace aidmp::privacy {
+namespace {
+
+constexpr std::string_view kErasurePrefix = "erasure/";
+
+bool IsHashType(identity::IdType type) {
+  return type == identity::IdType::kEmailHash || type == identity::IdType::kPhoneHash;
+}
+
+// Does this quarantined payload name the person? Any string in it equal to one of their
+// identifiers, or an email or phone whose hash is one of theirs; unparsable payloads by
+// substring.
+class PayloadMatcher {
+ public:
+  explicit PayloadMatcher(const std::vector<identity::Identifier>& ids) {
+    for (const auto& id : ids) (IsHashType(id.type) ? hashes_ : plain_).insert(id.value);
+  }
+
+  bool Matches(std::string_view text) const {
+    simdjson::dom::element root;
+    if (parser_.parse(text.data(), text.size()).get(root) == simdjson::SUCCESS) return Walk(root, 0);
+    for (const auto& value : plain_) {
+      if (!value.empty() && text.find(value) != std::string_view::npos) return true;
+    }
+    return false;
+  }
+
+ private:
+  bool MatchesString(std::string_view value) const {
+    if (plain_.count(std::string(value))) return true;
+    if (hashes_.empty()) return false;
+    return hashes_.count(std::string(value)) || hashes_.count(HashEmail(value)) || hashes_.count(HashPhone(value));
+  }
+
+  bool Walk(simdjson::dom::element node, int depth) const {
+    if (depth > 64) return false;
+    std::string_view text;
+    if (node.get_string().get(text) == simdjson::SUCCESS) return MatchesString(text);
+    simdjson::dom::object object;
+    if (node.get_object().get(object) == simdjson::SUCCESS) {
+      for (auto field : object) {
+        if (Walk(field.value, depth + 1)) return true;
+      }
+      return false;
+    }
+    simdjson::dom::array array;
+    if (node.get_array().get(array) == simdjson::SUCCESS) {
+      for (simdjson::dom::element item : array) {
+        if (Walk(item, depth + 1)) return true;
+      }
+    }
+    return false;
+  }
+
+  std::set<std::string> plain_, hashes_;
+  mutable simdjson::dom::parser parser_;
+};
+
+}  // namespace
+
+std::string EncodeErasure(const ErasureReport& report) {
+  JsonWriter writer;
+  writer.BeginObject();
+  writer.Key("person").Uint(report.person);
+  writer.Key("at").String(FormatIso8601Micros(report.at_us));
+  writer.Key("events").Uint(report.events);
+  writer.Key("identifiers").Uint(report.identifiers);
+  writer.Key("persons").Uint(report.persons);
+  writer.Key("merges").Uint(report.merges);
+  writer.Key("quarantine_records").Uint(report.quarantine_records);
+  writer.EndObject();
+  return writer.Take();
+}
+
+absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const identity::PersonRecord& person,
+                                                int64_t now_us) {
+  ErasureReport report;
+  report.person = person.id;
+  report.at_us = now_us;
+  storage::WriteBatch batch(store);
+
+  std::vector<uint64_t> members = person.absorbed;
+  members.push_back(person.id);
+  std::set<uint64_t> merges(person.merges.begin(), person.merges.end());
+  for (uint64_t member : members) {
+    // Absorbed persons' own records list the merges they took part in before.
+    if (member != person.id) {
+      std::string value;
+      absl::Status status = store->Get(storage::Family::kIdentity, storage::PersonKey(member), &value);
+      if (status.ok()) {
+        identity::PersonRecord record;
+        if (identity::IdentityGraph::DecodePerson(value, &record).ok()) merges.insert(record.merges.begin(), record.merges.end());
+      } else if (!absl::IsNotFound(status)) {
+        return status;
+      }
+    }
+    // The member's events, through the person-event index.
+    std::string prefix = storage::PersonEventPrefix(member);
+    auto it = store->NewIterator(storage::Family::kIdentity);
+    for (it->Seek(prefix); it->Valid() && it->key().substr(0, prefix.size()) == prefix; it->Next()) {
+      uint64_t seq = storage::IndexKeySeq(it->key());
+      std::string record;
+      absl::Status status = store->Get(storage::Family::kLog, storage::LogKey(seq), &record);
+      if (absl::IsNotFound(status)) continue;
+      if (!status.ok()) return status;
+      event::Event event;
+      status = event::DecodeStoredEvent(record, &event);
+      if (!status.ok()) return status;
+      batch.Delete(storage::Family::kLog, storage::LogKey(seq));
+      if (!event.user_id.empty()) {
+        batch.Delete(storage::Family::kIndex,
+                     storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByUser, event.user_id), event.timestamp_us, seq));
+      }
+      if (!event.anonymous_id.empty()) {
+        batch.Delete(storage::Family::kIndex,
+                     storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByAnonymous, event.anonymous_id),
+                                       event.timestamp_us, seq));
+      }
+      batch.Delete(storage::Family::kIndex, storage::IndexKey(std::string(1, storage::kIndexByTime), event.timestamp_us, seq));
+      batch.Delete(storage::Family::kDedup, storage::DedupKey(event.source, event.message_id));
+      ++report.events;
+    }
+    if (!it->status().ok()) return it->status();
+    batch.DeleteRange(storage::Family::kIdentity, prefix, storage::PersonEventPrefix(member + 1));
+    batch.Delete(storage::Family::kIdentity, storage::PersonKey(member));
+    batch.Delete(storage::Family::kIdentity, storage::ProfileKey(member));
+    ++report.persons;
+  }
+  for (const auto& id : person.identifiers) {
+    batch.Delete(storage::Family::kIdentity, storage::IdentifierKey(static_cast<uint8_t>(id.type), id.value));
+    ++report.identifiers;
+  }
+  for (uint64_t merge : merges) {
+    batch.Delete(storage::Family::kIdentity, storage::MergeKey(merge));
+    ++report.merges;
+  }
+
+  PayloadMatcher matcher(person.identifiers);
+  auto it = store->NewIterator(storage::Family::kQuarantine);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    clean::QuarantineRecord record;
+    if (!clean::Quarantine::DecodeRecord(it->value(), &record).ok()) continue;
+    if (matcher.Matches(record.raw) || matcher.Matches(record.message)) {
+      batch.Delete(storage::Family::kQuarantine, it->key());
+      ++report.quarantine_records;
+    }
+  }
+  if (!it->status().ok()) return it->status();
+
+  std::string log_key(kErasurePrefix);
+  PutFixed64BE(&log_key, static_cast<uint64_t>(now_us));
+  PutFixed64BE(&log_key, person.id);
+  batch.Put(storage::Family::kMeta, log_key, EncodeErasure(report));
+  batch.AddCounter(storage::CounterKey("erasures"), 1);
+  absl::Status status = store->Write(&batch, /*sync=*/true);
+  if (!status.ok()) return status;
+  // Tombstones hide the data; compaction removes it from the files.
+  status = store->PurgeDeleted();
+  if (!status.ok()) return status;
+  return report;
+}
+
+absl::StatusOr<std::vector<std::string>> ListErasures(storage::Store* store, size_t limit) {
+  std::vector<std::string> out;
+  auto it = store->NewIterator(storage::Family::kMeta);
+  for (it->Seek(kErasurePrefix); it->Valid() && out.size() < limit && it->key().substr(0, kErasurePrefix.size()) == kErasurePrefix;
+       it->Next()) {
+    out.emplace_back(it->value());
+  }
+  if (!it->status().ok()) return it->status();
+  return out;
+}
+
+}  // namespace aidmp::privacy

@@ -1,0 +1,41 @@
+// Erasing a person from the store: every stored event of theirs with its index, dedup
+// and person-index entries, their identifiers and person records, merge records, their
+// profile, and quarantined payloads that name them; then compaction, so the bytes leave
+// the files on disk and not only the key space. What was erased is logged without the
+// personal data (person number, counts, time) under "erasure/" in the meta family.
+//
+// Thread-safety: the caller stops every processor that writes derived data (they must
+// have caught up with the log, so no event of the person is unattributed) and suppresses
+// the person's identifiers first (suppression.h), so nothing of theirs arrives meanwhile.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "identity/identity_graph.h"
+#include "storage/store.h"
+
+namespace aidmp::privacy {
+
+struct ErasureReport {
+  uint64_t person = 0;
+  int64_t at_us = 0;
+  uint64_t events = 0;
+  uint64_t identifiers = 0;
+  uint64_t persons = 0;  // the person and those merged into them
+  uint64_t merges = 0;
+  uint64_t quarantine_records = 0;
+};
+
+// Erases canonical person `person` (as IdentityGraph::ReadPerson returns it).
+absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const identity::PersonRecord& person,
+                                                int64_t now_us);
+
+// The erasure log, oldest first.
+absl::StatusOr<std::vector<std::string>> ListErasures(storage::Store* store, size_t limit);
+
+std::string EncodeErasure(const ErasureReport& report);
+
+}  // namespace aidmp::privacy
