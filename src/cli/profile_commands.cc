@@ -157,6 +157,40 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
     std::cout << privacy::EncodeErasure(*report) << "\n";
   });
 
+  struct UnmergeFlags {
+    EngineFlags engine;
+    uint64_t merge = 0;
+  };
+  auto unmerge_flags = std::make_shared<UnmergeFlags>();
+  CLI::App* unmerge = app.add_subcommand(
+      "unmerge", "Undo an identity merge: split the person at it, re-attribute their events, recompute the profiles, "
+                 "and keep the two sides apart from now on (server stopped; POST /v1/identity/unmerge otherwise)");
+  unmerge_flags->engine.Declare(unmerge, /*with_write_keys=*/false);
+  unmerge->add_option("--merge", unmerge_flags->merge, "The merge id (from a profile's 'merges')")->required();
+  unmerge->callback([unmerge_flags, exit_code] {
+    InitLogging(unmerge_flags->engine.log_level == "info" ? "warn" : unmerge_flags->engine.log_level);
+    auto options = unmerge_flags->engine.ToOptions();
+    if (!options.ok()) {
+      *exit_code = ReportError(options.status());
+      return;
+    }
+    options->background_processors = false;
+    auto engine = collect::Engine::Open(unmerge_flags->engine.data_dir, *options);
+    if (!engine.ok()) {
+      *exit_code = ReportError(engine.status());
+      return;
+    }
+    auto report = (*engine)->Unmerge(unmerge_flags->merge);
+    if (!report.ok()) {
+      *exit_code = ReportError(report.status());
+      return;
+    }
+    std::cout << "merge " << report->merge << " undone (split " << report->split << "): " << report->events
+              << " events re-attributed to persons";
+    for (uint64_t person : report->persons) std::cout << " " << person;
+    std::cout << "\n";
+  });
+
   struct RebuildFlags {
     EngineFlags engine;
     bool quiet = false;

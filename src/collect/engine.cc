@@ -108,7 +108,7 @@ absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)
 }
 
 absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {
-  std::lock_guard<std::mutex> lock(erase_mu_);
+  std::lock_guard<std::mutex> lock(admin_mu_);
   auto person = identity::IdentityGraph::ReadPerson(store_.get(), person_id);
   if (absl::IsNotFound(person.status())) return absl::NotFoundError(StrCat("no person ", person_id));
   if (!person.ok()) return person.status();
@@ -136,6 +136,22 @@ absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {
     for (auto& runner : processors_) {
       if (auto* persons = dynamic_cast<profile::PersonProcessor*>(runner->processor())) persons->Forget(*person);
     }
+  }
+  if (background_processors_) {
+    for (auto& runner : processors_) runner->Start();
+  }
+  return report;
+}
+
+absl::StatusOr<profile::PersonProcessor::UnmergeReport> Engine::Unmerge(uint64_t merge_id) {
+  std::lock_guard<std::mutex> lock(admin_mu_);
+  for (auto& runner : processors_) runner->Stop();
+  absl::StatusOr<profile::PersonProcessor::UnmergeReport> report = absl::InternalError("no persons processor");
+  absl::Status status = CatchUpProcessors();
+  if (!status.ok()) report = status;
+  for (auto& runner : processors_) {
+    auto* persons = dynamic_cast<profile::PersonProcessor*>(runner->processor());
+    if (persons != nullptr && status.ok()) report = persons->Unmerge(merge_id, clock_->NowMicros());
   }
   if (background_processors_) {
     for (auto& runner : processors_) runner->Start();

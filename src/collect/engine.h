@@ -24,6 +24,7 @@
 #include "log/processor_runner.h"
 #include "privacy/erasure.h"
 #include "privacy/suppression.h"
+#include "profile/person_processor.h"
 #include "profile/profile.h"
 #include "storage/store.h"
 
@@ -96,6 +97,10 @@ class Engine {
   absl::StatusOr<privacy::ErasureReport> ErasePerson(uint64_t person);
   const privacy::SuppressionList& suppression() const { return *suppression_; }
 
+  // Undoes an identity merge (profile::PersonProcessor::Unmerge): the person splits at
+  // it, events are re-attributed and profiles recomputed. Safe while serving.
+  absl::StatusOr<profile::PersonProcessor::UnmergeReport> Unmerge(uint64_t merge_id);
+
   // Runs every processor until it has applied all published entries.
   absl::Status CatchUpProcessors();
 
@@ -117,7 +122,7 @@ class Engine {
   identity::IdentityRules identity_rules_;
   std::shared_ptr<const profile::ProfileModel> profile_model_;
   bool background_processors_ = true;
-  std::mutex erase_mu_;  // one erasure at a time
+  std::mutex admin_mu_;  // one erasure or unmerge at a time
 };
 
 // Reads the stats from a store without an engine (for read-only CLI use).

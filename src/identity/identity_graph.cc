@@ -125,7 +125,7 @@ int IdentityGraph::CountOfType(const PersonRecord& person, IdType type) const {
                                         [&](const Identifier& id) { return id.type == type; }));
 }
 
-std::optional<std::string> IdentityGraph::MergeConflict(const PersonRecord& a, const PersonRecord& b) const {
+std::optional<std::string> IdentityGraph::MergeConflict(const PersonRecord& a, const PersonRecord& b) {
   for (const auto& [type, limit] : rules_.max_per_person) {
     int combined = CountOfType(a, type) + CountOfType(b, type);
     if (combined > limit) {
@@ -133,7 +133,90 @@ std::optional<std::string> IdentityGraph::MergeConflict(const PersonRecord& a, c
                     IdTypeName(type), " identifiers; the limit is ", limit);
     }
   }
+  if (auto split = SplitConflict(a.identifiers, b.identifiers)) {
+    return StrCat("persons ", a.id, " and ", b.id, " were ", *split);
+  }
   return std::nullopt;
+}
+
+std::optional<std::string> IdentityGraph::SplitConflict(const std::vector<Identifier>& a,
+                                                        const std::vector<Identifier>& b) {
+  if (!splits_loaded_) {
+    splits_loaded_ = true;
+    auto stored = ReadSplits(store_);
+    if (stored.ok()) {
+      for (const auto& split : *stored) {
+        ActiveSplit active;
+        active.id = split.id;
+        for (const auto& id : split.side_a) active.side_a.insert(OwnerKey(id));
+        for (const auto& id : split.side_b) active.side_b.insert(OwnerKey(id));
+        splits_.push_back(std::move(active));
+      }
+    }
+  }
+  if (splits_.empty()) return std::nullopt;
+  std::vector<std::string> keys_a, keys_b;
+  for (const auto& id : a) keys_a.push_back(OwnerKey(id));
+  for (const auto& id : b) keys_b.push_back(OwnerKey(id));
+  auto holds = [](const std::vector<std::string>& keys, const std::unordered_set<std::string>& side) {
+    return std::any_of(keys.begin(), keys.end(), [&](const std::string& key) { return side.count(key) > 0; });
+  };
+  for (const auto& split : splits_) {
+    if ((holds(keys_a, split.side_a) && holds(keys_b, split.side_b)) ||
+        (holds(keys_a, split.side_b) && holds(keys_b, split.side_a))) {
+      return StrCat("split apart by an unmerge (split ", split.id, ")");
+    }
+  }
+  return std::nullopt;
+}
+
+void IdentityGraph::AddSplit(SplitRule* split, storage::WriteBatch* batch) {
+  SplitConflict({}, {});  // loads the stored ones first
+  uint64_t last = 0;
+  for (const auto& active : splits_) last = std::max(last, active.id);
+  split->id = last + 1;
+  std::string key("split/");
+  PutFixed64BE(&key, split->id);
+  batch->Put(storage::Family::kMeta, key, EncodeSplit(*split));
+  ActiveSplit active;
+  active.id = split->id;
+  for (const auto& id : split->side_a) active.side_a.insert(OwnerKey(id));
+  for (const auto& id : split->side_b) active.side_b.insert(OwnerKey(id));
+  splits_.push_back(std::move(active));
+}
+
+std::string IdentityGraph::EncodeSplit(const SplitRule& split) {
+  JsonWriter writer;
+  writer.BeginObject();
+  writer.Key("id").Uint(split.id);
+  writer.Key("merge").Uint(split.merge);
+  writer.Key("side_a");
+  WriteIdentifiers(&writer, split.side_a);
+  writer.Key("side_b");
+  WriteIdentifiers(&writer, split.side_b);
+  writer.EndObject();
+  return writer.Take();
+}
+
+absl::StatusOr<std::vector<SplitRule>> IdentityGraph::ReadSplits(storage::Store* store) {
+  std::vector<SplitRule> splits;
+  auto it = store->NewIterator(storage::Family::kMeta);
+  const std::string prefix = "split/";
+  for (it->Seek(prefix); it->Valid() && it->key().substr(0, prefix.size()) == prefix; it->Next()) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    if (parser.parse(it->value().data(), it->value().size()).get(root) != simdjson::SUCCESS) {
+      return absl::DataLossError("split record is not JSON");
+    }
+    SplitRule split;
+    split.id = ValueOr(root["id"].get_uint64(), uint64_t{0});
+    split.merge = ValueOr(root["merge"].get_uint64(), uint64_t{0});
+    AIDMP_RETURN_IF_ERROR(ReadIdentifiers(root["side_a"], &split.side_a));
+    AIDMP_RETURN_IF_ERROR(ReadIdentifiers(root["side_b"], &split.side_b));
+    splits.push_back(std::move(split));
+  }
+  if (!it->status().ok()) return it->status();
+  return splits;
 }
 
 void IdentityGraph::StagePerson(const PersonRecord& person, storage::WriteBatch* batch) {
@@ -210,12 +293,16 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
     merge.evidence = ids;
     if (*owner == 0) {
       auto limit = rules_.max_per_person.find(id.type);
-      if (limit != rules_.max_per_person.end() && CountOfType(**target_record, id.type) >= limit->second) {
+      std::optional<std::string> split;
+      if ((limit != rules_.max_per_person.end() && CountOfType(**target_record, id.type) >= limit->second) ||
+          (split = SplitConflict((*target_record)->identifiers, {id}))) {
         merge.winner = target;
         merge.blocked = true;
-        merge.reason = StrCat("person ", target, " already holds ", limit->second, " ", IdTypeName(id.type),
-                              " identifiers (the limit); ", IdTypeName(id.type), " ", id.value.substr(0, 64),
-                              " was not added");
+        merge.reason = split ? StrCat(IdTypeName(id.type), " ", id.value.substr(0, 64), " and person ", target,
+                                      " were ", *split)
+                             : StrCat("person ", target, " already holds ", limit->second, " ", IdTypeName(id.type),
+                                      " identifiers (the limit); ", IdTypeName(id.type), " ", id.value.substr(0, 64),
+                                      " was not added");
         StageMerge(std::move(merge), *target_record, nullptr, batch);
         ++resolution.blocked;
         continue;
@@ -343,6 +430,10 @@ std::string IdentityGraph::EncodeMerge(const MergeRecord& merge) {
   writer.Key("ts_us").Int(merge.ts_us);
   writer.Key("evidence");
   WriteIdentifiers(&writer, merge.evidence);
+  if (merge.undone_us != 0) {
+    writer.Key("undone_us").Int(merge.undone_us);
+    writer.Key("split").Uint(merge.split);
+  }
   writer.EndObject();
   return writer.Take();
 }
@@ -361,6 +452,8 @@ absl::Status IdentityGraph::DecodeMerge(std::string_view data, MergeRecord* out)
   out->reason = std::string(ValueOr(root["reason"].get_string(), std::string_view()));
   out->seq = ValueOr(root["seq"].get_uint64(), uint64_t{0});
   out->ts_us = ValueOr(root["ts_us"].get_int64(), int64_t{0});
+  out->undone_us = ValueOr(root["undone_us"].get_int64(), int64_t{0});
+  out->split = ValueOr(root["split"].get_uint64(), uint64_t{0});
   return ReadIdentifiers(root["evidence"], &out->evidence);
 }
 
@@ -368,6 +461,9 @@ void IdentityGraph::Forget(const PersonRecord& person) {
   for (const auto& id : person.identifiers) owners_.erase(OwnerKey(id));
   persons_.erase(person.id);
   for (uint64_t absorbed : person.absorbed) persons_.erase(absorbed);
+  // Split rules may have been erased with the person: reload them when next needed.
+  splits_loaded_ = false;
+  splits_.clear();
 }
 
 }  // namespace aidmp::identity

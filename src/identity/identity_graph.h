@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -58,6 +59,18 @@ struct MergeRecord {
   uint64_t seq = 0;          // the event that caused it
   int64_t ts_us = 0;         // its event time
   std::vector<Identifier> evidence;  // the identifiers that event carried together
+  // Set when an admin undid the merge (unmerge): when, and the split rule it made.
+  int64_t undone_us = 0;
+  uint64_t split = 0;
+};
+
+// An admin's unmerge: from now on no person may hold identifiers of both sides. Kept in
+// the meta family ("split/<id>"), so a rebuild honours it too.
+struct SplitRule {
+  uint64_t id = 0;
+  uint64_t merge = 0;  // the merge it undid
+  std::vector<Identifier> side_a;  // the merged-away person's identifiers
+  std::vector<Identifier> side_b;  // the rest of the person
 };
 
 struct Resolution {
@@ -80,6 +93,12 @@ class IdentityGraph {
 
   // Call before staging a new batch (the previous one is committed): bounds the caches.
   void BeginBatch();
+
+  // Puts a split in force now and stages it into `batch`; assigns split.id.
+  void AddSplit(SplitRule* split, storage::WriteBatch* batch);
+  // The splits in force, from the store.
+  static absl::StatusOr<std::vector<SplitRule>> ReadSplits(storage::Store* store);
+  static std::string EncodeSplit(const SplitRule& split);
 
   // Drops what the caches hold about `person` (canonical, with everyone merged into it),
   // after it was erased from the store.
@@ -105,11 +124,13 @@ class IdentityGraph {
   absl::StatusOr<uint64_t> Canonical(uint64_t person);
   int CountOfType(const PersonRecord& person, IdType type) const;
   // Why `a` and `b` may not be one person; nullopt if they may.
-  std::optional<std::string> MergeConflict(const PersonRecord& a, const PersonRecord& b) const;
+  std::optional<std::string> MergeConflict(const PersonRecord& a, const PersonRecord& b);
   void StagePerson(const PersonRecord& person, storage::WriteBatch* batch);
   void StageOwner(const Identifier& id, uint64_t person, storage::WriteBatch* batch);
   void StageMerge(MergeRecord merge, PersonRecord* winner, PersonRecord* loser, storage::WriteBatch* batch);
   int Priority(IdType type) const;
+  // Why identifiers `a` and `b` may not be one person by a split rule; nullopt if none.
+  std::optional<std::string> SplitConflict(const std::vector<Identifier>& a, const std::vector<Identifier>& b);
 
   storage::Store* store_;
   IdentityRules rules_;
@@ -118,6 +139,12 @@ class IdentityGraph {
   // Write-through caches of what is committed or staged.
   std::unordered_map<std::string, uint64_t> owners_;
   std::unordered_map<uint64_t, PersonRecord> persons_;
+  struct ActiveSplit {
+    uint64_t id = 0;
+    std::unordered_set<std::string> side_a, side_b;  // owner keys
+  };
+  bool splits_loaded_ = false;
+  std::vector<ActiveSplit> splits_;
 };
 
 }  // namespace aidmp::identity

@@ -161,6 +161,15 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
   }
   if (!it->status().ok()) return it->status();
 
+  // Split rules (unmerges) that name them.
+  const std::string split_prefix = "split/";
+  auto splits = store->NewIterator(storage::Family::kMeta);
+  for (splits->Seek(split_prefix); splits->Valid() && splits->key().substr(0, split_prefix.size()) == split_prefix;
+       splits->Next()) {
+    if (matcher.Matches(splits->value())) batch.Delete(storage::Family::kMeta, splits->key());
+  }
+  if (!splits->status().ok()) return splits->status();
+
   std::string log_key(kErasurePrefix);
   PutFixed64BE(&log_key, static_cast<uint64_t>(now_us));
   PutFixed64BE(&log_key, person.id);

@@ -1,6 +1,6 @@
 // Erasing a person from the store: every stored event of theirs with its index, dedup
 // and person-index entries, their identifiers and person records, merge records, their
-// profile, and quarantined payloads that name them; then compaction, so the bytes leave
+// profile, quarantined payloads and unmerge split rules that name them; then compaction, so the bytes leave
 // the files on disk and not only the key space. What was erased is logged without the
 // personal data (person number, counts, time) under "erasure/" in the meta family.
 //

@@ -33,6 +33,18 @@ absl::Status WritePersonDocument(storage::Store* store, const ProfileModel& mode
                                  const identity::PersonRecord& person, const RfmModel* rfm,
                                  const DocumentOptions& options, JsonWriter* writer);
 
+// The document of the person as it was at `as_of_us` (arrival time): `root` (a person
+// number, current or merged away) with whoever had been merged into it by then, their
+// events that had arrived by then, and the profile folded from those events alone. So
+// it shows a person before a merge. The profile is rebuilt from the events: the cost
+// grows with the person's event count.
+absl::Status WritePersonDocumentAsOf(storage::Store* store, const ProfileModel& model, uint64_t root,
+                                     int64_t as_of_us, const DocumentOptions& options, JsonWriter* writer);
+
+// The person number that first held `id` (a merged-away one if it came with a merge);
+// for looking a person up as of a time.
+absl::StatusOr<uint64_t> OriginalOwner(storage::Store* store, const identity::Identifier& id);
+
 // A fitted RfmModel, refitted when older than `max_age_us` (the fit scans all profiles).
 class RfmCache {
  public:

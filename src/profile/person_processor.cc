@@ -4,6 +4,8 @@
 
 #include "event/event_codec.h"
 #include "identity/person_events.h"
+#include "common/status.h"
+#include "common/strings.h"
 #include "storage/keys.h"
 
 namespace aidmp::profile {
@@ -67,6 +69,101 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
   }
   for (uint64_t person : merged_away) batch->Delete(storage::Family::kIdentity, storage::ProfileKey(person));
   return absl::OkStatus();
+}
+
+absl::StatusOr<PersonProcessor::UnmergeReport> PersonProcessor::Unmerge(uint64_t merge_id, int64_t now_us) {
+  auto merge = identity::IdentityGraph::ReadMerge(store_, merge_id);
+  if (absl::IsNotFound(merge.status())) return absl::NotFoundError(StrCat("no merge ", merge_id));
+  if (!merge.ok()) return merge.status();
+  if (merge->blocked || merge->loser == 0) {
+    return absl::FailedPreconditionError(StrCat("merge ", merge_id, " was refused: there is nothing to undo"));
+  }
+  if (merge->undone_us != 0) return absl::FailedPreconditionError(StrCat("merge ", merge_id, " is undone already"));
+  // The loser's own record keeps the identifiers it brought; the canonical person has
+  // everything.
+  std::string value;
+  AIDMP_RETURN_IF_ERROR(store_->Get(storage::Family::kIdentity, storage::PersonKey(merge->loser), &value));
+  identity::PersonRecord loser;
+  AIDMP_RETURN_IF_ERROR(identity::IdentityGraph::DecodePerson(value, &loser));
+  auto person = identity::IdentityGraph::ReadPerson(store_, merge->winner);
+  if (!person.ok()) return person.status();
+
+  identity::SplitRule split;
+  split.merge = merge_id;
+  split.side_a = loser.identifiers;
+  for (const auto& id : person->identifiers) {
+    if (std::find(split.side_a.begin(), split.side_a.end(), id) == split.side_a.end()) split.side_b.push_back(id);
+  }
+
+  // The person's events, in log order.
+  std::vector<uint64_t> members = person->absorbed;
+  members.push_back(person->id);
+  std::vector<log::LogEntry> entries;
+  for (uint64_t member : members) {
+    std::string prefix = storage::PersonEventPrefix(member);
+    auto it = store_->NewIterator(storage::Family::kIdentity);
+    for (it->Seek(prefix); it->Valid() && it->key().substr(0, prefix.size()) == prefix; it->Next()) {
+      entries.push_back(log::LogEntry{storage::IndexKeySeq(it->key()), std::string()});
+    }
+    if (!it->status().ok()) return it->status();
+  }
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
+  for (auto& entry : entries) {
+    absl::Status status = store_->Get(storage::Family::kLog, storage::LogKey(entry.seq), &entry.record);
+    if (!status.ok()) return status;
+  }
+
+  // Wipe the person's identity state and record the split, in one write.
+  storage::WriteBatch wipe(store_);
+  for (const auto& id : person->identifiers) {
+    wipe.Delete(storage::Family::kIdentity, storage::IdentifierKey(static_cast<uint8_t>(id.type), id.value));
+  }
+  for (uint64_t member : members) {
+    wipe.DeleteRange(storage::Family::kIdentity, storage::PersonEventPrefix(member), storage::PersonEventPrefix(member + 1));
+    wipe.Delete(storage::Family::kIdentity, storage::ProfileKey(member));
+  }
+  graph_.Forget(*person);
+  graph_.AddSplit(&split, &wipe);
+  merge->undone_us = now_us;
+  merge->split = split.id;
+  wipe.Put(storage::Family::kIdentity, storage::MergeKey(merge_id), identity::IdentityGraph::EncodeMerge(*merge));
+  AIDMP_RETURN_IF_ERROR(store_->Write(&wipe, /*sync=*/true));
+
+  // Replay: resolution and profiles as if the events arrived now, under the split.
+  storage::WriteBatch replay(store_);
+  graph_.BeginBatch();
+  AIDMP_RETURN_IF_ERROR(Apply(entries, &replay));
+  AIDMP_RETURN_IF_ERROR(store_->Write(&replay, /*sync=*/true));
+
+  // The old person numbers lead to whoever now holds their first identifier.
+  UnmergeReport report;
+  report.merge = merge_id;
+  report.split = split.id;
+  report.events = entries.size();
+  storage::WriteBatch redirect(store_);
+  std::set<uint64_t> now_persons;
+  for (uint64_t member : members) {
+    std::string record;
+    AIDMP_RETURN_IF_ERROR(store_->Get(storage::Family::kIdentity, storage::PersonKey(member), &record));
+    identity::PersonRecord old;
+    AIDMP_RETURN_IF_ERROR(identity::IdentityGraph::DecodePerson(record, &old));
+    if (old.identifiers.empty()) continue;
+    auto owner = identity::IdentityGraph::Lookup(store_, old.identifiers.front());
+    if (!owner.ok()) return owner.status();
+    identity::PersonRecord pointer;
+    pointer.id = member;
+    pointer.merged_into = *owner;
+    pointer.first_seq = old.first_seq;
+    redirect.Put(storage::Family::kIdentity, storage::PersonKey(member), identity::IdentityGraph::EncodePerson(pointer));
+  }
+  for (const auto& id : person->identifiers) {
+    auto owner = identity::IdentityGraph::Lookup(store_, id);
+    if (owner.ok()) now_persons.insert(*owner);
+  }
+  AIDMP_RETURN_IF_ERROR(store_->Write(&redirect, /*sync=*/true));
+  graph_.Forget(*person);  // the cached old records are stale now
+  report.persons.assign(now_persons.begin(), now_persons.end());
+  return report;
 }
 
 }  // namespace aidmp::profile

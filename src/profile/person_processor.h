@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "identity/identity_graph.h"
@@ -24,6 +25,19 @@ class PersonProcessor final : public log::Processor {
   absl::Status Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) override;
   // Drops cached state of an erased person; only while the runner is stopped.
   void Forget(const identity::PersonRecord& person) { graph_.Forget(person); }
+
+  // Undoes merge `merge_id`: records a split rule (the merged-away person's identifiers
+  // against the rest), wipes the person's identity state, and replays their events in
+  // log order, so events are re-attributed and every resulting person's profile is
+  // recomputed. The old person numbers then point at the new persons. Only while the
+  // runner is stopped and caught up.
+  struct UnmergeReport {
+    uint64_t merge = 0;
+    uint64_t split = 0;
+    uint64_t events = 0;
+    std::vector<uint64_t> persons;  // canonical persons the events now belong to
+  };
+  absl::StatusOr<UnmergeReport> Unmerge(uint64_t merge_id, int64_t now_us);
 
  private:
   absl::StatusOr<Profile*> Load(uint64_t person, std::map<uint64_t, Profile>* dirty);

@@ -17,6 +17,7 @@
 #include "storage/keys.h"
 #include "serve/http_status.h"
 #include "serve/metrics.h"
+#include "simdjson.h"
 #include "spdlog/spdlog.h"
 #include "common/strings.h"
 
@@ -257,9 +258,35 @@ struct HttpServer::Impl {
     }
     id.value = req.get_param_value("value");
     if (id.value.empty()) return SendError(res, absl::InvalidArgumentError("query parameter 'value' is required"));
+    if (req.has_param("as_of")) {
+      auto root = profile::OriginalOwner(engine->store(), id);
+      if (!root.ok()) return SendError(res, root.status());
+      return WritePersonAsOf(*root, req, res);
+    }
     auto person = profile::FindPerson(engine->store(), id);
     if (!person.ok()) return SendError(res, person.status());
     WritePerson(*person, req, res);
+  }
+
+  // ?as_of=TIME: the person as it was then (profile/person_document.h).
+  void WritePersonAsOf(uint64_t root, const httplib::Request& req, httplib::Response& res) {
+    auto as_of = ParseTimeParam("as_of", req.get_param_value("as_of"));
+    if (!as_of.ok()) return SendError(res, as_of.status());
+    profile::DocumentOptions options;
+    auto limit = ParseLimit(req, 20);
+    if (!limit.ok()) return SendError(res, limit.status());
+    options.events_limit = *limit;
+    options.now_us = *as_of;
+    if (req.has_param("at")) {
+      auto ts = ParseTimeParam("at", req.get_param_value("at"));
+      if (!ts.ok()) return SendError(res, ts.status());
+      options.now_us = *ts;
+    }
+    JsonWriter writer;
+    absl::Status status =
+        profile::WritePersonDocumentAsOf(engine->store(), engine->profile_model(), root, *as_of, options, &writer);
+    if (!status.ok()) return SendError(res, status);
+    res.set_content(writer.Take(), kJson);
   }
 
   void HandlePerson(const httplib::Request& req, httplib::Response& res) {
@@ -268,6 +295,7 @@ struct HttpServer::Impl {
     if (!ParseNumber(std::string(req.matches[1]), &person_id)) {
       return SendError(res, absl::InvalidArgumentError("the person id must be a number"));
     }
+    if (req.has_param("as_of")) return WritePersonAsOf(person_id, req, res);
     auto person = identity::IdentityGraph::ReadPerson(engine->store(), person_id);
     if (!person.ok()) return SendError(res, person.status());
     WritePerson(*person, req, res);
@@ -295,6 +323,29 @@ struct HttpServer::Impl {
     auto report = engine->ErasePerson(person_id);
     if (!report.ok()) return SendError(res, report.status());
     res.set_content(privacy::EncodeErasure(*report), kJson);
+  }
+
+  // POST /v1/identity/unmerge {"merge": N}
+  void HandleUnmerge(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    uint64_t merge_id = 0;
+    if (parser.parse(req.body).get(body) != simdjson::SUCCESS || body["merge"].get_uint64().get(merge_id) != simdjson::SUCCESS) {
+      return SendError(res, absl::InvalidArgumentError("the body must be {\"merge\": <merge id>} (ids are in a person's 'merges')"));
+    }
+    auto report = engine->Unmerge(merge_id);
+    if (!report.ok()) return SendError(res, report.status());
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("merge").Uint(report->merge);
+    writer.Key("split").Uint(report->split);
+    writer.Key("events_reattributed").Uint(report->events);
+    writer.Key("persons").BeginArray();
+    for (uint64_t person : report->persons) writer.Uint(person);
+    writer.EndArray();
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
   }
 
   void HandleErasures(const httplib::Request& req, httplib::Response& res) {
@@ -416,6 +467,8 @@ struct HttpServer::Impl {
                   [this](const httplib::Request& req, httplib::Response& res) { HandleErase(req, res, true); });
     server.Delete(R"(/v1/(?:profiles|persons)/(\d+))",
                   [this](const httplib::Request& req, httplib::Response& res) { HandleErase(req, res, false); });
+    server.Post("/v1/identity/unmerge",
+                [this](const httplib::Request& req, httplib::Response& res) { HandleUnmerge(req, res); });
     server.Get("/v1/erasures", [this](const httplib::Request& req, httplib::Response& res) { HandleErasures(req, res); });
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", kJson);

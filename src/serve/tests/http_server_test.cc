@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/strings.h"
+#include "common/time_format.h"
 #include "simdjson.h"
 #include "testing/temp_dir.h"
 
@@ -306,6 +307,55 @@ TEST_F(HttpServerTest, DeleteErasesAPersonAndSuppressesThem) {
   ASSERT_EQ(log->status, 200);
   EXPECT_NE(log->body.find("\"identifiers\":3"), std::string::npos) << log->body;
   EXPECT_NE(Admin("/v1/stats")->body.find("\"erasures\":1"), std::string::npos);
+}
+
+// as_of shows the person before a merge; POST /v1/identity/unmerge undoes it.
+TEST_F(HttpServerTest, AsOfBeforeAMergeAndUnmerge) {
+  ASSERT_EQ(Post("/v1/batch", R"({"batch":[
+      {"type":"identify","userId":"gus","anonymousId":"gus-laptop","traits":{"plan":"free"}},
+      {"type":"track","anonymousId":"shared-tablet","event":"Product Viewed","properties":{"category":"toys"}}]})")
+                ->status,
+            200);
+  WaitIndexed();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::string before = FormatIso8601Micros(SystemClock::Default()->NowMicros());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(Post("/v1/track", R"({"userId":"gus","anonymousId":"shared-tablet","event":"Signed In"})")->status, 200);
+  WaitIndexed();
+  auto now = Admin("/v1/profiles/lookup?type=userId&value=gus");
+  ASSERT_EQ(now->status, 200);
+  simdjson::dom::parser parser;
+  simdjson::dom::element current = parser.parse(now->body);
+  EXPECT_EQ(uint64_t(current["events"]), 3u) << now->body;
+  uint64_t merge_id = 0;
+  for (simdjson::dom::element merge : current["merges"].get_array()) {
+    if (!bool(merge["blocked"])) merge_id = uint64_t(merge["id"]);
+  }
+  ASSERT_NE(merge_id, 0u) << now->body;
+
+  auto then = Admin(StrCat("/v1/profiles/lookup?type=userId&value=gus&as_of=", before));
+  ASSERT_EQ(then->status, 200) << then->body;
+  simdjson::dom::parser then_parser;
+  simdjson::dom::element old = then_parser.parse(then->body);
+  EXPECT_EQ(uint64_t(old["events"]), 1u) << then->body;
+  EXPECT_EQ(old["identifiers"].get_array().size(), 2u) << then->body;  // gus and his laptop, not the tablet
+  EXPECT_EQ(old["merges"].get_array().size(), 0u);
+  auto tablet_then = Admin(StrCat("/v1/profiles/lookup?type=anonymousId&value=shared-tablet&as_of=", before));
+  ASSERT_EQ(tablet_then->status, 200) << tablet_then->body;
+  EXPECT_NE(tablet_then->body.find("\"toys\""), std::string::npos);
+  EXPECT_EQ(tablet_then->body.find("gus"), std::string::npos) << tablet_then->body;
+  EXPECT_EQ(Admin("/v1/profiles/lookup?type=userId&value=gus&as_of=1970-01-01T00:00:00Z")->status, 404);
+
+  httplib::Headers admin = {{"Authorization", "Bearer admin"}};
+  EXPECT_EQ(client_->Post("/v1/identity/unmerge", admin, "{}", "application/json")->status, 400);
+  auto undone = client_->Post("/v1/identity/unmerge", admin, StrCat("{\"merge\":", merge_id, "}"), "application/json");
+  ASSERT_EQ(undone->status, 200) << undone->body;
+  EXPECT_NE(undone->body.find("\"events_reattributed\":3"), std::string::npos) << undone->body;
+  auto gus = Admin("/v1/profiles/lookup?type=userId&value=gus");
+  EXPECT_NE(gus->body.find("\"events\":2"), std::string::npos) << gus->body;
+  EXPECT_EQ(gus->body.find("\"toys\""), std::string::npos) << gus->body;
+  EXPECT_EQ(client_->Post("/v1/identity/unmerge", admin, StrCat("{\"merge\":", merge_id, "}"), "application/json")->status,
+            409);
 }
 
 TEST_F(HttpServerTest, MetricsArePrometheusText) {
