@@ -4,14 +4,17 @@
 
 namespace aidmp::bench {
 
-absl::StatusOr<std::unique_ptr<AidmpUnderTest>> AidmpUnderTest::Start(const std::string& data_dir) {
+absl::StatusOr<std::unique_ptr<AidmpUnderTest>> AidmpUnderTest::Start(const std::string& data_dir, bool processors,
+                                                                      const std::string& admin_key) {
   collect::EngineOptions options;
   options.write_keys = {{kWriteKey, "bench"}};
+  options.background_processors = processors;
   auto engine = collect::Engine::Open(data_dir, options);
   if (!engine.ok()) return engine.status();
   std::unique_ptr<AidmpUnderTest> aidmp(new AidmpUnderTest());
   aidmp->engine_ = std::move(*engine);
-  serve::ServerOptions server_options;  // default worker threads, no admin key
+  serve::ServerOptions server_options;  // default worker threads
+  server_options.admin_key = admin_key;
   server_options.host = "127.0.0.1";
   server_options.port = 0;
   aidmp->server_ = std::make_unique<serve::HttpServer>(aidmp->engine_.get(), server_options);

@@ -316,6 +316,8 @@ std::string DescribeMachine(const std::string& dir) {
                 uts.release, ", scratch ", dir, " (", Fixed(free_gib, 0), " GiB free), load ", LoadAverages());
 }
 
+std::string EventsPerSecond(double value) { return StrCat(Thousands(value), " ev/s"); }
+
 std::string Thousands(double value) {
   std::string digits = StrCat(static_cast<long long>(std::llround(value)));
   std::string out;

@@ -147,6 +147,8 @@ void PrintTable(const std::vector<ResultRow>& rows);
 
 // 1234567.8 -> "1,234,568".
 std::string Thousands(double value);
+// "12,345 ev/s"
+std::string EventsPerSecond(double value);
 // "%.*f".
 std::string Fixed(double value, int decimals);
 

@@ -12,8 +12,8 @@
 namespace aidmp::bench {
 
 absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, int concurrency, double seconds,
-                                                    const std::string& data_dir) {
-  auto aidmp = AidmpUnderTest::Start(data_dir);
+                                                    const std::string& data_dir, bool processors) {
+  auto aidmp = AidmpUnderTest::Start(data_dir, processors);
   if (!aidmp.ok()) return aidmp.status();
   int port = (*aidmp)->port();
   const httplib::Headers headers = {{"Authorization", AidmpUnderTest::AuthorizationHeader()}};
@@ -24,6 +24,7 @@ absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, i
   std::thread lag_sampler([&] {
     while (!load_done.load()) {
       for (const auto& [name, lag] : (*aidmp)->ProcessorLags()) {
+        if (!processors) break;
         uint64_t& max_lag = result.max_processor_lag[name];
         max_lag = std::max(max_lag, lag);
       }
@@ -71,7 +72,7 @@ absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, i
     }
     return false;
   };
-  while (behind() && SecondsSince(load_end) < kCatchUpTimeoutSeconds) {
+  while (processors && behind() && SecondsSince(load_end) < kCatchUpTimeoutSeconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   result.catch_up_seconds = SecondsSince(load_end);

@@ -24,8 +24,9 @@ struct HttpIngestResult {
   double catch_up_seconds = 0;  // from the end of the load until every lag is 0
 };
 
-// Runs against a fresh aidmp at `data_dir` (which must not exist yet).
+// Runs against a fresh aidmp at `data_dir` (which must not exist yet); without the
+// processors (indexing, identity, profiles) if `processors` is false.
 absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, int concurrency, double seconds,
-                                                    const std::string& data_dir);
+                                                    const std::string& data_dir, bool processors = true);
 
 }  // namespace aidmp::bench

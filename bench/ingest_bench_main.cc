@@ -119,7 +119,6 @@ struct Figures {
   std::vector<ImportResult> imports;
 };
 
-std::string EventsPerSecond(double value) { return StrCat(Thousands(value), " ev/s"); }
 std::string Ratio(double numerator, double denominator) {
   return denominator > 0 ? StrCat(Fixed(numerator / denominator, 2), "x") : "n/a";
 }

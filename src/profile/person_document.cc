@@ -250,13 +250,35 @@ absl::Status WritePersonDocumentAsOf(storage::Store* store, const ProfileModel& 
   return absl::OkStatus();
 }
 
-absl::StatusOr<RfmModel> RfmCache::Get(storage::Store* store, const ProfileModel& model, int64_t now_us) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (model_ && now_us - model_->fitted_at_us < max_age_us_ && now_us >= model_->fitted_at_us) return *model_;
-  auto fitted = FitRfm(store, model, now_us);
-  if (!fitted.ok()) return fitted.status();
-  model_ = *fitted;
-  return *fitted;
+RfmCache::~RfmCache() {
+  std::thread refit;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refit = std::move(refit_);
+  }
+  if (refit.joinable()) refit.join();
+}
+
+absl::StatusOr<RfmModel> RfmCache::Get(int64_t now_us) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!fitted_) {
+    auto fitted = FitRfm(store_, *model_, now_us);
+    if (!fitted.ok()) return fitted.status();
+    fitted_ = *fitted;
+    return *fitted;
+  }
+  bool stale = now_us - fitted_->fitted_at_us >= max_age_us_;
+  if (stale && !refitting_) {
+    refitting_ = true;
+    if (refit_.joinable()) refit_.join();  // finished: refitting_ was false
+    refit_ = std::thread([this, now_us] {
+      auto fitted = FitRfm(store_, *model_, now_us);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (fitted.ok()) fitted_ = *fitted;
+      refitting_ = false;
+    });
+  }
+  return *fitted_;
 }
 
 }  // namespace aidmp::profile

@@ -10,6 +10,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "common/json_writer.h"
@@ -45,16 +46,25 @@ absl::Status WritePersonDocumentAsOf(storage::Store* store, const ProfileModel& 
 // for looking a person up as of a time.
 absl::StatusOr<uint64_t> OriginalOwner(storage::Store* store, const identity::Identifier& id);
 
-// A fitted RfmModel, refitted when older than `max_age_us` (the fit scans all profiles).
+// A fitted RfmModel for request paths. The fit scans every profile, so it never runs on
+// the caller's thread once a model exists: a model older than `max_age_us` is refitted
+// on a background thread while callers keep getting the previous one. The first Get
+// fits on the caller's thread.
 class RfmCache {
  public:
-  explicit RfmCache(int64_t max_age_us) : max_age_us_(max_age_us) {}
-  absl::StatusOr<RfmModel> Get(storage::Store* store, const ProfileModel& model, int64_t now_us);
+  RfmCache(storage::Store* store, const ProfileModel* model, int64_t max_age_us)
+      : store_(store), model_(model), max_age_us_(max_age_us) {}
+  ~RfmCache();
+  absl::StatusOr<RfmModel> Get(int64_t now_us);
 
  private:
+  storage::Store* store_;
+  const ProfileModel* model_;
   int64_t max_age_us_;
   std::mutex mu_;
-  std::optional<RfmModel> model_;
+  std::optional<RfmModel> fitted_;  // guarded by mu_
+  std::thread refit_;               // guarded by mu_
+  bool refitting_ = false;          // guarded by mu_
 };
 
 }  // namespace aidmp::profile

@@ -62,7 +62,7 @@ struct HttpServer::Impl {
   std::thread thread;
   int bound_port = 0;
   RequestMetrics metrics;
-  profile::RfmCache rfm_cache{60 * kMicrosPerSecond};
+  std::unique_ptr<profile::RfmCache> rfm_cache;
 
   bool CheckAdmin(const httplib::Request& req, httplib::Response& res) {
     std::string expected = StrCat("Bearer ", options.admin_key);
@@ -239,7 +239,9 @@ struct HttpServer::Impl {
       if (!ts.ok()) return SendError(res, ts.status());
       options.now_us = *ts;
     }
-    auto rfm = rfm_cache.Get(engine->store(), engine->profile_model(), options.now_us);
+    // Scores at another time need their own fit (a scan); now's come from the cache.
+    auto rfm = req.has_param("at") ? profile::FitRfm(engine->store(), engine->profile_model(), options.now_us)
+                                   : rfm_cache->Get(options.now_us);
     if (!rfm.ok()) return SendError(res, rfm.status());
     JsonWriter writer;
     absl::Status status =
@@ -480,6 +482,7 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(collect::Engine* engine, ServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->engine = engine;
   impl_->options = std::move(options);
+  impl_->rfm_cache = std::make_unique<profile::RfmCache>(engine->store(), &engine->profile_model(), 60 * kMicrosPerSecond);
   impl_->Install();
 }
 

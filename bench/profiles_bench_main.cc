@@ -1,0 +1,223 @@
+// aidmp_bench_profiles: the figures of issue 3 (identity and profiles), each against a
+// baseline measured in the same run (docs/benchmarks.md).
+//
+//  1. Durable HTTP ingest with the processors behind the log on (event index, identity
+//     resolution, profiles) as a ratio to ingest alone (processors off), counting the
+//     time the processors need to catch up after the load.
+//  2. Profile lookup over HTTP (GET /v1/profiles/lookup) at a fixed rate, open loop, on
+//     a store filled by the simulated shop through the real pipeline; p50/p99, with
+//     GET /healthz at the same rate as the floor of the HTTP stack.
+#include <filesystem>
+#include <iostream>
+#include <random>
+
+#include "bench/aidmp_under_test.h"
+#include "bench/bench_util.h"
+#include "bench/event_corpus.h"
+#include "bench/http_ingest.h"
+#include "bench/open_loop.h"
+#include "common/clock.h"
+#include "common/strings.h"
+#include "sim/shop_simulator.h"
+
+namespace aidmp::bench {
+namespace {
+
+struct Flags {
+  bool quick = false;
+  int concurrency = 8;
+  double seconds = 8;
+  double rate = 5000;
+  int connections = 16;
+  double lookup_seconds = 10;
+  int shoppers = 20000;
+  int days = 14;
+  std::string dir;
+};
+
+constexpr char kUsage[] =
+    "usage: aidmp_bench_profiles [--quick] [--concurrency=8] [--seconds=8] [--rate=5000] [--connections=16]\n"
+    "                            [--lookup-seconds=10] [--shoppers=20000] [--days=14] [--dir=SCRATCH_PARENT]\n";
+
+absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
+  Flags flags;
+  const char* tmpdir = std::getenv("TMPDIR");
+  flags.dir = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
+    std::string_view arg = argv[arg_idx];
+    size_t equals = arg.find('=');
+    std::string_view name = arg.substr(0, equals);
+    std::string_view value = equals == std::string_view::npos ? "" : arg.substr(equals + 1);
+    bool ok = true;
+    if (name == "--quick") {
+      flags.quick = true;
+      flags.seconds = 3;
+      flags.lookup_seconds = 3;
+      flags.shoppers = 2000;
+      flags.days = 7;
+    } else if (name == "--concurrency") {
+      ok = ParseNumber(value, &flags.concurrency) && flags.concurrency > 0;
+    } else if (name == "--seconds") {
+      ok = ParseDouble(value, &flags.seconds) && flags.seconds > 0;
+    } else if (name == "--rate") {
+      ok = ParseDouble(value, &flags.rate) && flags.rate > 0;
+    } else if (name == "--connections") {
+      ok = ParseNumber(value, &flags.connections) && flags.connections > 0;
+    } else if (name == "--lookup-seconds") {
+      ok = ParseDouble(value, &flags.lookup_seconds) && flags.lookup_seconds > 0;
+    } else if (name == "--shoppers") {
+      ok = ParseNumber(value, &flags.shoppers) && flags.shoppers > 0;
+    } else if (name == "--days") {
+      ok = ParseNumber(value, &flags.days) && flags.days > 0;
+    } else if (name == "--dir") {
+      flags.dir = std::string(value);
+    } else {
+      ok = false;
+    }
+    if (!ok) return absl::InvalidArgumentError(StrCat("bad flag '", arg, "'\n", kUsage));
+  }
+  return flags;
+}
+
+std::string Describe(const OpenLoopResult& result) {
+  return StrCat(result.requests, " requests, achieved ", Fixed(result.achieved_per_second, 0), " req/s; p50 ",
+                Fixed(result.p50_ms, 3), " ms, p90 ", Fixed(result.p90_ms, 3), " ms, p99 ", Fixed(result.p99_ms, 3),
+                " ms, max ", Fixed(result.max_ms, 2), " ms; ", Fixed(result.cpu_micros_per_request, 0),
+                " CPU us/request", result.failed_requests > 0 ? StrCat("; FAILED ", result.failed_requests, ": ",
+                                                                       result.first_error)
+                                                              : std::string());
+}
+
+int Run(const Flags& flags) {
+  int exit_code = 0;
+  CleanupRegistry cleanups;
+  cleanups.InstallSignalHandler();
+  auto scratch = ScratchDir::Create(flags.dir, "aidmp-bench-profiles-", &cleanups);
+  if (!scratch.ok()) {
+    std::cerr << scratch.status().message() << "\n";
+    return 2;
+  }
+  std::cout << "machine: " << DescribeMachine(flags.dir) << "\n";
+  EventCorpus corpus = EventCorpus::Generate(flags.quick ? 100 : 500, 100, /*seed=*/42);
+
+  // 1. Ingest with and without the processors.
+  std::cout << "aidmp POST /v1/batch, " << flags.concurrency << " connections, " << flags.seconds
+            << " s, processors off (load " << LoadAverages() << ")" << std::endl;
+  auto alone = RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, (*scratch)->Sub("ingest-alone"), false);
+  std::filesystem::remove_all((*scratch)->Sub("ingest-alone"));
+  std::cout << "aidmp POST /v1/batch, " << flags.concurrency << " connections, " << flags.seconds
+            << " s, processors on: index, identity, profiles (load " << LoadAverages() << ")" << std::endl;
+  auto with = RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, (*scratch)->Sub("ingest-with"), true);
+  std::filesystem::remove_all((*scratch)->Sub("ingest-with"));
+  if (!alone.ok() || !with.ok()) {
+    std::cout << "  !! ingest failed: " << (alone.ok() ? with.status() : alone.status()).message() << "\n";
+    return 1;
+  }
+  for (const auto* result : {&alone->throughput, &with->throughput}) {
+    if (result->failed_requests > 0) {
+      std::cout << "  !! " << result->failed_requests << " failed requests: " << result->first_error << "\n";
+      exit_code = 1;
+    }
+  }
+  double alone_rate = alone->throughput.events_per_second();
+  double with_rate = with->throughput.events_per_second();
+  double with_effective = static_cast<double>(with->throughput.events) /
+                          (with->throughput.seconds + with->catch_up_seconds);
+  std::cout << "  ingest alone: " << EventsPerSecond(alone_rate) << ", "
+            << Fixed(alone->throughput.cpu_micros_per_event(), 1) << " CPU us/event\n"
+            << "  with processors: " << EventsPerSecond(with_rate) << " acknowledged, "
+            << Fixed(with->throughput.cpu_micros_per_event(), 1) << " CPU us/event; caught up "
+            << Fixed(with->catch_up_seconds, 2) << " s after the load, so " << EventsPerSecond(with_effective)
+            << " fully processed\n"
+            << "  ratio (fully processed / ingest alone): " << Fixed(with_effective / alone_rate, 2)
+            << "  (target >= 0.5)\n";
+
+  // 2. Profile lookups.
+  std::string admin_key = "bench-admin";
+  std::string data_dir = (*scratch)->Sub("lookup");
+  auto aidmp = AidmpUnderTest::Start(data_dir, true, admin_key);
+  if (!aidmp.ok()) {
+    std::cout << "  !! " << aidmp.status().message() << "\n";
+    return 1;
+  }
+  sim::ShopOptions shop;
+  shop.shoppers = flags.shoppers;
+  shop.days = flags.days;
+  shop.end_time_us = SystemClock::Default()->NowMicros();
+  sim::ShopSimulator simulator(shop);
+  SteadyClock::time_point fill_start = SteadyClock::now();
+  std::vector<sim::SimMessage> messages;
+  uint64_t sent = 0;
+  std::string auth = AidmpUnderTest::AuthorizationHeader();
+  while (simulator.Next(500, &messages)) {
+    auto result = (*aidmp)->engine()->collector()->Handle("batch", auth, sim::MakeBatchBody(messages, shop.end_time_us));
+    if (!result.ok()) {
+      std::cout << "  !! filling failed: " << result.status().message() << "\n";
+      return 1;
+    }
+    sent += messages.size();
+    messages.clear();
+  }
+  while (true) {
+    bool behind = false;
+    for (const auto& [name, lag] : (*aidmp)->ProcessorLags()) behind = behind || lag > 0;
+    if (!behind) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  collect::EngineStats stats = (*aidmp)->engine()->Stats();
+  std::vector<std::string> users;
+  for (const auto& shopper : simulator.shoppers()) {
+    if (!shopper.user_id.empty()) users.push_back(shopper.user_id);
+  }
+  std::cout << "filled by the simulated shop: " << Thousands(static_cast<double>(sent)) << " messages, "
+            << Thousands(static_cast<double>(stats.events_stored)) << " events stored, "
+            << Thousands(static_cast<double>(stats.persons - stats.merges)) << " persons, " << users.size()
+            << " with a userId, in " << Fixed(SecondsSince(fill_start), 1) << " s; "
+            << Fixed(static_cast<double>((*aidmp)->engine()->store()->ApproximateDiskBytes()) / 1e6, 0) << " MB\n";
+
+  OpenLoopOptions options;
+  options.requests_per_second = flags.rate;
+  options.connections = flags.connections;
+  options.seconds = flags.lookup_seconds;
+  options.warm_up_seconds = flags.quick ? 0.5 : 1;
+  httplib::Headers admin = {{"Authorization", StrCat("Bearer ", admin_key)}};
+  std::cout << "GET /healthz at " << Thousands(flags.rate) << " req/s, " << flags.connections << " connections, "
+            << flags.lookup_seconds << " s (the HTTP floor; load " << LoadAverages() << ")" << std::endl;
+  OpenLoopResult floor = RunOpenLoop((*aidmp)->port(), options, [&](httplib::Client& client, int, uint64_t) {
+    auto response = client.Get("/healthz");
+    return response && response->status == 200 ? std::string()
+                                                : std::string(response ? "HTTP error" : "connection error");
+  });
+  std::cout << "  " << Describe(floor) << "\n";
+  std::cout << "GET /v1/profiles/lookup?type=userId at " << Thousands(flags.rate) << " req/s, " << flags.connections
+            << " connections, " << flags.lookup_seconds << " s, random known users (load " << LoadAverages() << ")"
+            << std::endl;
+  std::vector<std::mt19937_64> rngs;
+  for (int worker = 0; worker < flags.connections; ++worker) rngs.emplace_back(worker + 1);
+  OpenLoopResult lookup = RunOpenLoop((*aidmp)->port(), options, [&](httplib::Client& client, int worker, uint64_t) {
+    const std::string& user = users[rngs[worker]() % users.size()];
+    auto response = client.Get(StrCat("/v1/profiles/lookup?type=userId&limit=5&value=", user), admin);
+    if (!response) return httplib::to_string(response.error());
+    if (response->status != 200 || response->body.find("\"interests\"") == std::string::npos) {
+      return StrCat("HTTP ", response->status, " ", response->body.substr(0, 200));
+    }
+    return std::string();
+  });
+  std::cout << "  " << Describe(lookup) << "\n"
+            << "  p99 " << Fixed(lookup.p99_ms, 3) << " ms (target < 2 ms); over the /healthz floor: "
+            << Fixed(lookup.p99_ms / std::max(floor.p99_ms, 1e-9), 2) << "x at p99\n";
+  if (lookup.failed_requests > 0 || floor.failed_requests > 0) exit_code = 1;
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace aidmp::bench
+
+int main(int argc, char** argv) {
+  auto flags = aidmp::bench::ParseFlags(argc, argv);
+  if (!flags.ok()) {
+    std::cerr << flags.status().message() << "\n";
+    return 2;
+  }
+  return aidmp::bench::Run(*flags);
+}
