@@ -59,6 +59,22 @@ class BatchResolver {
   // an error the resolver is unchanged.
   absl::StatusOr<Resolution> Resolve(const std::vector<Identifier>& ids, uint64_t seq, int64_t ts_us);
 
+  // One event for ResolveBatch.
+  struct EventRef {
+    const std::vector<Identifier>* ids;
+    uint64_t seq;
+    int64_t ts_us;
+  };
+
+  // Resolves `events` in order with exactly the outcome of calling Resolve on each, but
+  // faster on a large graph: while it resolves one event it already fetches the table
+  // entries and persons of the events a few places later. `out` (if not null) receives
+  // one Resolution per event. Stops at the first error, with the resolutions of the
+  // events before it in `out`. An event whose identifiers depend on the graph (an
+  // alias's previousId, typed with Owner) must not come later in the same batch than
+  // the events it depends on: start a new batch with it.
+  absl::Status ResolveBatch(const std::vector<EventRef>& events, std::vector<Resolution>* out);
+
   // The canonical person of `id` as the graph stands now; 0 if unknown (never seen, or
   // seen only in a blocked attach). IdentityGraph::Owner's answer, e.g. to type an
   // alias's previousId during the run.
