@@ -203,6 +203,33 @@ Resolution BatchSee(BatchResolver* resolver, const TestEvent& event, uint64_t se
   return resolution.ok() ? *resolution : Resolution();
 }
 
+// Feeds log[begin, end) through ResolveBatch in chunks of random size; an alias starts
+// a new chunk, since its previousId is typed by the graph as it stands before it.
+std::vector<Resolution> ChunkedSee(BatchResolver* resolver, const std::vector<TestEvent>& log, size_t begin,
+                                   size_t end, std::mt19937* rng) {
+  std::vector<Resolution> out;
+  std::vector<std::vector<Identifier>> typed(end - begin);
+  std::vector<BatchResolver::EventRef> chunk;
+  size_t chunk_size = 1 + (*rng)() % 300;
+  for (size_t event_idx = begin; event_idx < end; ++event_idx) {
+    const TestEvent& event = log[event_idx];
+    if (!event.previous_id.empty() || chunk.size() == chunk_size) {
+      EXPECT_TRUE(resolver->ResolveBatch(chunk, &out).ok());
+      chunk.clear();
+      chunk_size = 1 + (*rng)() % 300;
+    }
+    std::vector<Identifier>& ids = typed[event_idx - begin];
+    ids = event.ids;
+    if (!event.previous_id.empty()) {
+      bool as_user = resolver->Owner({IdType::kUserId, event.previous_id}) != 0;
+      ids.push_back({as_user ? IdType::kUserId : IdType::kAnonymousId, event.previous_id});
+    }
+    chunk.push_back({&ids, event_idx + 1, static_cast<int64_t>(event_idx + 1) * 1000});
+  }
+  EXPECT_TRUE(resolver->ResolveBatch(chunk, &out).ok());
+  return out;
+}
+
 uint64_t LookupOrZero(storage::Store* store, const Identifier& id) {
   auto person = IdentityGraph::Lookup(store, id);
   EXPECT_TRUE(person.ok() || absl::IsNotFound(person.status())) << person.status();
@@ -346,6 +373,7 @@ TEST(BatchResolverTest, EqualsStreamingOnGeneratedGraphs) {
     std::mt19937 rng(seed);
     uint64_t seq = 0;
     int mismatches = 0;
+    std::vector<Resolution> streamed_all;
     while (seq < split) {
       streaming.Begin();
       size_t batch_events = 1 + rng() % 40;
@@ -356,12 +384,25 @@ TEST(BatchResolverTest, EqualsStreamingOnGeneratedGraphs) {
         if (Describe(batched) != Describe(streamed) && ++mismatches <= 5) {
           ADD_FAILURE() << "event " << seq << ": batch " << Describe(batched) << "; streaming " << Describe(streamed);
         }
+        streamed_all.push_back(streamed);
       }
       streaming.Commit();
     }
     ASSERT_EQ(mismatches, 0);
     std::vector<Identifier> universe = Universe(log);
     ExpectSameGraph(batch, streaming.store(), universe);
+    // The same events through ResolveBatch, in chunks.
+    auto chunked = BatchResolver::Create(rules);
+    ASSERT_TRUE(chunked.ok());
+    std::vector<Resolution> chunked_all = ChunkedSee(chunked->get(), log, 0, split, &rng);
+    ASSERT_EQ(chunked_all.size(), streamed_all.size());
+    for (size_t event_idx = 0; event_idx < split; ++event_idx) {
+      if (Describe(chunked_all[event_idx]) != Describe(streamed_all[event_idx]) && ++mismatches <= 5) {
+        ADD_FAILURE() << "event " << event_idx + 1 << ": ResolveBatch " << Describe(chunked_all[event_idx])
+                      << "; streaming " << Describe(streamed_all[event_idx]);
+      }
+    }
+    ExpectSameGraph(**chunked, streaming.store(), universe);
     for (uint64_t merge = 1; merge <= batch.merge_count(); ++merge) total_blocked += batch.ReadMerge(merge)->blocked;
     total_merges += batch.merge_count();
     total_events += seq;
