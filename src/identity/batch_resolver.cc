@@ -478,7 +478,7 @@ absl::Status BatchResolver::Impl::ResolveBatch(const std::vector<EventRef>& even
   // records (kRecordsAhead), read the records' owners and fetch those persons
   // (kPersonsAhead). By the time an event is resolved its reads hit the cache. Fetches
   // are hints: a table that grew meanwhile costs a miss, never a wrong answer.
-  constexpr size_t kSlotsAhead = 12, kRecordsAhead = 6, kPersonsAhead = 3;
+  constexpr size_t kSlotsAhead = 16, kRecordsAhead = 10, kPersonsAhead = 5, kRootsAhead = 2;
   batch_hash_begin.resize(events.size() + 1);
   batch_hash_begin[0] = 0;
   for (size_t event_idx = 0; event_idx < events.size(); ++event_idx) {
@@ -510,6 +510,14 @@ absl::Status BatchResolver::Impl::ResolveBatch(const std::vector<EventRef>& even
       if (owner != 0 && owner < persons.size()) __builtin_prefetch(&persons[owner]);
     }
   };
+  // A person merged since its identifier was last seen: fetch the one it merged into.
+  auto fetch_roots = [&](size_t event_idx) {
+    for (size_t at = batch_hash_begin[event_idx]; at < batch_hash_begin[event_idx + 1]; ++at) {
+      if (batch_handles[at] == kNil) continue;
+      uint32_t owner = table.record(batch_handles[at]).owner;
+      if (owner != 0 && persons[owner].parent != owner) __builtin_prefetch(&persons[persons[owner].parent]);
+    }
+  };
   for (size_t event_idx = 0; event_idx < std::min(events.size(), kSlotsAhead); ++event_idx) fetch_slots(event_idx);
   for (size_t event_idx = 0; event_idx < std::min(events.size(), kRecordsAhead); ++event_idx) {
     fetch_records(event_idx);
@@ -518,6 +526,7 @@ absl::Status BatchResolver::Impl::ResolveBatch(const std::vector<EventRef>& even
     if (event_idx + kSlotsAhead < events.size()) fetch_slots(event_idx + kSlotsAhead);
     if (event_idx + kRecordsAhead < events.size()) fetch_records(event_idx + kRecordsAhead);
     if (event_idx + kPersonsAhead < events.size()) fetch_persons(event_idx + kPersonsAhead);
+    if (event_idx + kRootsAhead < events.size()) fetch_roots(event_idx + kRootsAhead);
     const EventRef& event = events[event_idx];
     auto resolution = Resolve(*event.ids, batch_hashes.data() + batch_hash_begin[event_idx], event.seq, event.ts_us);
     if (!resolution.ok()) return resolution.status();
@@ -564,8 +573,6 @@ absl::StatusOr<Resolution> BatchResolver::Impl::Resolve(const std::vector<Identi
   for (size_t pos = 0; pos < count; ++pos) {
     const Identifier& id = ids[order[pos]];
     sorted[pos] = table.Intern(id.type, id.value, hashes[order[pos]]);
-    uint32_t owner = table.record(sorted[pos]).owner;
-    if (owner != 0) __builtin_prefetch(&persons[owner]);
   }
 
   // The event joins the person of its highest-priority known identifier if the new
