@@ -42,7 +42,7 @@ class FlatArray {
  public:
   FlatArray() = default;
   ~FlatArray() {
-    if (data_ != nullptr) munmap(data_, capacity_ * sizeof(T));
+    if (data_ != nullptr) munmap(data_, mapped_bytes_);
   }
   FlatArray(const FlatArray&) = delete;
   FlatArray& operator=(const FlatArray&) = delete;
@@ -51,6 +51,7 @@ class FlatArray {
     std::swap(data_, other.data_);
     std::swap(size_, other.size_);
     std::swap(capacity_, other.capacity_);
+    std::swap(mapped_bytes_, other.mapped_bytes_);
     return *this;
   }
 
@@ -59,7 +60,7 @@ class FlatArray {
   T* data() { return data_; }
   const T* data() const { return data_; }
   size_t size() const { return size_; }
-  size_t capacity_bytes() const { return capacity_ * sizeof(T); }
+  size_t capacity_bytes() const { return mapped_bytes_; }
 
   // Grows to `size` elements (new ones zero). Throws std::bad_alloc if the kernel
   // refuses memory, as std::vector would.
@@ -76,10 +77,11 @@ class FlatArray {
     size_t bytes = RoundUp(capacity * sizeof(T));
     void* memory = data_ == nullptr
                        ? mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                       : mremap(data_, capacity_ * sizeof(T), bytes, MREMAP_MAYMOVE);
+                       : mremap(data_, mapped_bytes_, bytes, MREMAP_MAYMOVE);
     if (memory == MAP_FAILED) throw std::bad_alloc();
     madvise(memory, bytes, MADV_HUGEPAGE);  // advice only: no huge pages is fine
     data_ = static_cast<T*>(memory);
+    mapped_bytes_ = bytes;
     capacity_ = bytes / sizeof(T);
   }
 
@@ -93,6 +95,7 @@ class FlatArray {
   T* data_ = nullptr;
   size_t size_ = 0;
   size_t capacity_ = 0;
+  size_t mapped_bytes_ = 0;
 };
 
 // Interned identifiers. Each is one record in an arena, with its owner and its link in
