@@ -471,6 +471,45 @@ TEST(BatchResolverTest, EqualsStreamingOnGeneratedGraphs) {
             << total_blocked << " blocked) in " << seconds << " s\n";
 }
 
+// Large persons (more than 64 identifiers) merged one into the next: IdentityGraph then
+// reaches their identifiers through long merged_into chains, the batch resolver through
+// its union-find; both must agree.
+TEST(BatchResolverTest, EqualsStreamingOnLongMergeChains) {
+  std::vector<TestEvent> log;
+  auto anon = [](int person_idx, int id_idx) {
+    return Identifier{IdType::kAnonymousId, StrCat("p", person_idx, "-", id_idx)};
+  };
+  constexpr int kPersons = 80;
+  for (int person_idx = 0; person_idx < kPersons; ++person_idx) {
+    log.push_back({{anon(person_idx, 0)}, ""});
+    for (int id_idx = 1; id_idx < 70; ++id_idx) log.push_back({{anon(person_idx, 0), anon(person_idx, id_idx)}, ""});
+  }
+  for (int person_idx = kPersons - 1; person_idx > 0; --person_idx) {
+    log.push_back({{anon(person_idx - 1, 0), anon(person_idx, 0)}, ""});
+  }
+  log.push_back({{anon(kPersons - 1, 5), {IdType::kUserId, "late-login"}}, ""});
+  aidmp::testing::TempDir dir;
+  StreamingSide streaming(dir.path(), IdentityRules());
+  auto made = BatchResolver::Create(IdentityRules());
+  ASSERT_TRUE(made.ok());
+  streaming.Begin();
+  for (size_t event_idx = 0; event_idx < log.size(); ++event_idx) {
+    Resolution streamed = streaming.See(log[event_idx], event_idx + 1);
+    Resolution batched = BatchSee(made->get(), log[event_idx], event_idx + 1);
+    ASSERT_EQ(Describe(batched), Describe(streamed)) << "event " << event_idx + 1;
+  }
+  streaming.Commit();
+  EXPECT_EQ((*made)->merge_count(), static_cast<uint64_t>(kPersons - 1));
+  // Each IdentityGraph::Lookup decodes every record along its chain: a sample of the
+  // identifiers (the deepest ones included) keeps this quick; every record is compared.
+  std::vector<Identifier> sample = {{IdType::kUserId, "late-login"}};
+  for (int person_idx = 0; person_idx < kPersons; ++person_idx) {
+    sample.push_back(anon(person_idx, 0));
+    sample.push_back(anon(person_idx, 69));
+  }
+  ExpectSameGraph(**made, streaming.store(), sample);
+}
+
 // Reads the log of an engine and resolves it in batch, as a rebuild would.
 void ResolveLog(collect::Engine* engine, BatchResolver* resolver, std::vector<Identifier>* universe) {
   std::vector<log::LogEntry> entries;
