@@ -7,10 +7,13 @@
 // identifier, the same merge log (ids, winners, losers, blocked merges with their
 // reasons, causing events, evidence) and the same person records. The algorithm is the
 // streaming one step for step; only the data structures differ: identifiers are interned
-// to dense indices (xxHash64 with the bytes compared on a hit, so collisions cannot
-// merge two identifiers), persons live in flat arrays with a path-compressed union-find,
-// per-person counts of the limited types answer the limits in O(1), and identifier and
-// absorbed-person lists are spliced in O(1) per merge.
+// as records in an arena (bytes, owner and list link together) behind an xxHash64 table,
+// with the bytes compared on a hit, so a hash collision cannot merge two identifiers;
+// persons live in flat arrays with a path-compressed union-find; per-person counts of
+// the limited types answer the limits in O(1); identifier and absorbed-person lists are
+// spliced in O(1) per merge. Memory: per identifier 13 bytes plus its value, rounded up
+// to 8, and 8-13 bytes of hash table; 64 bytes per person; 48 per merge log entry
+// (10.4M UUID-like identifiers in 3.9M persons: 924 MiB, docs/benchmarks.md).
 //
 // Callers: batch jobs that read the log (identity/identifier.h's ExtractIdentifiers, and
 // an alias's previousId typed with Owner() as the person processor does), then WriteTo.
@@ -35,8 +38,8 @@
 namespace aidmp::identity {
 
 struct BatchResolverOptions {
-  // Expected distinct identifiers; sizes the tables up front so that they do not grow
-  // (and briefly hold two copies) during the run. 0: grow as needed.
+  // Expected distinct identifiers; sizes the hash table and the arena up front, so that
+  // the table is not re-built as it grows. 0: grow as needed.
   size_t expected_identifiers = 0;
 };
 
@@ -55,8 +58,8 @@ class BatchResolver {
   // Resolves the identifiers of one event (log position `seq`, event time `ts_us`), with
   // IdentityGraph::Resolve's contract and result, on a graph that started empty. Events
   // must come in log order. InvalidArgument if `ids` is empty or holds a type that is
-  // not an IdType; ResourceExhausted past 2^32 - 1 identifiers, persons or merges. On
-  // an error the resolver is unchanged.
+  // not an IdType; ResourceExhausted past 2^32 - 1 identifiers, persons or merges, or
+  // 32 GiB of identifier records. On an error the resolver is unchanged.
   absl::StatusOr<Resolution> Resolve(const std::vector<Identifier>& ids, uint64_t seq, int64_t ts_us);
 
   // One event for ResolveBatch.
