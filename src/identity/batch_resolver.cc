@@ -120,7 +120,7 @@ class IdentifierTable {
     bits_ = 10;
     while ((size_t{1} << bits_) * kMaxLoadPercent / 100 < expected && bits_ < 32) ++bits_;
     slots_.Resize(size_t{1} << bits_);
-    arena_.Reserve(expected * 56);
+    arena_.Reserve(expected * kTypicalRecordBytes);
   }
 
   static uint64_t HashOf(IdType type, std::string_view value) {
@@ -210,6 +210,7 @@ class IdentifierTable {
 
  private:
   static constexpr size_t kMaxLoadPercent = 70;
+  static constexpr size_t kTypicalRecordBytes = 56;  // the header and a 36-byte UUID
 
   static size_t RecordBytes(size_t value_size) { return (kHeaderBytes + value_size + 7) / 8 * 8; }
 
