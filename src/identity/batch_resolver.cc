@@ -477,11 +477,13 @@ struct BatchResolver::Impl {
 };
 
 absl::Status BatchResolver::Impl::ResolveBatch(const std::vector<EventRef>& events, std::vector<Resolution>* out) {
-  // Three stages run ahead of the event being resolved: hash the identifiers and fetch
+  // Four stages run ahead of the event being resolved: hash the identifiers and fetch
   // their table slots (kSlotsAhead events later), look the slots up and fetch the
   // records (kRecordsAhead), read the records' owners and fetch those persons
-  // (kPersonsAhead). By the time an event is resolved its reads hit the cache. Fetches
-  // are hints: a table that grew meanwhile costs a miss, never a wrong answer.
+  // (kPersonsAhead), and fetch the person each of those merged into, if any
+  // (kRootsAhead). By the time an event is resolved most of its reads hit the cache.
+  // Fetches are hints: a guess that was wrong or went stale (the table grew, a person
+  // merged) costs a miss, never a wrong answer.
   constexpr size_t kSlotsAhead = 16, kRecordsAhead = 10, kPersonsAhead = 5, kRootsAhead = 2;
   batch_hash_begin.resize(events.size() + 1);
   batch_hash_begin[0] = 0;
