@@ -61,6 +61,15 @@ void ReadNumbers(JsonField field, std::vector<uint64_t>* out) {
   for (simdjson::dom::element item : items) out->push_back(ValueOr(item.get_uint64(), uint64_t{0}));
 }
 
+// A merge points the newer person at the older (smaller id), so following merged_into
+// strictly decreases and always ends, however long the chain (persons with more than
+// kMaxRepoint identifiers are only reached through it). A record that points elsewhere
+// is corrupt.
+absl::Status MergeChainBroken(uint64_t person, uint64_t merged_into) {
+  return absl::DataLossError(StrCat("identity graph: person ", person, " is merged into person ", merged_into,
+                                    ", which is not older"));
+}
+
 }  // namespace
 
 IdentityGraph::IdentityGraph(storage::Store* store, IdentityRules rules)
@@ -93,13 +102,14 @@ absl::StatusOr<PersonRecord*> IdentityGraph::LoadPerson(uint64_t person) {
 }
 
 absl::StatusOr<uint64_t> IdentityGraph::Canonical(uint64_t person) {
-  for (int hop_idx = 0; hop_idx < 64; ++hop_idx) {
+  while (true) {
     auto record = LoadPerson(person);
     if (!record.ok()) return record.status();
-    if ((*record)->merged_into == 0) return person;
-    person = (*record)->merged_into;
+    uint64_t next = (*record)->merged_into;
+    if (next == 0) return person;
+    if (next >= person) return MergeChainBroken(person, next);
+    person = next;
   }
-  return absl::DataLossError(StrCat("identity graph: merge chain from person ", person, " does not end"));
 }
 
 absl::StatusOr<uint64_t> IdentityGraph::Owner(const Identifier& id) {
@@ -363,7 +373,7 @@ absl::StatusOr<uint64_t> IdentityGraph::Lookup(storage::Store* store, const Iden
 }
 
 absl::StatusOr<PersonRecord> IdentityGraph::ReadPerson(storage::Store* store, uint64_t person) {
-  for (int hop_idx = 0; hop_idx < 64; ++hop_idx) {
+  while (true) {
     std::string value;
     absl::Status status = store->Get(storage::Family::kIdentity, storage::PersonKey(person), &value);
     if (absl::IsNotFound(status)) return absl::NotFoundError(StrCat("no person ", person));
@@ -371,9 +381,9 @@ absl::StatusOr<PersonRecord> IdentityGraph::ReadPerson(storage::Store* store, ui
     PersonRecord record;
     AIDMP_RETURN_IF_ERROR(DecodePerson(value, &record));
     if (record.merged_into == 0) return record;
+    if (record.merged_into >= person) return MergeChainBroken(person, record.merged_into);
     person = record.merged_into;
   }
-  return absl::DataLossError(StrCat("identity graph: merge chain from person ", person, " does not end"));
 }
 
 absl::StatusOr<MergeRecord> IdentityGraph::ReadMerge(storage::Store* store, uint64_t merge) {

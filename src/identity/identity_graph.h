@@ -3,9 +3,11 @@
 //
 // Persistent, incremental union-find over the store's kIdentity family (keys.h): each
 // identifier points at the person that first claimed it; a person merged into another
-// points at it (`merged_into`), so lookups follow at most a short chain and a merge
-// touches two person records, not every identifier. The survivor of a merge is the
-// older person (smaller id), so established ids stay canonical.
+// points at it (`merged_into`), so a merge touches two person records, not every
+// identifier (the identifiers of persons with up to 64 of them are re-pointed too).
+// The survivor of a merge is the older person (smaller id), so established ids stay
+// canonical, and lookups follow a chain that strictly descends: usually short, one hop
+// per merge where large persons were merged in succession.
 //
 // Rules, as Segment Unify has them: per-type limits (at most one userId per person, ...)
 // and a priority order. An event whose identifiers would break a limit by joining two

@@ -6,6 +6,7 @@
 #include <set>
 #include <random>
 
+#include "common/strings.h"
 #include "testing/temp_dir.h"
 
 namespace aidmp::identity {
@@ -157,6 +158,34 @@ TEST_F(IdentityGraphTest, WithoutLimitsPersonsAreConnectedComponents) {
   std::set<uint64_t> distinct;
   for (const auto& [root, person] : person_of_root) distinct.insert(person);
   EXPECT_EQ(distinct.size(), person_of_root.size()) << "two components fused into one person";
+}
+
+// Persons with more than 64 identifiers are merged by following merged_into, not by
+// re-pointing their identifiers. A run of such merges, each into an older person (hub
+// devices gather anonymous visitors without limit), makes chains longer than 64 hops;
+// they must still resolve.
+TEST_F(IdentityGraphTest, LongMergeChainsOfLargePersonsResolve) {
+  constexpr int kPersons = 70;
+  constexpr int kIdsEach = 66;
+  auto anon = [](int person_idx, int id_idx) { return Anon(StrCat("p", person_idx, "-", id_idx)); };
+  for (int person_idx = 0; person_idx < kPersons; ++person_idx) {
+    See({anon(person_idx, 0)});
+    for (int id_idx = 1; id_idx < kIdsEach; ++id_idx) See({anon(person_idx, 0), anon(person_idx, id_idx)});
+  }
+  // The newest person into the one before it, that one into the one before, ...
+  for (int person_idx = kPersons - 1; person_idx > 0; --person_idx) {
+    Resolution merged = See({anon(person_idx - 1, 0), anon(person_idx, 0)});
+    ASSERT_EQ(merged.merges, 1) << person_idx;
+  }
+  uint64_t first = PersonOf(anon(0, 0));
+  ASSERT_NE(first, 0u);
+  EXPECT_EQ(PersonOf(anon(kPersons - 1, kIdsEach - 1)), first);
+  auto record = IdentityGraph::ReadPerson(store_.get(), kPersons);
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->identifiers.size(), static_cast<size_t>(kPersons * kIdsEach));
+  // And the writer still resolves through the chain.
+  Resolution again = See({anon(kPersons - 1, 1), Anon("new-visitor")});
+  EXPECT_EQ(again.person, first);
 }
 
 }  // namespace
