@@ -373,6 +373,7 @@ absl::StatusOr<uint64_t> IdentityGraph::Lookup(storage::Store* store, const Iden
 }
 
 absl::StatusOr<PersonRecord> IdentityGraph::ReadPerson(storage::Store* store, uint64_t person) {
+  int replacements = 0;
   while (true) {
     std::string value;
     absl::Status status = store->Get(storage::Family::kIdentity, storage::PersonKey(person), &value);
@@ -380,6 +381,12 @@ absl::StatusOr<PersonRecord> IdentityGraph::ReadPerson(storage::Store* store, ui
     if (!status.ok()) return status;
     PersonRecord record;
     AIDMP_RETURN_IF_ERROR(DecodePerson(value, &record));
+    if (record.replaced_by != 0) {
+      // An unmerge re-created this person under a newer number; each unmerge adds a hop.
+      if (++replacements > 1000) return absl::DataLossError(StrCat("identity graph: person ", person, " is replaced in a loop"));
+      person = record.replaced_by;
+      continue;
+    }
     if (record.merged_into == 0) return record;
     if (record.merged_into >= person) return MergeChainBroken(person, record.merged_into);
     person = record.merged_into;
@@ -400,6 +407,7 @@ std::string IdentityGraph::EncodePerson(const PersonRecord& person) {
   writer.BeginObject();
   writer.Key("id").Uint(person.id);
   if (person.merged_into != 0) writer.Key("merged_into").Uint(person.merged_into);
+  if (person.replaced_by != 0) writer.Key("replaced_by").Uint(person.replaced_by);
   writer.Key("first_seq").Uint(person.first_seq);
   writer.Key("identifiers");
   WriteIdentifiers(&writer, person.identifiers);
@@ -422,6 +430,7 @@ absl::Status IdentityGraph::DecodePerson(std::string_view data, PersonRecord* ou
   *out = PersonRecord();
   out->id = ValueOr(root["id"].get_uint64(), uint64_t{0});
   out->merged_into = ValueOr(root["merged_into"].get_uint64(), uint64_t{0});
+  out->replaced_by = ValueOr(root["replaced_by"].get_uint64(), uint64_t{0});
   out->first_seq = ValueOr(root["first_seq"].get_uint64(), uint64_t{0});
   ReadNumbers(root["absorbed"], &out->absorbed);
   ReadNumbers(root["merges"], &out->merges);

@@ -46,6 +46,7 @@ struct IdentityRules {
 struct PersonRecord {
   uint64_t id = 0;
   uint64_t merged_into = 0;               // 0 while canonical
+  uint64_t replaced_by = 0;               // set when an unmerge re-created the person
   std::vector<Identifier> identifiers;    // own and absorbed
   std::vector<uint64_t> absorbed;         // persons merged into this one (transitively)
   std::vector<uint64_t> merges;           // merge log entries involving this person

@@ -152,7 +152,7 @@ absl::StatusOr<PersonProcessor::UnmergeReport> PersonProcessor::Unmerge(uint64_t
     if (!owner.ok()) return owner.status();
     identity::PersonRecord pointer;
     pointer.id = member;
-    pointer.merged_into = *owner;
+    pointer.replaced_by = *owner;
     pointer.first_seq = old.first_seq;
     redirect.Put(storage::Family::kIdentity, storage::PersonKey(member), identity::IdentityGraph::EncodePerson(pointer));
   }
