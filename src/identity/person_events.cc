@@ -11,8 +11,8 @@ void StagePersonEvent(uint64_t person, int64_t ts_us, uint64_t seq, storage::Wri
   batch->Put(storage::Family::kIdentity, storage::IndexKey(storage::PersonEventPrefix(person), ts_us, seq), "");
 }
 
-absl::StatusOr<std::vector<uint64_t>> PersonEventSeqs(storage::Store* store, const PersonRecord& person,
-                                                      int64_t before_us, size_t limit) {
+absl::StatusOr<std::vector<PersonEvent>> PersonEventSeqs(storage::Store* store, const PersonRecord& person,
+                                                         int64_t before_us, size_t limit) {
   std::vector<std::pair<int64_t, uint64_t>> found;  // (time, seq)
   std::vector<uint64_t> persons = person.absorbed;
   persons.push_back(person.id);
@@ -30,9 +30,9 @@ absl::StatusOr<std::vector<uint64_t>> PersonEventSeqs(storage::Store* store, con
   }
   std::sort(found.begin(), found.end(), std::greater<>());
   if (found.size() > limit) found.resize(limit);
-  std::vector<uint64_t> seqs;
-  for (const auto& [ts, seq] : found) seqs.push_back(seq);
-  return seqs;
+  std::vector<PersonEvent> events;
+  for (const auto& [ts, seq] : found) events.push_back(PersonEvent{ts, seq});
+  return events;
 }
 
 }  // namespace aidmp::identity

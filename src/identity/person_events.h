@@ -15,9 +15,15 @@ namespace aidmp::identity {
 // Stages the index entry of event `seq` at `ts_us` under `person`.
 void StagePersonEvent(uint64_t person, int64_t ts_us, uint64_t seq, storage::WriteBatch* batch);
 
-// Log positions of a person's events (their own and those of persons merged into
-// them), by event time, newest first, at most `limit`, only events before `before_us`.
-absl::StatusOr<std::vector<uint64_t>> PersonEventSeqs(storage::Store* store, const PersonRecord& person,
-                                                      int64_t before_us, size_t limit);
+// A person's event: its time and log position.
+struct PersonEvent {
+  int64_t ts_us = 0;
+  uint64_t seq = 0;
+};
+
+// A person's events (their own and those of persons merged into them), by event time,
+// newest first, at most `limit`, only events before `before_us`.
+absl::StatusOr<std::vector<PersonEvent>> PersonEventSeqs(storage::Store* store, const PersonRecord& person,
+                                                         int64_t before_us, size_t limit);
 
 }  // namespace aidmp::identity

@@ -53,13 +53,12 @@ absl::Status WritePersonDocument(storage::Store* store, const ProfileModel& mode
   writer->EndArray();
   writer->Key("recent_events").BeginArray();
   int64_t oldest_us = 0;
-  for (uint64_t seq : *seqs) {
+  for (const identity::PersonEvent& entry : *seqs) {
     std::string record;
-    absl::Status status = store->Get(storage::Family::kLog, storage::LogKey(seq), &record);
+    absl::Status status = store->Get(storage::Family::kLog, storage::LogKey(entry.seq), &record);
     if (absl::IsNotFound(status)) continue;
     if (!status.ok()) return status;
-    event::Event event;
-    if (event::DecodeStoredEvent(record, &event).ok()) oldest_us = event.timestamp_us;
+    oldest_us = entry.ts_us;
     writer->Raw(record);
   }
   writer->EndArray();

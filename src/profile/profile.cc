@@ -57,11 +57,12 @@ void PruneDays(Series* series, int window_days, int64_t last_seen_us) {
 }
 
 void AddValue(Series* series, const std::string& value, uint64_t count) {
-  auto it = series->values.find(value);
-  if (it != series->values.end()) {
+  auto it = std::lower_bound(series->values.begin(), series->values.end(), value,
+                             [](const auto& entry, const std::string& key) { return entry.first < key; });
+  if (it != series->values.end() && it->first == value) {
     it->second += count;
   } else if (series->values.size() < kMaxSeriesValues) {
-    series->values.emplace(value, count);
+    series->values.emplace(it, value, count);
   }
 }
 
@@ -417,7 +418,8 @@ absl::Status Profile::Decode(std::string_view data, Profile* out) {
       }
       simdjson::dom::object values;
       if (field.value["values"].get_object().get(values) == simdjson::SUCCESS) {
-        for (auto value : values) state.values[std::string(value.key)] = ValueOr(value.value.get_uint64(), uint64_t{0});
+        // Written in sorted order (Encode); AddValue keeps it so whatever the input.
+        for (auto value : values) AddValue(&state, std::string(value.key), ValueOr(value.value.get_uint64(), uint64_t{0}));
       }
     }
   }

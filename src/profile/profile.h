@@ -80,7 +80,9 @@ struct Series {
   int64_t first_us = std::numeric_limits<int64_t>::max();
   int64_t last_us = std::numeric_limits<int64_t>::min();
   std::map<int64_t, DayTotals> days;          // UTC day number -> totals, recent days only
-  std::map<std::string, uint64_t> values;     // property value (as text) -> events
+  // Property value (as text) -> events, sorted by value: a flat vector, since profiles
+  // are decoded on every read and short values need no allocation of their own.
+  std::vector<std::pair<std::string, uint64_t>> values;
 };
 
 struct Session {

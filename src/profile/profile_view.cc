@@ -82,7 +82,7 @@ std::string ComputedTraitJson(const Profile& profile, const ComputedTraitSpec& s
     case AggregateKind::kDistinct:
       return std::to_string(series.values.size());
     case AggregateKind::kMostFrequent: {
-      const std::pair<const std::string, uint64_t>* best = nullptr;
+      const std::pair<std::string, uint64_t>* best = nullptr;
       for (const auto& entry : series.values) {
         if (best == nullptr || entry.second > best->second) best = &entry;
       }

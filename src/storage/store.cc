@@ -8,6 +8,9 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <optional>
+
 #include "common/key_coding.h"
 #include "common/strings.h"
 
@@ -179,8 +182,41 @@ class RocksStore final : public Store {
 struct WriteBatch::Rep {
   Store* store;
   rocksdb::WriteBatch batch;
+  // SortByKey: Puts and Deletes held back, in call order.
+  struct Held {
+    Family family;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: a delete
+  };
+  bool sorted = false;
+  std::vector<Held> held;
+
   rocksdb::ColumnFamilyHandle* Handle(Family family) {
     return static_cast<rocksdb::ColumnFamilyHandle*>(store->FamilyHandle(family));
+  }
+
+  // Applies the held writes in (family, key) order; of several writes of one key only
+  // the last counts, so the outcome equals applying them in call order.
+  void ApplyHeld() {
+    if (held.empty()) return;
+    std::vector<size_t> order(held.size());
+    for (size_t idx = 0; idx < order.size(); ++idx) order[idx] = idx;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      if (held[a].family != held[b].family) return held[a].family < held[b].family;
+      return held[a].key < held[b].key;
+    });
+    for (size_t pos = 0; pos < order.size(); ++pos) {
+      const Held& op = held[order[pos]];
+      bool superseded = pos + 1 < order.size() && held[order[pos + 1]].family == op.family &&
+                        held[order[pos + 1]].key == op.key;
+      if (superseded) continue;
+      if (op.value) {
+        batch.Put(Handle(op.family), ToSlice(op.key), ToSlice(*op.value));
+      } else {
+        batch.Delete(Handle(op.family), ToSlice(op.key));
+      }
+    }
+    held.clear();
   }
 };
 
@@ -188,27 +224,45 @@ WriteBatch::WriteBatch(Store* store) : rep_(std::make_unique<Rep>()) { rep_->sto
 WriteBatch::~WriteBatch() = default;
 
 void WriteBatch::Put(Family family, std::string_view key, std::string_view value) {
+  if (rep_->sorted) {
+    rep_->held.push_back({family, std::string(key), std::string(value)});
+    return;
+  }
   rep_->batch.Put(rep_->Handle(family), ToSlice(key), ToSlice(value));
 }
 void WriteBatch::Delete(Family family, std::string_view key) {
+  if (rep_->sorted) {
+    rep_->held.push_back({family, std::string(key), std::nullopt});
+    return;
+  }
   rep_->batch.Delete(rep_->Handle(family), ToSlice(key));
 }
 void WriteBatch::DeleteRange(Family family, std::string_view begin, std::string_view end) {
+  rep_->ApplyHeld();
   rep_->batch.DeleteRange(rep_->Handle(family), ToSlice(begin), ToSlice(end));
 }
+void WriteBatch::SortByKey() { rep_->sorted = true; }
 void WriteBatch::AddCounter(std::string_view key, uint64_t delta) {
   std::string value;
   PutFixed64LE(&value, delta);
   rep_->batch.Merge(rep_->Handle(Family::kMeta), ToSlice(key), value);
 }
-size_t WriteBatch::Count() const { return rep_->batch.Count(); }
-size_t WriteBatch::ByteSize() const { return rep_->batch.GetDataSize(); }
-void WriteBatch::Clear() { rep_->batch.Clear(); }
+size_t WriteBatch::Count() const { return rep_->batch.Count() + rep_->held.size(); }
+size_t WriteBatch::ByteSize() const {
+  size_t held = 0;
+  for (const auto& op : rep_->held) held += op.key.size() + (op.value ? op.value->size() : 0);
+  return rep_->batch.GetDataSize() + held;
+}
+void WriteBatch::Clear() {
+  rep_->batch.Clear();
+  rep_->held.clear();
+}
 
 absl::Status RocksStore::Write(WriteBatch* batch, bool sync) {
   if (read_only_) return absl::FailedPreconditionError("store is open read-only");
   rocksdb::WriteOptions options;
   options.sync = sync;
+  batch->rep()->ApplyHeld();
   return FromRocks(db_->Write(options, &batch->rep()->batch), "write");
 }
 
@@ -240,9 +294,14 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     cf_options.compression = rocksdb::kLZ4Compression;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
-    if (family == Family::kDedup || family == Family::kMeta) {
-      // Point lookups: a bloom filter saves a disk read for every new messageId.
+    if (family == Family::kDedup || family == Family::kMeta || family == Family::kIdentity) {
+      // Point lookups: a bloom filter saves a disk read for every new messageId and
+      // every identifier seen for the first time.
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    }
+    if (family == Family::kIdentity) {
+      cf_options.memtable_prefix_bloom_size_ratio = 0.02;
+      cf_options.memtable_whole_key_filtering = true;
     }
     cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
     if (family == Family::kMeta) {

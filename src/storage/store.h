@@ -50,6 +50,11 @@ class WriteBatch {
   void DeleteRange(Family family, std::string_view begin, std::string_view end);
   // Adds `delta` to the uint64 counter stored at `key` in kMeta.
   void AddCounter(std::string_view key, uint64_t delta);
+  // From now on Put and Delete are held back and applied in key order, the last write
+  // of a key winning, when the batch is written (or before a DeleteRange): a memtable
+  // inserts a sorted run far cheaper than scattered keys. For processors that touch
+  // many unrelated keys per batch.
+  void SortByKey();
   size_t Count() const;
   size_t ByteSize() const;
   void Clear();

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "common/key_coding.h"
 #include "testing/temp_dir.h"
 
@@ -34,6 +36,54 @@ TEST(StoreTest, BatchIsAtomicAndDurableAcrossReopen) {
   value = "untouched";
   EXPECT_TRUE(absl::IsNotFound(store->Get(Family::kLog, LogKey(2), &value)));
   EXPECT_EQ(value, "untouched");
+}
+
+// A sorted batch ends in the state its calls, applied in order, would leave: random
+// puts, deletes and range deletes against a plain batch doing the same.
+TEST(StoreTest, SortedBatchEqualsCallOrder) {
+  testing::TempDir dir;
+  auto plain_store = OpenStore(dir.Sub("plain"));
+  auto sorted_store = OpenStore(dir.Sub("sorted"));
+  std::mt19937 rng(5);
+  for (int round = 0; round < 20; ++round) {
+    WriteBatch plain(plain_store.get()), sorted(sorted_store.get());
+    sorted.SortByKey();
+    for (int op = 0; op < 200; ++op) {
+      std::string key = "k" + std::to_string(rng() % 40);
+      Family family = rng() % 2 ? Family::kIdentity : Family::kIndex;
+      switch (rng() % 10) {
+        case 0:
+          plain.Delete(family, key);
+          sorted.Delete(family, key);
+          break;
+        case 1: {
+          std::string end = "k" + std::to_string(rng() % 40);
+          plain.DeleteRange(family, std::min(key, end), std::max(key, end));
+          sorted.DeleteRange(family, std::min(key, end), std::max(key, end));
+          break;
+        }
+        default: {
+          std::string value = std::to_string(round * 1000 + op);
+          plain.Put(family, key, value);
+          sorted.Put(family, key, value);
+        }
+      }
+    }
+    ASSERT_TRUE(plain_store->Write(&plain, false).ok());
+    ASSERT_TRUE(sorted_store->Write(&sorted, false).ok());
+  }
+  for (Family family : {Family::kIdentity, Family::kIndex}) {
+    auto a = plain_store->NewIterator(family);
+    auto b = sorted_store->NewIterator(family);
+    size_t keys = 0;
+    for (a->SeekToFirst(), b->SeekToFirst(); a->Valid(); a->Next(), b->Next(), ++keys) {
+      ASSERT_TRUE(b->Valid());
+      EXPECT_EQ(a->key(), b->key());
+      EXPECT_EQ(a->value(), b->value());
+    }
+    EXPECT_FALSE(b->Valid());
+    EXPECT_GT(keys, 0u);
+  }
 }
 
 TEST(StoreTest, MultiGetMarksMissingKeys) {
