@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "common/hash.h"
+#include "identity/rules_config.h"
 #include "common/strings.h"
 
 namespace aidmp::cli {
@@ -38,6 +39,9 @@ void EngineFlags::Declare(CLI::App* command, bool with_write_keys) {
   command->add_option("--profile-config", profile_config,
                       "Profile config JSON file: computed traits, interests, sessions, RFM (docs/profiles.md); "
                       "remembered in the data directory");
+  command->add_option("--identity-config", identity_config,
+                      "Identity rules JSON file: per-type limits and priority (docs/profiles.md); "
+                      "remembered in the data directory");
   command->add_option("--bot-events-per-minute", bot_events_per_minute,
                       "Flag an id's events as bot traffic above this rate (0 disables)")
       ->capture_default_str();
@@ -59,14 +63,25 @@ absl::StatusOr<collect::EngineOptions> EngineFlags::ToOptions() const {
     if (!plan.ok()) return plan.status();
     options.cleaner.plan = *plan;
   }
+  auto read_file = [](const std::string& flag, const std::string& path, std::string* text) -> absl::Status {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::InvalidArgumentError(StrCat(flag, ": cannot read '", path, "'"));
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    *text = bytes.str();
+    return absl::OkStatus();
+  };
   if (!profile_config.empty()) {
-    std::ifstream in(profile_config, std::ios::binary);
-    if (!in) return absl::InvalidArgumentError(StrCat("--profile-config: cannot read '", profile_config, "'"));
-    std::stringstream text;
-    text << in.rdbuf();
-    options.profile_config_json = text.str();
+    absl::Status status = read_file("--profile-config", profile_config, &options.profile_config_json);
+    if (!status.ok()) return status;
     auto parsed = profile::ParseProfileConfig(options.profile_config_json);
     if (!parsed.ok()) return absl::InvalidArgumentError(StrCat("--profile-config ", profile_config, ": ", parsed.status().message()));
+  }
+  if (!identity_config.empty()) {
+    absl::Status status = read_file("--identity-config", identity_config, &options.identity_config_json);
+    if (!status.ok()) return status;
+    auto parsed = identity::ParseIdentityRules(options.identity_config_json);
+    if (!parsed.ok()) return absl::InvalidArgumentError(StrCat("--identity-config ", identity_config, ": ", parsed.status().message()));
   }
   for (const auto& spec : write_keys) {
     size_t eq = spec.find('=');

@@ -19,6 +19,7 @@ struct EngineFlags {
   bool no_pii_hashing = false;
   std::string tracking_plan;
   std::string profile_config;
+  std::string identity_config;
   std::string log_level = "info";
   int bot_events_per_minute = 300;
   bool no_outliers = false;

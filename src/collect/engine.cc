@@ -1,5 +1,6 @@
 #include "collect/engine.h"
 
+#include "identity/rules_config.h"
 #include "profile/person_processor.h"
 #include "index/event_indexer.h"
 #include "common/strings.h"
@@ -31,19 +32,34 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
                                                    engine->suppression_.get(), engine->clock_);
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(), std::make_unique<index::EventIndexer>()));
+  // A config given now wins and is remembered; else the remembered one.
+  auto remembered = [&](const std::string& name, const std::string& given, std::string* json) -> absl::Status {
+    const std::string key = storage::ConfigKey(name);
+    *json = given;
+    if (json->empty()) {
+      absl::Status status = engine->store_->Get(storage::Family::kMeta, key, json);
+      return absl::IsNotFound(status) ? absl::OkStatus() : status;
+    }
+    if (options.store.read_only) return absl::OkStatus();
+    storage::WriteBatch batch(engine->store_.get());
+    batch.Put(storage::Family::kMeta, key, *json);
+    return engine->store_->Write(&batch, true);
+  };
+  {
+    std::string json;
+    absl::Status status = remembered("identity", options.identity_config_json, &json);
+    if (!status.ok()) return status;
+    if (!json.empty()) {
+      auto parsed = identity::ParseIdentityRules(json);
+      if (!parsed.ok()) return parsed.status();
+      options.identity = std::move(*parsed);
+    }
+  }
   engine->identity_rules_ = options.identity;
   {
-    std::string json = options.profile_config_json;
-    const std::string key = storage::ConfigKey("profile");
-    if (json.empty()) {
-      absl::Status status = engine->store_->Get(storage::Family::kMeta, key, &json);
-      if (!status.ok() && !absl::IsNotFound(status)) return status;
-    } else if (!options.store.read_only) {
-      storage::WriteBatch batch(engine->store_.get());
-      batch.Put(storage::Family::kMeta, key, json);
-      absl::Status status = engine->store_->Write(&batch, true);
-      if (!status.ok()) return status;
-    }
+    std::string json;
+    absl::Status status = remembered("profile", options.profile_config_json, &json);
+    if (!status.ok()) return status;
     if (!json.empty()) {
       auto parsed = profile::ParseProfileConfig(json);
       if (!parsed.ok()) return parsed.status();

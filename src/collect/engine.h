@@ -37,8 +37,11 @@ struct EngineOptions {
   CollectorLimits limits;
   // Write key -> source name.
   std::map<std::string, std::string> write_keys;
-  // Identity merge rules for the identity processor.
+  // Identity merge rules for the identity processor. As with the profile config, a
+  // config file's text in `identity_config_json` wins and is remembered in the data
+  // directory; without it the remembered one is used, and without that `identity`.
   identity::IdentityRules identity;
+  std::string identity_config_json;
   // What profiles compute (computed traits, interests, sessions, RFM). A config file's
   // text in `profile_config_json` wins and is remembered in the data directory; without
   // it the remembered one is used, and without that `profile`.

@@ -136,8 +136,28 @@ TEST(CliTest, ProfileAndRebuildWithAChangedConfig) {
   EXPECT_EQ(testing::RunAidmp({"profile", "--data", data, "--anonymous-id", "b-phone"}, &output), 0) << output;
   EXPECT_NE(output.find("\"value\":\"bob\""), std::string::npos) << output;
 
+  // Identity rules from a file: with one anonymousId per person, Bob's phone and a
+  // second browser stay apart after a rebuild.
+  std::ofstream(file, std::ios::app)
+      << R"({"userId":"bob","anonymousId":"b-laptop","event":"Watched","timestamp":"2023-01-05T09:00:00Z"})" "\n";
+  ASSERT_EQ(testing::RunAidmp({"import", "--data", data, "--quiet", file}, &output), 0) << output;
+  ASSERT_EQ(testing::RunAidmp({"profile", "--data", data, "--user-id", "bob"}, &output), 0) << output;
+  EXPECT_NE(output.find("b-laptop"), std::string::npos) << output;
+  std::string rules = dir.Sub("identity.json");
+  std::ofstream(rules) << R"({"max_per_person": {"anonymousId": 1}})";
+  ASSERT_EQ(testing::RunAidmp({"rebuild", "profiles", "--data", data, "--quiet", "--identity-config", rules}, &output), 0)
+      << output;
+  EXPECT_NE(output.find("1 refused"), std::string::npos) << output;
+  ASSERT_EQ(testing::RunAidmp({"profile", "--data", data, "--user-id", "bob"}, &output), 0) << output;
+  std::string identifiers = output.substr(output.find("\"identifiers\""), output.find("\"absorbed_persons\"") - output.find("\"identifiers\""));
+  EXPECT_EQ(identifiers.find("b-laptop"), std::string::npos) << output;  // refused: in the merge log only
+  EXPECT_NE(output.find("anonymousId identifiers (the limit)"), std::string::npos) << output;
+  std::ofstream(rules) << R"({"max_per_person": {"anonymousId": 0}})";
+  EXPECT_NE(testing::RunAidmp({"rebuild", "profiles", "--data", data, "--identity-config", rules}, &output), 0);
+  EXPECT_NE(output.find("max_per_person.anonymousId"), std::string::npos) << output;
+
   ASSERT_EQ(testing::RunAidmp({"erase", "--data", data, "--anonymous-id", "b-phone"}, &output), 0) << output;
-  EXPECT_NE(output.find("\"events\":1"), std::string::npos) << output;
+  EXPECT_NE(output.find("\"events\":2"), std::string::npos) << output;
   EXPECT_NE(testing::RunAidmp({"profile", "--data", data, "--user-id", "bob"}, &output), 0);
   ASSERT_EQ(testing::RunAidmp({"events", "--data", data}, &output), 0);
   EXPECT_EQ(output.find("bob"), std::string::npos) << output;
