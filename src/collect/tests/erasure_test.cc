@@ -68,7 +68,9 @@ TEST_F(ErasureTest, LeavesNoTraceAndSuppressesReingest) {
   const std::vector<std::string> needles = {"ann-7781", "anon-ann-55", "dev-ann-33", "ann.secret", HashEmail(email)};
   // The test can see them (the plain email never was stored: ingest hashes it).
   for (const auto& needle : needles) {
-    if (needle != "ann.secret") ASSERT_FALSE(LogicalHits(needle).empty()) << needle;
+    if (needle != "ann.secret") {
+      ASSERT_FALSE(LogicalHits(needle).empty()) << needle;
+    }
   }
 
   auto report = engine_->ErasePerson(ann->id);
