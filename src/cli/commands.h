@@ -11,6 +11,7 @@ void AddServeCommand(CLI::App& app, int* exit_code);
 void AddImportCommand(CLI::App& app, int* exit_code);
 void AddReadCommands(CLI::App& app, int* exit_code);  // events, stats, quarantine
 void AddProfileCommands(CLI::App& app, int* exit_code);  // profile, rebuild profiles
+void AddSegmentCommands(CLI::App& app, int* exit_code);  // segment count, segment explain
 void AddSimulateCommands(CLI::App& app, int* exit_code);  // simulate, demo
 
 // True once SIGINT or SIGTERM arrived (after InstallStopSignals).

@@ -94,6 +94,21 @@ absl::StatusOr<collect::EngineOptions> EngineFlags::ToOptions() const {
   return options;
 }
 
+absl::StatusOr<std::unique_ptr<collect::Engine>> EngineFlags::OpenForReading() const {
+  auto options = ToOptions();
+  if (!options.ok()) return options.status();
+  options->background_processors = false;
+  auto engine = collect::Engine::Open(data_dir, *options);
+  if (absl::IsFailedPrecondition(engine.status())) {
+    options->store.read_only = true;
+    return collect::Engine::Open(data_dir, *options);
+  }
+  if (!engine.ok()) return engine.status();
+  absl::Status status = (*engine)->CatchUpProcessors();
+  if (!status.ok()) return status;
+  return engine;
+}
+
 absl::StatusOr<int64_t> ParseDuration(std::string_view text) {
   struct Unit {
     std::string_view suffix;

@@ -28,6 +28,9 @@ struct EngineFlags {
   void Declare(CLI::App* command, bool with_write_keys);
   // Builds engine options. InvalidArgument naming the flag on bad values.
   absl::StatusOr<collect::EngineOptions> ToOptions() const;
+  // An engine for reading, processors caught up; if a server holds the directory, a
+  // read-only one that sees what was written when it opened.
+  absl::StatusOr<std::unique_ptr<collect::Engine>> OpenForReading() const;
 };
 
 // "7d", "12h", "30m", "45s", "250ms" -> microseconds.

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   aidmp::cli::AddImportCommand(app, &exit_code);
   aidmp::cli::AddReadCommands(app, &exit_code);
   aidmp::cli::AddProfileCommands(app, &exit_code);
+  aidmp::cli::AddSegmentCommands(app, &exit_code);
   aidmp::cli::AddSimulateCommands(app, &exit_code);
   try {
     app.parse(argc, argv);

@@ -66,26 +66,9 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
   profile->add_option("--limit", flags->limit, "Recent events to show")->capture_default_str();
   profile->callback([flags, exit_code] {
     InitLogging(flags->engine.log_level == "info" ? "warn" : flags->engine.log_level);
-    auto options = flags->engine.ToOptions();
-    if (!options.ok()) {
-      *exit_code = ReportError(options.status());
-      return;
-    }
-    options->background_processors = false;
-    auto engine = collect::Engine::Open(flags->engine.data_dir, *options);
-    bool read_only = false;
-    if (absl::IsFailedPrecondition(engine.status())) {
-      // A server holds the directory: read what it has written so far.
-      options->store.read_only = read_only = true;
-      engine = collect::Engine::Open(flags->engine.data_dir, *options);
-    }
+    auto engine = flags->engine.OpenForReading();
     if (!engine.ok()) {
       *exit_code = ReportError(engine.status());
-      return;
-    }
-    absl::Status status = read_only ? absl::OkStatus() : (*engine)->CatchUpProcessors();
-    if (!status.ok()) {
-      *exit_code = ReportError(status);
       return;
     }
     storage::Store* store = (*engine)->store();
@@ -111,7 +94,7 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
       return;
     }
     JsonWriter writer;
-    status = profile::WritePersonDocument(store, (*engine)->profile_model(), *person, &*rfm, document, &writer);
+    absl::Status status = profile::WritePersonDocument(store, (*engine)->profile_model(), *person, &*rfm, document, &writer);
     if (!status.ok()) {
       *exit_code = ReportError(status);
       return;

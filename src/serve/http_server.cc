@@ -6,6 +6,7 @@
 #include <limits>
 #include <thread>
 
+#include "audience/evaluate.h"
 #include "collect/replay.h"
 #include "common/json_writer.h"
 #include "common/time_format.h"
@@ -350,6 +351,39 @@ struct HttpServer::Impl {
     res.set_content(writer.Take(), kJson);
   }
 
+  // POST /v1/segments/count {"expression": "..."}: how many persons match, now (or at=).
+  void HandleSegmentCount(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    std::string_view text;
+    if (parser.parse(req.body).get(body) != simdjson::SUCCESS ||
+        body["expression"].get_string().get(text) != simdjson::SUCCESS) {
+      return SendError(res, absl::InvalidArgumentError("the body must be {\"expression\": \"...\"} (docs/segments.md)"));
+    }
+    auto expression = audience::ParseExpression(text);
+    if (!expression.ok()) return SendError(res, expression.status());
+    int64_t now_us = engine->clock()->NowMicros();
+    if (req.has_param("at")) {
+      auto ts = ParseTimeParam("at", req.get_param_value("at"));
+      if (!ts.ok()) return SendError(res, ts.status());
+      now_us = *ts;
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto count = audience::CountMatching(engine->store(), *expression, engine->profile_model(), now_us);
+    if (!count.ok()) return SendError(res, count.status());
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("count").Uint(count->matching);
+    writer.Key("persons").Uint(count->persons);
+    writer.Key("expression").String(expression->ToString());
+    writer.Key("evaluated_at").String(FormatIso8601Micros(now_us));
+    writer.Key("milliseconds").Double(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
   void HandleErasures(const httplib::Request& req, httplib::Response& res) {
     if (!CheckAdmin(req, res)) return;
     auto limit = ParseLimit(req, 100);
@@ -471,6 +505,8 @@ struct HttpServer::Impl {
                   [this](const httplib::Request& req, httplib::Response& res) { HandleErase(req, res, false); });
     server.Post("/v1/identity/unmerge",
                 [this](const httplib::Request& req, httplib::Response& res) { HandleUnmerge(req, res); });
+    server.Post("/v1/segments/count",
+                [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentCount(req, res); });
     server.Get("/v1/erasures", [this](const httplib::Request& req, httplib::Response& res) { HandleErasures(req, res); });
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", kJson);

@@ -156,6 +156,17 @@ TEST(CliTest, ProfileAndRebuildWithAChangedConfig) {
   EXPECT_NE(testing::RunAidmp({"rebuild", "profiles", "--data", data, "--identity-config", rules}, &output), 0);
   EXPECT_NE(output.find("max_per_person.anonymousId"), std::string::npos) << output;
 
+  ASSERT_EQ(testing::RunAidmp({"segment", "count", "--data", data, "--at", "2023-01-06T00:00:00Z",
+                               "did(\"Watched\", within: 7d) and computed.watched_7d >= 1"},
+                              &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("2 of 2 persons match"), std::string::npos) << output;
+  EXPECT_NE(testing::RunAidmp({"segment", "count", "--data", data, "traits.plan = "}, &output), 0);
+  EXPECT_NE(output.find("line 1, column 15: expected a value"), std::string::npos) << output;
+  ASSERT_EQ(testing::RunAidmp({"segment", "explain", "traits.a = 1 or traits.b = 2 and not traits.c exists"}, &output), 0);
+  EXPECT_EQ(output, "(traits.a = 1 or (traits.b = 2 and not traits.c exists))\n");
+
   ASSERT_EQ(testing::RunAidmp({"erase", "--data", data, "--anonymous-id", "b-phone"}, &output), 0) << output;
   EXPECT_NE(output.find("\"events\":2"), std::string::npos) << output;
   EXPECT_NE(testing::RunAidmp({"profile", "--data", data, "--user-id", "bob"}, &output), 0);

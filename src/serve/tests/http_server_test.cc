@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "simdjson.h"
@@ -356,6 +357,43 @@ TEST_F(HttpServerTest, AsOfBeforeAMergeAndUnmerge) {
   EXPECT_EQ(gus->body.find("\"toys\""), std::string::npos) << gus->body;
   EXPECT_EQ(client_->Post("/v1/identity/unmerge", admin, StrCat("{\"merge\":", merge_id, "}"), "application/json")->status,
             409);
+}
+
+TEST_F(HttpServerTest, SegmentCountOfAnAdHocExpression) {
+  ASSERT_EQ(Post("/v1/batch", R"({"batch":[
+      {"type":"identify","userId":"h1","traits":{"country":"CN"},"timestamp":"2024-06-01T10:00:00Z"},
+      {"type":"track","userId":"h1","event":"Order Completed","properties":{"revenue":150},"timestamp":"2024-06-02T10:00:00Z"},
+      {"type":"track","userId":"h1","event":"Order Completed","properties":{"revenue":120},"timestamp":"2024-06-03T10:00:00Z"},
+      {"type":"identify","userId":"h2","traits":{"country":"CN"},"timestamp":"2024-06-01T10:00:00Z"},
+      {"type":"track","userId":"h2","event":"Order Completed","properties":{"revenue":50},"timestamp":"2024-06-02T10:00:00Z"},
+      {"type":"identify","userId":"h3","traits":{"country":"DE"},"timestamp":"2024-06-01T10:00:00Z"}]})")
+                ->status,
+            200);
+  WaitIndexed();
+  httplib::Headers admin = {{"Authorization", "Bearer admin"}};
+  auto count = [&](const std::string& expression) {
+    std::string body;
+    AppendJsonString(&body, expression);
+    return client_->Post("/v1/segments/count?at=2024-06-05T00:00:00Z", admin, StrCat("{\"expression\":", body, "}"),
+                         "application/json");
+  };
+  auto cn = count(R"(traits.country = "CN")");
+  ASSERT_EQ(cn->status, 200) << cn->body;
+  EXPECT_NE(cn->body.find("\"count\":2,\"persons\":3"), std::string::npos) << cn->body;
+  auto buyers = count(R"(traits.country = "CN" and did("Order Completed", within: 7d, count >= 2, where: revenue > 100))");
+  ASSERT_EQ(buyers->status, 200) << buyers->body;
+  EXPECT_NE(buyers->body.find("\"count\":1,"), std::string::npos) << buyers->body;
+  auto later = client_->Post("/v1/segments/count?at=2024-07-30T00:00:00Z", admin,
+                             R"js({"expression":"did(\"Order Completed\", within: 7d)"})js", "application/json");
+  EXPECT_NE(later->body.find("\"count\":0,"), std::string::npos) << later->body;
+  auto bad = count(R"(traits.country = )");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("line 1, column 18: expected a value"), std::string::npos) << bad->body;
+  auto unknown = count("computed.nope > 1");
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("no computed trait 'nope'"), std::string::npos) << unknown->body;
+  EXPECT_EQ(client_->Post("/v1/segments/count", admin, "[]", "application/json")->status, 400);
+  EXPECT_EQ(client_->Post("/v1/segments/count", "{\"expression\":\"traits.a = 1\"}", "application/json")->status, 401);
 }
 
 TEST_F(HttpServerTest, MetricsArePrometheusText) {
