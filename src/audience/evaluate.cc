@@ -119,8 +119,9 @@ std::optional<Element> Navigate(Element value, const std::vector<std::string>& p
 
 class Evaluator {
  public:
-  Evaluator(const PersonFacts& facts, const profile::ProfileModel& model, int64_t now_us)
-      : facts_(facts), model_(model), now_us_(now_us) {}
+  Evaluator(const PersonFacts& facts, const profile::ProfileModel& model, int64_t now_us,
+            const SegmentDefinitions* segments)
+      : facts_(facts), model_(model), now_us_(now_us), segments_(segments) {}
 
   absl::StatusOr<bool> Eval(const Node& node) {
     switch (node.kind) {
@@ -155,8 +156,17 @@ class Evaluator {
       }
       case Node::Kind::kDid:
         return EvalDid(node);
-      case Node::Kind::kInSegment:
-        return At(node, StrCat("in_segment(\"", node.name.substr(0, 40), "\"): segments cannot be saved yet"));
+      case Node::Kind::kInSegment: {
+        auto it = segments_ == nullptr ? SegmentDefinitions::const_iterator() : segments_->find(node.name);
+        if (segments_ == nullptr || it == segments_->end()) {
+          return At(node, StrCat("no segment named '", node.name.substr(0, 40), "'"));
+        }
+        // Saving refuses cycles; the bound guards against a store edited by hand.
+        if (++segment_depth_ > 32) return At(node, "segments refer to each other more than 32 deep");
+        auto result = Eval(*it->second.root);
+        --segment_depth_;
+        return result;
+      }
     }
     return false;
   }
@@ -233,22 +243,31 @@ class Evaluator {
   const profile::ProfileModel& model_;
   int64_t now_us_;
   std::optional<std::vector<event::Event>> events_;
+  const SegmentDefinitions* segments_;
+  int segment_depth_ = 0;
 };
 
-bool UsesEvents(const Node& node) {
+bool UsesEvents(const Node& node, const SegmentDefinitions* segments, int depth = 0) {
   if (node.kind == Node::Kind::kDid) return true;
+  if (node.kind == Node::Kind::kInSegment && segments != nullptr && depth < 32) {
+    auto it = segments->find(node.name);
+    if (it != segments->end() && UsesEvents(*it->second.root, segments, depth + 1)) return true;
+  }
   for (const auto& child : node.children) {
-    if (UsesEvents(*child)) return true;
+    if (UsesEvents(*child, segments, depth)) return true;
   }
   return false;
 }
 
 }  // namespace
 
-absl::Status Check(const Node& node, const profile::ProfileModel& model) {
+absl::Status Check(const Node& node, const profile::ProfileModel& model, const SegmentDefinitions* segments) {
   switch (node.kind) {
     case Node::Kind::kInSegment:
-      return At(node, StrCat("in_segment(\"", node.name.substr(0, 40), "\"): segments cannot be saved yet"));
+      if (segments == nullptr || !segments->count(node.name)) {
+        return At(node, StrCat("no segment named '", node.name.substr(0, 40), "'"));
+      }
+      return absl::OkStatus();
     case Node::Kind::kCompare:
     case Node::Kind::kIn:
     case Node::Kind::kContains:
@@ -269,21 +288,22 @@ absl::Status Check(const Node& node, const profile::ProfileModel& model) {
       }
       return absl::OkStatus();
     default:
-      for (const auto& child : node.children) AIDMP_RETURN_IF_ERROR(Check(*child, model));
+      for (const auto& child : node.children) AIDMP_RETURN_IF_ERROR(Check(*child, model, segments));
       return absl::OkStatus();
   }
 }
 
 absl::StatusOr<bool> Matches(const Node& node, const PersonFacts& facts, const profile::ProfileModel& model,
-                             int64_t now_us) {
-  Evaluator evaluator(facts, model, now_us);
+                             int64_t now_us, const SegmentDefinitions* segments) {
+  Evaluator evaluator(facts, model, now_us, segments);
   return evaluator.Eval(node);
 }
 
 absl::StatusOr<CountResult> CountMatching(storage::Store* store, const Expression& expression,
-                                          const profile::ProfileModel& model, int64_t now_us) {
-  AIDMP_RETURN_IF_ERROR(Check(*expression.root, model));
-  const bool needs_events = UsesEvents(*expression.root);
+                                          const profile::ProfileModel& model, int64_t now_us,
+                                          const SegmentDefinitions* segments) {
+  AIDMP_RETURN_IF_ERROR(Check(*expression.root, model, segments));
+  const bool needs_events = UsesEvents(*expression.root, segments);
   CountResult result;
   auto it = store->NewIterator(storage::Family::kIdentity);
   const std::string prefix(1, storage::kIdentityProfile);
@@ -312,7 +332,7 @@ absl::StatusOr<CountResult> CountMatching(storage::Store* store, const Expressio
         return events;
       };
     }
-    auto matches = Matches(*expression.root, facts, model, now_us);
+    auto matches = Matches(*expression.root, facts, model, now_us, segments);
     if (!matches.ok()) return matches.status();
     ++result.persons;
     if (*matches) ++result.matching;

@@ -15,13 +15,16 @@
 //   event name, or a type: page, identify, ...) with an event time in the last W before
 //   the evaluation time (any time without W), whose properties satisfy C; their number
 //   compared with N.
-// - in_segment("s"): not available until segments can be saved: an error.
+// - in_segment("s"): the saved segment s matches (segments.h); an unknown name is an
+//   error.
 //
 // Thread-safety: pure functions over their arguments; the store is only read.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,6 +35,9 @@
 
 namespace aidmp::audience {
 
+// Saved segments by name, for in_segment(...).
+using SegmentDefinitions = std::map<std::string, Expression>;
+
 struct PersonFacts {
   const profile::Profile* profile = nullptr;
   // The person's events, loaded on the first did(...); may be null if the expression
@@ -39,14 +45,14 @@ struct PersonFacts {
   std::function<absl::StatusOr<std::vector<event::Event>>()> load_events;
 };
 
-// Errors (InvalidArgument, naming line and column): an unknown computed trait, an
-// in_segment(...).
+// Errors (InvalidArgument, naming line and column): an unknown computed trait or
+// segment. `segments` may be null (no saved segments).
 absl::StatusOr<bool> Matches(const Node& node, const PersonFacts& facts, const profile::ProfileModel& model,
-                             int64_t now_us);
+                             int64_t now_us, const SegmentDefinitions* segments = nullptr);
 
-// Checks what evaluation needs and the profile config can tell before any person is
-// read: computed trait names, in_segment.
-absl::Status Check(const Node& node, const profile::ProfileModel& model);
+// Checks what can be known before any person is read: computed trait names and
+// segment names exist.
+absl::Status Check(const Node& node, const profile::ProfileModel& model, const SegmentDefinitions* segments = nullptr);
 
 struct CountResult {
   uint64_t matching = 0;
@@ -56,6 +62,7 @@ struct CountResult {
 // Counts the persons matching `expression` among everyone with a profile, by reading
 // each profile (and, for did(...), each person's events).
 absl::StatusOr<CountResult> CountMatching(storage::Store* store, const Expression& expression,
-                                          const profile::ProfileModel& model, int64_t now_us);
+                                          const profile::ProfileModel& model, int64_t now_us,
+                                          const SegmentDefinitions* segments = nullptr);
 
 }  // namespace aidmp::audience

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "audience/evaluate.h"
+#include "audience/segments.h"
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
 #include "common/logging.h"
@@ -48,7 +49,13 @@ void AddSegmentCommands(CLI::App& app, int* exit_code) {
       now_us = *at;
     }
     auto started = std::chrono::steady_clock::now();
-    auto result = audience::CountMatching((*engine)->store(), *expression, (*engine)->profile_model(), now_us);
+    auto definitions = audience::SegmentCatalog((*engine)->store()).Definitions();
+    if (!definitions.ok()) {
+      *exit_code = ReportError(definitions.status());
+      return;
+    }
+    auto result = audience::CountMatching((*engine)->store(), *expression, (*engine)->profile_model(), now_us,
+                                          &*definitions);
     if (!result.ok()) {
       *exit_code = ReportError(result.status());
       return;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "audience/evaluate.h"
+#include "audience/segments.h"
 #include "collect/replay.h"
 #include "common/json_writer.h"
 #include "common/time_format.h"
@@ -64,6 +65,7 @@ struct HttpServer::Impl {
   int bound_port = 0;
   RequestMetrics metrics;
   std::unique_ptr<profile::RfmCache> rfm_cache;
+  std::unique_ptr<audience::SegmentCatalog> segments;
 
   bool CheckAdmin(const httplib::Request& req, httplib::Response& res) {
     std::string expected = StrCat("Bearer ", options.admin_key);
@@ -370,7 +372,9 @@ struct HttpServer::Impl {
       now_us = *ts;
     }
     auto started = std::chrono::steady_clock::now();
-    auto count = audience::CountMatching(engine->store(), *expression, engine->profile_model(), now_us);
+    auto definitions = segments->Definitions();
+    if (!definitions.ok()) return SendError(res, definitions.status());
+    auto count = audience::CountMatching(engine->store(), *expression, engine->profile_model(), now_us, &*definitions);
     if (!count.ok()) return SendError(res, count.status());
     JsonWriter writer;
     writer.BeginObject();
@@ -382,6 +386,46 @@ struct HttpServer::Impl {
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
     writer.EndObject();
     res.set_content(writer.Take(), kJson);
+  }
+
+  // POST /v1/segments {"name": ..., "expression": ...} creates or replaces a segment.
+  void HandleSegmentSave(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    std::string_view name, text;
+    if (parser.parse(req.body).get(body) != simdjson::SUCCESS || body["name"].get_string().get(name) != simdjson::SUCCESS ||
+        body["expression"].get_string().get(text) != simdjson::SUCCESS) {
+      return SendError(res, absl::InvalidArgumentError("the body must be {\"name\": \"...\", \"expression\": \"...\"}"));
+    }
+    auto saved = segments->Save(std::string(name), text, engine->profile_model(), engine->clock()->NowMicros());
+    if (!saved.ok()) return SendError(res, saved.status());
+    res.set_content(audience::SegmentCatalog::Encode(*saved), kJson);
+  }
+
+  void HandleSegmentList(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    auto list = segments->List();
+    if (!list.ok()) return SendError(res, list.status());
+    JsonWriter writer;
+    writer.BeginObject().Key("segments").BeginArray();
+    for (const auto& segment : *list) writer.Raw(audience::SegmentCatalog::Encode(segment));
+    writer.EndArray().EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  void HandleSegmentGet(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    auto segment = segments->Get(std::string(req.matches[1]));
+    if (!segment.ok()) return SendError(res, segment.status());
+    res.set_content(audience::SegmentCatalog::Encode(*segment), kJson);
+  }
+
+  void HandleSegmentDelete(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    absl::Status status = segments->Delete(std::string(req.matches[1]));
+    if (!status.ok()) return SendError(res, status);
+    res.set_content("{\"deleted\":true}", kJson);
   }
 
   void HandleErasures(const httplib::Request& req, httplib::Response& res) {
@@ -507,6 +551,12 @@ struct HttpServer::Impl {
                 [this](const httplib::Request& req, httplib::Response& res) { HandleUnmerge(req, res); });
     server.Post("/v1/segments/count",
                 [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentCount(req, res); });
+    server.Post("/v1/segments", [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentSave(req, res); });
+    server.Get("/v1/segments", [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentList(req, res); });
+    server.Get(R"(/v1/segments/([A-Za-z0-9_-]+))",
+               [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentGet(req, res); });
+    server.Delete(R"(/v1/segments/([A-Za-z0-9_-]+))",
+                  [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentDelete(req, res); });
     server.Get("/v1/erasures", [this](const httplib::Request& req, httplib::Response& res) { HandleErasures(req, res); });
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", kJson);
@@ -518,6 +568,7 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(collect::Engine* engine, ServerOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->engine = engine;
   impl_->options = std::move(options);
+  impl_->segments = std::make_unique<audience::SegmentCatalog>(engine->store());
   impl_->rfm_cache = std::make_unique<profile::RfmCache>(engine->store(), &engine->profile_model(), 60 * kMicrosPerSecond);
   impl_->Install();
 }

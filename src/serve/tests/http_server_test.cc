@@ -396,6 +396,44 @@ TEST_F(HttpServerTest, SegmentCountOfAnAdHocExpression) {
   EXPECT_EQ(client_->Post("/v1/segments/count", "{\"expression\":\"traits.a = 1\"}", "application/json")->status, 401);
 }
 
+TEST_F(HttpServerTest, SavedSegmentsAndInSegment) {
+  ASSERT_EQ(Post("/v1/batch", R"js({"batch":[
+      {"type":"identify","userId":"k1","traits":{"country":"CN","plan":"pro"}},
+      {"type":"identify","userId":"k2","traits":{"country":"CN","plan":"free"}},
+      {"type":"identify","userId":"k3","traits":{"country":"DE","plan":"pro"}}]})js")
+                ->status,
+            200);
+  WaitIndexed();
+  httplib::Headers admin = {{"Authorization", "Bearer admin"}};
+  auto save = [&](const std::string& body) { return client_->Post("/v1/segments", admin, body, "application/json"); };
+  auto saved = save(R"js({"name":"china","expression":"traits.country = \"CN\""})js");
+  ASSERT_EQ(saved->status, 200) << saved->body;
+  ASSERT_EQ(save(R"js({"name":"china-pro","expression":"in_segment(\"china\") and traits.plan = \"pro\""})js")->status, 200);
+  auto count = client_->Post("/v1/segments/count", admin, R"js({"expression":"in_segment(\"china-pro\")"})js",
+                             "application/json");
+  EXPECT_NE(count->body.find("\"count\":1,"), std::string::npos) << count->body;
+  auto not_china = client_->Post("/v1/segments/count", admin, R"js({"expression":"not in_segment(\"china\")"})js",
+                                 "application/json");
+  EXPECT_NE(not_china->body.find("\"count\":1,"), std::string::npos) << not_china->body;
+  // A cycle, an unknown reference and a bad name are refused; a used segment stays.
+  auto cycle = save(R"js({"name":"china","expression":"in_segment(\"china-pro\")"})js");
+  EXPECT_EQ(cycle->status, 400);
+  EXPECT_NE(cycle->body.find("refer to itself"), std::string::npos) << cycle->body;
+  auto unknown = save(R"js({"name":"x","expression":"in_segment(\"nope\")"})js");
+  EXPECT_EQ(unknown->status, 400);
+  EXPECT_NE(unknown->body.find("line 1, column 1: no segment named 'nope'"), std::string::npos) << unknown->body;
+  EXPECT_EQ(save(R"js({"name":"bad name!","expression":"traits.a = 1"})js")->status, 400);
+  auto in_use = client_->Delete("/v1/segments/china", admin);
+  EXPECT_EQ(in_use->status, 409);
+  EXPECT_NE(in_use->body.find("used by: china-pro"), std::string::npos) << in_use->body;
+  auto list = Admin("/v1/segments");
+  EXPECT_NE(list->body.find("\"name\":\"china-pro\""), std::string::npos) << list->body;
+  EXPECT_EQ(Admin("/v1/segments/china")->status, 200);
+  EXPECT_EQ(client_->Delete("/v1/segments/china-pro", admin)->status, 200);
+  EXPECT_EQ(client_->Delete("/v1/segments/china", admin)->status, 200);
+  EXPECT_EQ(Admin("/v1/segments/china")->status, 404);
+}
+
 TEST_F(HttpServerTest, MetricsArePrometheusText) {
   ASSERT_EQ(Post("/v1/track", R"({"userId":"u","event":"E"})")->status, 200);
   ASSERT_EQ(Post("/v1/track", R"({"event":"E"})")->status, 200);
