@@ -18,6 +18,7 @@
 #include "bench/http_ingest.h"
 #include "bench/open_loop.h"
 #include "common/clock.h"
+#include "common/logging.h"
 #include "common/strings.h"
 #include "sim/shop_simulator.h"
 
@@ -229,5 +230,7 @@ int main(int argc, char** argv) {
     std::cerr << flags.status().message() << "\n";
     return 2;
   }
+  // The figures are the output; the engine's routine messages would interleave with them.
+  aidmp::InitLogging("warn");
   return aidmp::bench::Run(*flags);
 }

@@ -9,6 +9,7 @@
 #include "common/hash.h"
 #include "identity/rules_config.h"
 #include "common/strings.h"
+#include "common/time_format.h"
 
 namespace aidmp::cli {
 namespace {
@@ -52,7 +53,7 @@ void EngineFlags::Declare(CLI::App* command, bool with_write_keys) {
 
 absl::StatusOr<collect::EngineOptions> EngineFlags::ToOptions() const {
   collect::EngineOptions options;
-  auto window = ParseDuration(dedup_window);
+  auto window = ParseDurationMicros(dedup_window);
   if (!window.ok()) return absl::InvalidArgumentError(StrCat("--dedup-window: ", window.status().message()));
   options.dedup_window_us = *window;
   options.cleaner.hash_pii = !no_pii_hashing;
@@ -107,28 +108,6 @@ absl::StatusOr<std::unique_ptr<collect::Engine>> EngineFlags::OpenForReading() c
   absl::Status status = (*engine)->CatchUpProcessors();
   if (!status.ok()) return status;
   return engine;
-}
-
-absl::StatusOr<int64_t> ParseDuration(std::string_view text) {
-  struct Unit {
-    std::string_view suffix;
-    int64_t micros;
-  };
-  static constexpr Unit kUnits[] = {{"ms", 1000},
-                                    {"d", 86'400'000'000LL},
-                                    {"h", 3'600'000'000LL},
-                                    {"m", 60'000'000LL},
-                                    {"s", 1'000'000LL}};
-  for (const Unit& unit : kUnits) {
-    if (text.size() <= unit.suffix.size() || text.substr(text.size() - unit.suffix.size()) != unit.suffix) {
-      continue;
-    }
-    int64_t count;
-    if (!ParseNumber(text.substr(0, text.size() - unit.suffix.size()), &count) || count < 0) break;
-    return count * unit.micros;
-  }
-  return absl::InvalidArgumentError(
-      StrCat("'", text, "' is not a duration; use a number with d, h, m, s or ms (e.g. 7d)"));
 }
 
 int ReportError(const absl::Status& status) {

@@ -33,9 +33,6 @@ struct EngineFlags {
   absl::StatusOr<std::unique_ptr<collect::Engine>> OpenForReading() const;
 };
 
-// "7d", "12h", "30m", "45s", "250ms" -> microseconds.
-absl::StatusOr<int64_t> ParseDuration(std::string_view text);
-
 // Prints "error: <message>" to stderr and returns the exit code for `status`.
 int ReportError(const absl::Status& status);
 

@@ -140,26 +140,27 @@ std::string FormatIso8601Micros(int64_t ts_us) {
 }
 
 absl::StatusOr<int64_t> ParseDurationMicros(std::string_view text) {
-  if (text.size() < 2) {
-    return absl::InvalidArgumentError(StrCat("'", text, "' is not a duration: expected a number and d, h, m or s, like 30d"));
+  struct Unit {
+    std::string_view suffix;
+    int64_t micros;
+  };
+  // "ms" before "m" and "s".
+  static constexpr Unit kUnits[] = {{"ms", 1000},
+                                    {"d", kMicrosPerDay},
+                                    {"h", kMicrosPerHour},
+                                    {"m", kMicrosPerMinute},
+                                    {"s", kMicrosPerSecond}};
+  for (const Unit& unit : kUnits) {
+    if (text.size() <= unit.suffix.size() || text.substr(text.size() - unit.suffix.size()) != unit.suffix) continue;
+    int64_t count;
+    if (!ParseNumber(text.substr(0, text.size() - unit.suffix.size()), &count) || count < 0 ||
+        count > std::numeric_limits<int64_t>::max() / unit.micros) {
+      break;
+    }
+    return count * unit.micros;
   }
-  int64_t unit;
-  switch (text.back()) {
-    case 'd': unit = kMicrosPerDay; break;
-    case 'h': unit = kMicrosPerHour; break;
-    case 'm': unit = kMicrosPerMinute; break;
-    case 's': unit = kMicrosPerSecond; break;
-    default:
-      return absl::InvalidArgumentError(
-          StrCat("'", text.substr(0, 32), "' is not a duration: the unit must be d, h, m or s, like 30d"));
-  }
-  int64_t count;
-  if (!ParseNumber(text.substr(0, text.size() - 1), &count) || count < 0 ||
-      count > std::numeric_limits<int64_t>::max() / unit) {
-    return absl::InvalidArgumentError(
-        StrCat("'", text.substr(0, 32), "' is not a duration: expected a whole number before the unit, like 30d"));
-  }
-  return count * unit;
+  return absl::InvalidArgumentError(
+      StrCat("'", text.substr(0, 32), "' is not a duration; use a whole number with d, h, m, s or ms (e.g. 30d)"));
 }
 
 }  // namespace aidmp

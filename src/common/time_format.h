@@ -20,8 +20,8 @@ absl::StatusOr<int64_t> ParseIso8601Micros(std::string_view text);
 // "2024-05-01T12:30:00.123456Z"; microseconds are always written.
 std::string FormatIso8601Micros(int64_t ts_us);
 
-// Parses a duration as a whole number and a unit: "30d", "12h", "15m", "45s"
-// (days, hours, minutes, seconds). InvalidArgument naming the problem otherwise.
+// Parses a duration as a whole number and a unit: "30d", "12h", "15m", "45s", "250ms".
+// InvalidArgument naming the problem otherwise.
 absl::StatusOr<int64_t> ParseDurationMicros(std::string_view text);
 
 // Days since 1970-01-01 for a proleptic Gregorian date.

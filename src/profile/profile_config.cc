@@ -199,12 +199,6 @@ std::vector<ComputedTraitSpec> ProfileConfig::DefaultComputedTraits() {
   };
 }
 
-int ProfileConfig::MaxWindowDays() const {
-  int days = 0;
-  for (const auto& trait : computed_traits) days = std::max(days, trait.window_days);
-  return days;
-}
-
 bool SelectorMatches(std::string_view selector, std::string_view type_name, std::string_view track_name) {
   if (selector == "*") return true;
   if (type_name == "track") return selector == track_name || selector == "track";

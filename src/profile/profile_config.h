@@ -79,8 +79,6 @@ struct ProfileConfig {
   int64_t session_retention_us = 90 * kMicrosPerDay;
 
   static std::vector<ComputedTraitSpec> DefaultComputedTraits();
-  // Longest count/sum window, in days (0 if none).
-  int MaxWindowDays() const;
 };
 
 // Parses a config file's JSON. Members left out keep their defaults; unknown members,

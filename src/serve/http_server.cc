@@ -53,6 +53,24 @@ absl::StatusOr<size_t> ParseLimit(const httplib::Request& req, size_t fallback) 
   return limit;
 }
 
+// The evaluation time: the `at` query parameter if given, else `now_us`.
+absl::StatusOr<int64_t> EvaluationTime(const httplib::Request& req, int64_t now_us) {
+  if (!req.has_param("at")) return now_us;
+  return ParseTimeParam("at", req.get_param_value("at"));
+}
+
+// The identifier named by the `type` and `value` query parameters.
+absl::StatusOr<identity::Identifier> IdentifierParam(const httplib::Request& req) {
+  identity::Identifier id;
+  if (!identity::ParseIdType(req.get_param_value("type"), &id.type)) {
+    return absl::InvalidArgumentError(
+        "query parameter 'type' must be userId, anonymousId, deviceId, advertisingId, emailHash or phoneHash");
+  }
+  id.value = req.get_param_value("value");
+  if (id.value.empty()) return absl::InvalidArgumentError("query parameter 'value' is required");
+  return id;
+}
+
 thread_local std::chrono::steady_clock::time_point request_started;
 
 }  // namespace
@@ -236,12 +254,9 @@ struct HttpServer::Impl {
       if (!ts.ok()) return SendError(res, ts.status());
       options.events_before_us = *ts;
     }
-    options.now_us = engine->clock()->NowMicros();
-    if (req.has_param("at")) {
-      auto ts = ParseTimeParam("at", req.get_param_value("at"));
-      if (!ts.ok()) return SendError(res, ts.status());
-      options.now_us = *ts;
-    }
+    auto now_us = EvaluationTime(req, engine->clock()->NowMicros());
+    if (!now_us.ok()) return SendError(res, now_us.status());
+    options.now_us = *now_us;
     // Scores at another time need their own fit (a scan); now's come from the cache.
     auto rfm = req.has_param("at") ? profile::FitRfm(engine->store(), engine->profile_model(), options.now_us)
                                    : rfm_cache->Get(options.now_us);
@@ -255,20 +270,14 @@ struct HttpServer::Impl {
 
   void HandlePersonLookup(const httplib::Request& req, httplib::Response& res) {
     if (!CheckAdmin(req, res)) return;
-    identity::Identifier id;
-    if (!identity::ParseIdType(req.get_param_value("type"), &id.type)) {
-      return SendError(res, absl::InvalidArgumentError(
-                                "query parameter 'type' must be userId, anonymousId, deviceId, advertisingId, "
-                                "emailHash or phoneHash"));
-    }
-    id.value = req.get_param_value("value");
-    if (id.value.empty()) return SendError(res, absl::InvalidArgumentError("query parameter 'value' is required"));
+    auto id = IdentifierParam(req);
+    if (!id.ok()) return SendError(res, id.status());
     if (req.has_param("as_of")) {
-      auto root = profile::OriginalOwner(engine->store(), id);
+      auto root = profile::OriginalOwner(engine->store(), *id);
       if (!root.ok()) return SendError(res, root.status());
       return WritePersonAsOf(*root, req, res);
     }
-    auto person = profile::FindPerson(engine->store(), id);
+    auto person = profile::FindPerson(engine->store(), *id);
     if (!person.ok()) return SendError(res, person.status());
     WritePerson(*person, req, res);
   }
@@ -281,12 +290,9 @@ struct HttpServer::Impl {
     auto limit = ParseLimit(req, 20);
     if (!limit.ok()) return SendError(res, limit.status());
     options.events_limit = *limit;
-    options.now_us = *as_of;
-    if (req.has_param("at")) {
-      auto ts = ParseTimeParam("at", req.get_param_value("at"));
-      if (!ts.ok()) return SendError(res, ts.status());
-      options.now_us = *ts;
-    }
+    auto now_us = EvaluationTime(req, *as_of);
+    if (!now_us.ok()) return SendError(res, now_us.status());
+    options.now_us = *now_us;
     JsonWriter writer;
     absl::Status status =
         profile::WritePersonDocumentAsOf(engine->store(), engine->profile_model(), root, *as_of, options, &writer);
@@ -311,15 +317,9 @@ struct HttpServer::Impl {
     if (!CheckAdmin(req, res)) return;
     uint64_t person_id = 0;
     if (by_identifier) {
-      identity::Identifier id;
-      if (!identity::ParseIdType(req.get_param_value("type"), &id.type)) {
-        return SendError(res, absl::InvalidArgumentError(
-                                  "query parameter 'type' must be userId, anonymousId, deviceId, advertisingId, "
-                                  "emailHash or phoneHash"));
-      }
-      id.value = req.get_param_value("value");
-      if (id.value.empty()) return SendError(res, absl::InvalidArgumentError("query parameter 'value' is required"));
-      auto person = profile::FindPerson(engine->store(), id);
+      auto id = IdentifierParam(req);
+      if (!id.ok()) return SendError(res, id.status());
+      auto person = profile::FindPerson(engine->store(), *id);
       if (!person.ok()) return SendError(res, person.status());
       person_id = person->id;
     } else if (!ParseNumber(std::string(req.matches[1]), &person_id)) {
@@ -365,23 +365,19 @@ struct HttpServer::Impl {
     }
     auto expression = audience::ParseExpression(text);
     if (!expression.ok()) return SendError(res, expression.status());
-    int64_t now_us = engine->clock()->NowMicros();
-    if (req.has_param("at")) {
-      auto ts = ParseTimeParam("at", req.get_param_value("at"));
-      if (!ts.ok()) return SendError(res, ts.status());
-      now_us = *ts;
-    }
+    auto now_us = EvaluationTime(req, engine->clock()->NowMicros());
+    if (!now_us.ok()) return SendError(res, now_us.status());
     auto started = std::chrono::steady_clock::now();
     auto definitions = segments->Definitions();
     if (!definitions.ok()) return SendError(res, definitions.status());
-    auto count = audience::CountMatching(engine->store(), *expression, engine->profile_model(), now_us, &*definitions);
+    auto count = audience::CountMatching(engine->store(), *expression, engine->profile_model(), *now_us, &*definitions);
     if (!count.ok()) return SendError(res, count.status());
     JsonWriter writer;
     writer.BeginObject();
     writer.Key("count").Uint(count->matching);
     writer.Key("persons").Uint(count->persons);
     writer.Key("expression").String(expression->ToString());
-    writer.Key("evaluated_at").String(FormatIso8601Micros(now_us));
+    writer.Key("evaluated_at").String(FormatIso8601Micros(*now_us));
     writer.Key("milliseconds").Double(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
     writer.EndObject();

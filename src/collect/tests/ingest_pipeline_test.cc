@@ -34,9 +34,11 @@ TEST_F(IngestPipelineTest, DedupIsExactUnderConcurrency) {
           event.message_id = id;
           event.timestamp_us = 1;
           sent[thread_idx].insert(id);
-          submission.events.push_back(CleanEvent{clean::DedupIndex::Key("web", id),
-                                                 event::EncodeStoredEvent(event),
-                                                 SystemClock::Default()->NowMicros()});
+          CleanEvent clean_event;
+          clean_event.dedup_key = clean::DedupIndex::Key("web", id);
+          clean_event.record = event::EncodeStoredEvent(event);
+          clean_event.received_at_us = SystemClock::Default()->NowMicros();
+          submission.events.push_back(std::move(clean_event));
         }
         SubmitResult result = engine_->pipeline()->Submit(std::move(submission));
         ASSERT_TRUE(result.status.ok());

@@ -4,8 +4,23 @@
 
 #include <random>
 
+#include "common/clock.h"
+
 namespace aidmp {
 namespace {
+
+TEST(TimeFormatTest, ParsesDurations) {
+  EXPECT_EQ(*ParseDurationMicros("30d"), 30 * kMicrosPerDay);
+  EXPECT_EQ(*ParseDurationMicros("12h"), 12 * kMicrosPerHour);
+  EXPECT_EQ(*ParseDurationMicros("15m"), 15 * kMicrosPerMinute);
+  EXPECT_EQ(*ParseDurationMicros("45s"), 45 * kMicrosPerSecond);
+  EXPECT_EQ(*ParseDurationMicros("250ms"), 250'000);
+  for (const char* bad : {"", "d", "30", "30w", "-1d", "1.5h", "soon", "99999999999999999d"}) {
+    auto parsed = ParseDurationMicros(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_NE(std::string(parsed.status().message()).find("is not a duration"), std::string::npos);
+  }
+}
 
 TEST(TimeFormatTest, ParsesUtcWithFraction) {
   auto parsed = ParseIso8601Micros("2024-05-01T12:30:00.123Z");
@@ -35,7 +50,9 @@ TEST(TimeFormatTest, RejectsWithReasons) {
                           "0000-01-01T00:00:00+00:01"}) {
     auto parsed = ParseIso8601Micros(bad);
     EXPECT_FALSE(parsed.ok()) << bad;
-    if (!parsed.ok()) EXPECT_NE(parsed.status().message().find("ISO-8601"), std::string::npos);
+    if (!parsed.ok()) {
+      EXPECT_NE(parsed.status().message().find("ISO-8601"), std::string::npos);
+    }
   }
 }
 
