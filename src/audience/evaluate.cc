@@ -299,6 +299,26 @@ absl::StatusOr<bool> Matches(const Node& node, const PersonFacts& facts, const p
   return evaluator.Eval(node);
 }
 
+absl::StatusOr<std::vector<event::Event>> LoadPersonEvents(storage::Store* store, uint64_t person) {
+  auto read = identity::IdentityGraph::ReadPerson(store, person);
+  if (absl::IsNotFound(read.status())) return std::vector<event::Event>();  // erased meanwhile
+  AIDMP_RETURN_IF_ERROR(read.status());
+  const identity::PersonRecord& record = *read;
+  AIDMP_ASSIGN_OR_RETURN(auto seqs, identity::PersonEventSeqs(store, record, std::numeric_limits<int64_t>::max(),
+                                                             std::numeric_limits<size_t>::max()));
+  std::vector<event::Event> events;
+  for (const auto& entry : seqs) {
+    std::string value;
+    absl::Status status = store->Get(storage::Family::kLog, storage::LogKey(entry.seq), &value);
+    if (absl::IsNotFound(status)) continue;
+    AIDMP_RETURN_IF_ERROR(status);
+    event::Event event;
+    AIDMP_RETURN_IF_ERROR(event::DecodeStoredEvent(value, &event));
+    events.push_back(std::move(event));
+  }
+  return events;
+}
+
 absl::StatusOr<CountResult> CountMatching(storage::Store* store, const Expression& expression,
                                           const profile::ProfileModel& model, int64_t now_us,
                                           const SegmentDefinitions* segments) {
@@ -313,24 +333,7 @@ absl::StatusOr<CountResult> CountMatching(storage::Store* store, const Expressio
     PersonFacts facts;
     facts.profile = &profile;
     if (needs_events) {
-      facts.load_events = [store, person = profile.person]() -> absl::StatusOr<std::vector<event::Event>> {
-        auto record = identity::IdentityGraph::ReadPerson(store, person);
-        if (!record.ok()) return record.status();
-        auto seqs = identity::PersonEventSeqs(store, *record, std::numeric_limits<int64_t>::max(),
-                                              std::numeric_limits<size_t>::max());
-        if (!seqs.ok()) return seqs.status();
-        std::vector<event::Event> events;
-        for (const auto& entry : *seqs) {
-          std::string value;
-          absl::Status status = store->Get(storage::Family::kLog, storage::LogKey(entry.seq), &value);
-          if (absl::IsNotFound(status)) continue;
-          AIDMP_RETURN_IF_ERROR(status);
-          event::Event event;
-          AIDMP_RETURN_IF_ERROR(event::DecodeStoredEvent(value, &event));
-          events.push_back(std::move(event));
-        }
-        return events;
-      };
+      facts.load_events = [store, person = profile.person]() { return LoadPersonEvents(store, person); };
     }
     auto matches = Matches(*expression.root, facts, model, now_us, segments);
     if (!matches.ok()) return matches.status();

@@ -54,6 +54,9 @@ absl::StatusOr<bool> Matches(const Node& node, const PersonFacts& facts, const p
 // segment names exist.
 absl::Status Check(const Node& node, const profile::ProfileModel& model, const SegmentDefinitions* segments = nullptr);
 
+// A stored person's events, in event-time order (for PersonFacts::load_events).
+absl::StatusOr<std::vector<event::Event>> LoadPersonEvents(storage::Store* store, uint64_t person);
+
 struct CountResult {
   uint64_t matching = 0;
   uint64_t persons = 0;  // evaluated

@@ -1,0 +1,450 @@
+#include "audience/bitmap_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace aidmp::audience {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// An array element's key: its kind and value, numbers in a text that round-trips.
+std::string ElementKey(FieldValue::Kind kind, std::string_view text, double number, bool boolean) {
+  switch (kind) {
+    case FieldValue::Kind::kString: return "s" + std::string(text);
+    case FieldValue::Kind::kNumber: {
+      char buffer[40];
+      std::snprintf(buffer, sizeof(buffer), "n%.17g", number == 0 ? 0.0 : number);
+      return buffer;
+    }
+    case FieldValue::Kind::kBool: return boolean ? "b1" : "b0";
+    case FieldValue::Kind::kNull: return "z";
+    default: return "";
+  }
+}
+
+std::string LiteralKey(const Literal& literal) {
+  switch (literal.kind) {
+    case Literal::Kind::kString: return ElementKey(FieldValue::Kind::kString, literal.text, 0, false);
+    case Literal::Kind::kNumber: return ElementKey(FieldValue::Kind::kNumber, "", literal.number, false);
+    case Literal::Kind::kBool: return ElementKey(FieldValue::Kind::kBool, "", 0, literal.boolean);
+    case Literal::Kind::kNull: return ElementKey(FieldValue::Kind::kNull, "", 0, false);
+    default: return "";
+  }
+}
+
+bool Holds(double x, CompareOp op, double v) {
+  switch (op) {
+    case CompareOp::kEq: return x == v;
+    case CompareOp::kNe: return x != v;
+    case CompareOp::kLt: return x < v;
+    case CompareOp::kLe: return x <= v;
+    case CompareOp::kGt: return x > v;
+    case CompareOp::kGe: return x >= v;
+  }
+  return false;
+}
+
+Roaring Union(const std::vector<const Roaring*>& inputs) {
+  if (inputs.empty()) return Roaring();
+  if (inputs.size() == 1) return *inputs[0];
+  return Roaring::fastunion(inputs.size(), const_cast<const Roaring**>(inputs.data()));
+}
+
+size_t BitmapBytes(const Roaring& bitmap) { return bitmap.getSizeInBytes(false); }
+
+}  // namespace
+
+FieldValue FieldValue::String(std::string text) {
+  FieldValue value;
+  value.kind = Kind::kString;
+  value.text = std::move(text);
+  return value;
+}
+
+FieldValue FieldValue::Number(double number) {
+  FieldValue value;
+  value.kind = Kind::kNumber;
+  value.number = number;
+  return value;
+}
+
+FieldValue FieldValue::Bool(bool flag) {
+  FieldValue value;
+  value.kind = Kind::kBool;
+  value.boolean = flag;
+  return value;
+}
+
+// One field: a bitmap per string, per boolean, per array element, and numeric buckets.
+class BitmapIndex::Field {
+ public:
+  void Set(uint32_t slot, const FieldValue& value) {
+    Clear(slot);
+    if (value.kind == FieldValue::Kind::kNull) return;
+    present_.add(slot);
+    switch (value.kind) {
+      case FieldValue::Kind::kString: AddString(slot, value.text); break;
+      case FieldValue::Kind::kNumber: AddNumber(slot, value.number == 0 ? 0.0 : value.number); break;
+      case FieldValue::Kind::kBool: (value.boolean ? true_ : false_).add(slot); break;
+      case FieldValue::Kind::kList:
+        lists_.add(slot);
+        for (const FieldValue& item : value.items) {
+          std::string key = ElementKey(item.kind, item.text, item.number, item.boolean);
+          if (!key.empty()) elements_[key].add(slot);
+        }
+        break;
+      default: break;
+    }
+  }
+
+  void Clear(uint32_t slot) {
+    if (!present_.contains(slot)) return;
+    present_.remove(slot);
+    if (slot < string_ids_.size() && string_ids_[slot] != 0) {
+      strings_[string_ids_[slot] - 1].second.remove(slot);
+      string_ids_[slot] = 0;
+    }
+    if (numbers_.contains(slot)) RemoveNumber(slot);
+    true_.remove(slot);
+    false_.remove(slot);
+    if (lists_.contains(slot)) {
+      lists_.remove(slot);
+      for (auto& [key, bitmap] : elements_) bitmap.remove(slot);
+    }
+  }
+
+  const Roaring& present() const { return present_; }
+  const Roaring& numbers() const { return numbers_; }
+
+  Roaring Equal(const Literal& literal, const Roaring& all) const {
+    switch (literal.kind) {
+      case Literal::Kind::kNull: return all - present_;
+      case Literal::Kind::kBool: return literal.boolean ? true_ : false_;
+      case Literal::Kind::kNumber: return CompareNumbers(CompareOp::kEq, literal.number);
+      case Literal::Kind::kString: {
+        auto it = string_index_.find(literal.text);
+        return it == string_index_.end() ? Roaring() : strings_[it->second].second;
+      }
+      default: return Roaring();
+    }
+  }
+
+  Roaring CompareStrings(CompareOp op, const std::string& text) const {
+    std::vector<const Roaring*> inputs;
+    for (const auto& [value, id] : string_index_) {
+      int cmp = value.compare(text);
+      bool holds = op == CompareOp::kLt ? cmp < 0 : op == CompareOp::kLe ? cmp <= 0 : op == CompareOp::kGt ? cmp > 0 : cmp >= 0;
+      if (holds) inputs.push_back(&strings_[id].second);
+    }
+    return Union(inputs);
+  }
+
+  Roaring Contains(const Literal& literal) const {
+    Roaring result;
+    std::string key = LiteralKey(literal);
+    if (!key.empty()) {
+      auto it = elements_.find(key);
+      if (it != elements_.end()) result = it->second;
+    }
+    if (literal.kind == Literal::Kind::kString) {
+      std::vector<const Roaring*> inputs;
+      for (const auto& [value, id] : string_index_) {
+        if (value.find(literal.text) != std::string::npos) inputs.push_back(&strings_[id].second);
+      }
+      result |= Union(inputs);
+    }
+    return result;
+  }
+
+  // Slots with a numeric value standing in relation `op` to `v` (kEq..kGe; kNe too).
+  Roaring CompareNumbers(CompareOp op, double v) const {
+    std::vector<const Roaring*> full;
+    std::vector<const Bucket*> partial;
+    size_t none = 0;
+    for (const Bucket& bucket : buckets_) {
+      if (bucket.members.isEmpty()) continue;
+      bool lo_holds = Holds(bucket.min, op, v);
+      bool hi_holds = Holds(bucket.max, op, v);
+      bool whole = false, nothing = false;
+      switch (op) {
+        case CompareOp::kEq: whole = bucket.min == v && bucket.max == v; nothing = v < bucket.min || v > bucket.max; break;
+        case CompareOp::kNe: whole = v < bucket.min || v > bucket.max; nothing = bucket.min == v && bucket.max == v; break;
+        default: whole = lo_holds && hi_holds; nothing = !lo_holds && !hi_holds; break;  // monotone ops
+      }
+      if (whole) {
+        full.push_back(&bucket.members);
+      } else if (nothing) {
+        ++none;
+      } else {
+        partial.push_back(&bucket);
+      }
+    }
+    Roaring result = Union(full);
+    for (const Bucket* bucket : partial) {
+      std::vector<uint32_t> hits;
+      for (uint32_t slot : bucket->members) {
+        if (Holds(values_[slot], op, v)) hits.push_back(slot);
+      }
+      result.addMany(hits.size(), hits.data());
+    }
+    (void)none;
+    return result;
+  }
+
+  void Optimize() {
+    if (!exact_ && !numbers_.isEmpty()) Rebucket();
+    for (auto& [text, bitmap] : strings_) bitmap.runOptimize();
+    for (auto& [key, bitmap] : elements_) bitmap.runOptimize();
+    for (Bucket& bucket : buckets_) bucket.members.runOptimize();
+    present_.runOptimize();
+    numbers_.runOptimize();
+    true_.runOptimize();
+    false_.runOptimize();
+    lists_.runOptimize();
+  }
+
+  FieldStats Stats() const {
+    FieldStats stats;
+    stats.present = present_.cardinality();
+    stats.distinct_strings = string_index_.size();
+    stats.buckets = buckets_.size();
+    stats.exact_buckets = exact_;
+    stats.bytes = Bytes();
+    return stats;
+  }
+
+  size_t Bytes() const {
+    size_t bytes = BitmapBytes(present_) + BitmapBytes(numbers_) + BitmapBytes(true_) + BitmapBytes(false_) +
+                   BitmapBytes(lists_) + string_ids_.capacity() * sizeof(uint32_t) + values_.capacity() * sizeof(double);
+    for (const auto& [text, bitmap] : strings_) bytes += text.size() + BitmapBytes(bitmap);
+    for (const auto& [key, bitmap] : elements_) bytes += key.size() + BitmapBytes(bitmap);
+    for (const Bucket& bucket : buckets_) bytes += sizeof(Bucket) + BitmapBytes(bucket.members);
+    return bytes;
+  }
+
+ private:
+  // Bucket i holds values in [lo_i, lo_{i+1}); the first also those below its lo.
+  // min and max bound the values it holds (they never shrink on removal).
+  struct Bucket {
+    double lo = 0;
+    double min = kInf;
+    double max = -kInf;
+    Roaring members;
+  };
+
+  void AddString(uint32_t slot, const std::string& text) {
+    auto it = string_index_.find(text);
+    uint32_t id;
+    if (it == string_index_.end()) {
+      id = static_cast<uint32_t>(strings_.size());
+      strings_.emplace_back(text, Roaring());
+      string_index_.emplace(text, id);
+    } else {
+      id = it->second;
+    }
+    strings_[id].second.add(slot);
+    if (string_ids_.size() <= slot) string_ids_.resize(std::max<size_t>(slot + 1, string_ids_.size() * 2), 0);
+    string_ids_[slot] = id + 1;
+  }
+
+  size_t Locate(double x) const {
+    auto it = std::upper_bound(buckets_.begin(), buckets_.end(), x, [](double v, const Bucket& b) { return v < b.lo; });
+    return it == buckets_.begin() ? 0 : static_cast<size_t>(it - buckets_.begin()) - 1;
+  }
+
+  void AddNumber(uint32_t slot, double x) {
+    numbers_.add(slot);
+    if (buckets_.empty()) {
+      buckets_.push_back(Bucket{x, x, x, Roaring()});
+      buckets_[0].members.add(slot);
+      return;
+    }
+    size_t k = Locate(x);
+    if (exact_) {
+      Bucket& bucket = buckets_[k];
+      if (bucket.min == x && bucket.max == x) {
+        bucket.members.add(slot);
+        return;
+      }
+      if (buckets_.size() < kMaxBuckets) {
+        // In exact mode every bucket holds only its lo, so a new value splits nothing.
+        size_t at = x < buckets_[k].lo ? k : k + 1;
+        buckets_.insert(buckets_.begin() + static_cast<ptrdiff_t>(at), Bucket{x, x, x, Roaring()});
+        buckets_[at].members.add(slot);
+        return;
+      }
+      MaterializeValues();
+    }
+    if (values_.size() <= slot) values_.resize(std::max<size_t>(slot + 1, values_.size() * 2), std::nan(""));
+    values_[slot] = x;
+    Bucket& bucket = buckets_[k];
+    bucket.members.add(slot);
+    bucket.min = std::min(bucket.min, x);
+    bucket.max = std::max(bucket.max, x);
+  }
+
+  void RemoveNumber(uint32_t slot) {
+    numbers_.remove(slot);
+    if (exact_) {
+      for (Bucket& bucket : buckets_) {
+        if (bucket.members.contains(slot)) {
+          bucket.members.remove(slot);
+          return;
+        }
+      }
+      return;
+    }
+    buckets_[Locate(values_[slot])].members.remove(slot);
+    values_[slot] = std::nan("");
+  }
+
+  // Leaves exact mode: every slot's value, from the single value of its bucket.
+  void MaterializeValues() {
+    exact_ = false;
+    values_.assign(numbers_.isEmpty() ? 0 : size_t{numbers_.maximum()} + 1, std::nan(""));
+    for (const Bucket& bucket : buckets_) {
+      for (uint32_t slot : bucket.members) values_[slot] = bucket.min;
+    }
+  }
+
+  // Cuts buckets at quantiles of the current values; one per value when few.
+  void Rebucket() {
+    std::vector<double> sorted;
+    sorted.reserve(numbers_.cardinality());
+    for (uint32_t slot : numbers_) sorted.push_back(values_[slot]);
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<double> distinct = sorted;
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    std::vector<double> cuts;
+    if (distinct.size() <= kMaxBuckets) {
+      cuts = distinct;
+    } else {
+      for (size_t b = 0; b < kMaxBuckets; ++b) {
+        double cut = sorted[b * sorted.size() / kMaxBuckets];
+        if (cuts.empty() || cut > cuts.back()) cuts.push_back(cut);
+      }
+    }
+    buckets_.clear();
+    for (double cut : cuts) buckets_.push_back(Bucket{cut, kInf, -kInf, Roaring()});
+    std::vector<std::vector<uint32_t>> members(buckets_.size());
+    for (uint32_t slot : numbers_) {
+      double x = values_[slot];
+      size_t k = Locate(x);
+      members[k].push_back(slot);
+      buckets_[k].min = std::min(buckets_[k].min, x);
+      buckets_[k].max = std::max(buckets_[k].max, x);
+    }
+    for (size_t k = 0; k < buckets_.size(); ++k) buckets_[k].members.addMany(members[k].size(), members[k].data());
+    if (distinct.size() <= kMaxBuckets) {
+      exact_ = true;
+      values_.clear();
+      values_.shrink_to_fit();
+    }
+  }
+
+  Roaring present_;
+  // Strings by id (id + 1 per slot in string_ids_, 0: none), and the ids by text.
+  std::vector<std::pair<std::string, Roaring>> strings_;
+  std::map<std::string, uint32_t, std::less<>> string_index_;
+  std::vector<uint32_t> string_ids_;
+  Roaring true_, false_;
+  Roaring lists_;
+  std::map<std::string, Roaring, std::less<>> elements_;
+  Roaring numbers_;
+  std::vector<Bucket> buckets_;
+  bool exact_ = true;
+  std::vector<double> values_;  // by slot, outside exact mode (NaN: none)
+};
+
+BitmapIndex::BitmapIndex() = default;
+BitmapIndex::~BitmapIndex() = default;
+BitmapIndex::BitmapIndex(BitmapIndex&&) noexcept = default;
+BitmapIndex& BitmapIndex::operator=(BitmapIndex&&) noexcept = default;
+
+void BitmapIndex::AddSlot(uint32_t slot) { all_.add(slot); }
+
+void BitmapIndex::RemoveSlot(uint32_t slot) {
+  all_.remove(slot);
+  for (auto& [name, field] : fields_) field->Clear(slot);
+}
+
+void BitmapIndex::Set(uint32_t slot, std::string_view field, const FieldValue& value) {
+  auto it = fields_.find(field);
+  if (it == fields_.end()) {
+    if (value.kind == FieldValue::Kind::kNull) return;
+    it = fields_.emplace(std::string(field), std::make_unique<Field>()).first;
+  }
+  it->second->Set(slot, value);
+}
+
+void BitmapIndex::Clear(uint32_t slot, std::string_view field) {
+  auto it = fields_.find(field);
+  if (it != fields_.end()) it->second->Clear(slot);
+}
+
+const BitmapIndex::Field* BitmapIndex::Find(std::string_view field) const {
+  auto it = fields_.find(field);
+  return it == fields_.end() ? nullptr : it->second.get();
+}
+
+Roaring BitmapIndex::Equal(std::string_view field, const Literal& literal) const {
+  const Field* found = Find(field);
+  if (found == nullptr) return literal.kind == Literal::Kind::kNull ? all_ : Roaring();
+  return found->Equal(literal, all_) & all_;
+}
+
+Roaring BitmapIndex::Compare(std::string_view field, CompareOp op, const Literal& literal) const {
+  if (op == CompareOp::kEq) return Equal(field, literal);
+  if (op == CompareOp::kNe) return all_ - Equal(field, literal);
+  const Field* found = Find(field);
+  if (found == nullptr) return Roaring();
+  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbers(op, literal.number) & all_;
+  if (literal.kind == Literal::Kind::kString) return found->CompareStrings(op, literal.text) & all_;
+  return Roaring();
+}
+
+Roaring BitmapIndex::Contains(std::string_view field, const Literal& literal) const {
+  const Field* found = Find(field);
+  return found == nullptr ? Roaring() : found->Contains(literal) & all_;
+}
+
+Roaring BitmapIndex::Present(std::string_view field) const {
+  const Field* found = Find(field);
+  return found == nullptr ? Roaring() : found->present() & all_;
+}
+
+Roaring BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double value, double missing) const {
+  const Field* found = Find(field);
+  Roaring result = found == nullptr ? Roaring() : found->CompareNumbers(op, value) & all_;
+  if (Holds(missing, op, value)) result |= found == nullptr ? all_ : all_ - found->numbers();
+  return result;
+}
+
+void BitmapIndex::Optimize() {
+  all_.runOptimize();
+  for (auto& [name, field] : fields_) field->Optimize();
+}
+
+bool BitmapIndex::Has(std::string_view field) const { return Find(field) != nullptr; }
+
+FieldStats BitmapIndex::Stats(std::string_view field) const {
+  const Field* found = Find(field);
+  return found == nullptr ? FieldStats{} : found->Stats();
+}
+
+std::vector<std::string> BitmapIndex::Fields() const {
+  std::vector<std::string> names;
+  for (const auto& [name, field] : fields_) names.push_back(name);
+  return names;
+}
+
+size_t BitmapIndex::MemoryBytes() const {
+  size_t bytes = BitmapBytes(all_);
+  for (const auto& [name, field] : fields_) bytes += name.size() + field->Bytes();
+  return bytes;
+}
+
+}  // namespace aidmp::audience

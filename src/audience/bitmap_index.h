@@ -1,0 +1,107 @@
+// An inverted index of per-person values on compressed bitmaps (CRoaring): for every
+// field ("traits.country", "interest(sci-fi)", ...) which slots (dense person numbers)
+// hold which value. It answers the leaves of the segment language (expression.h) as
+// bitmaps, with the reference semantics of evaluate.h:
+// - strings and booleans: one bitmap per distinct value; `<`, `>`, ... over strings
+//   union the values in range (byte order).
+// - numbers: sorted buckets, one bitmap each. A comparison unions the buckets wholly
+//   inside the range and filters the one or two buckets the bound falls in by each
+//   slot's exact value, so answers are exact. A field with at most kMaxBuckets distinct
+//   values gets one bucket per value and never filters (counters, ages, scores 1..5).
+//   One bitmap per bucket keeps memory near one bitmap per field and an update touches
+//   one bucket; range-encoded bitmaps would answer with fewer unions for far more memory.
+// - arrays: their scalar elements, for `contains`.
+// - objects: only that a value exists.
+// JSON null is stored as no value, as the reference treats null and missing alike.
+//
+// Not thread-safe: one writer, or many readers with no writer.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "audience/expression.h"
+#include "roaring/roaring.hh"
+
+namespace aidmp::audience {
+
+// One person's value of one field.
+struct FieldValue {
+  // kNull only as a list element: a null field value is no value (Clear).
+  enum class Kind : uint8_t { kString, kNumber, kBool, kList, kObject, kNull } kind = Kind::kObject;
+  std::string text;
+  double number = 0;
+  bool boolean = false;
+  std::vector<FieldValue> items;  // kList: the elements (nested lists and objects count as kObject)
+
+  static FieldValue String(std::string text);
+  static FieldValue Number(double number);
+  static FieldValue Bool(bool value);
+};
+
+// At most this many buckets per numeric field.
+constexpr size_t kMaxBuckets = 64;
+
+struct FieldStats {
+  uint64_t present = 0;       // slots with a value
+  size_t distinct_strings = 0;
+  size_t buckets = 0;
+  bool exact_buckets = true;  // every bucket holds one value
+  size_t bytes = 0;
+};
+
+class BitmapIndex {
+ public:
+  BitmapIndex();
+  ~BitmapIndex();
+  BitmapIndex(BitmapIndex&&) noexcept;
+  BitmapIndex& operator=(BitmapIndex&&) noexcept;
+
+  // The universe: slots that are people. A slot leaves every field when removed.
+  void AddSlot(uint32_t slot);
+  void RemoveSlot(uint32_t slot);
+  const Roaring& all() const { return all_; }
+
+  // Sets (replacing) or clears a slot's value of a field. The slot must be in the
+  // universe for queries to see it.
+  void Set(uint32_t slot, std::string_view field, const FieldValue& value);
+  void Clear(uint32_t slot, std::string_view field);
+
+  // Slots whose value of `field`...
+  //   Equal: equals the literal (a null literal: no value).
+  //   Compare: stands in relation `op` to the literal (kNe is not(kEq); numbers with
+  //     numbers, strings with strings, else nobody).
+  //   Contains: is an array with the literal as an element, or a string holding it.
+  //   Present: has any value.
+  // An unknown field is one nobody has a value of.
+  Roaring Equal(std::string_view field, const Literal& literal) const;
+  Roaring Compare(std::string_view field, CompareOp op, const Literal& literal) const;
+  Roaring Contains(std::string_view field, const Literal& literal) const;
+  Roaring Present(std::string_view field) const;
+  // A number comparison where slots without a numeric value count as `missing`
+  // (interest scores and event counts are 0 for people without them).
+  Roaring CompareNumber(std::string_view field, CompareOp op, double value, double missing) const;
+
+  // Re-cuts the numeric buckets of every field at quantiles of its values and
+  // compresses runs; call after a bulk load. Answers are the same before and after.
+  void Optimize();
+
+  bool Has(std::string_view field) const;
+  FieldStats Stats(std::string_view field) const;
+  std::vector<std::string> Fields() const;
+  // Bytes held by the bitmaps and value arrays.
+  size_t MemoryBytes() const;
+
+  class Field;
+
+ private:
+  const Field* Find(std::string_view field) const;
+  Roaring all_;
+  std::map<std::string, std::unique_ptr<Field>, std::less<>> fields_;
+};
+
+}  // namespace aidmp::audience

@@ -1,0 +1,293 @@
+#include "audience/bitmap_plan.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "common/status.h"
+#include "common/strings.h"
+
+namespace aidmp::audience {
+namespace {
+
+constexpr char kSeparator = '\x1f';
+
+absl::Status At(const Node& node, std::string_view message) {
+  return absl::InvalidArgumentError(StrCat("line ", node.line, ", column ", node.column, ": ", message));
+}
+
+bool PathIndexed(const std::vector<std::string>& path) {
+  if (path.size() > kMaxIndexedPath) return false;
+  for (const std::string& name : path) {
+    if (name.find(kSeparator) != std::string::npos) return false;
+  }
+  return true;
+}
+
+// Whether the bitmaps alone answer `node` (no person is read).
+bool Indexable(const Node& node, const SegmentDefinitions* segments, int depth = 0) {
+  switch (node.kind) {
+    case Node::Kind::kCompare:
+    case Node::Kind::kIn:
+    case Node::Kind::kContains:
+    case Node::Kind::kExists:
+      return PathIndexed(node.path);
+    case Node::Kind::kInterest:
+      return true;
+    case Node::Kind::kDid:
+      return node.within_us == 0 && !node.where;
+    case Node::Kind::kInSegment: {
+      if (segments == nullptr || depth > 32) return false;
+      auto it = segments->find(node.name);
+      return it != segments->end() && Indexable(*it->second.root, segments, depth + 1);
+    }
+    default:
+      for (const auto& child : node.children) {
+        if (!Indexable(*child, segments, depth)) return false;
+      }
+      return true;
+  }
+}
+
+class Evaluator {
+ public:
+  Evaluator(const BitmapIndex& index, const ResidualCheck& check, const SegmentDefinitions* segments,
+            std::vector<PlanStep>* explain)
+      : index_(index), check_(check), segments_(segments), explain_(explain) {}
+
+  // The candidates matching `node`. `all` says the candidates are everyone.
+  absl::StatusOr<Roaring> Eval(const Node& node, const Roaring& candidates, bool all, int depth) {
+    size_t step = 0;
+    auto start = std::chrono::steady_clock::now();
+    if (explain_ != nullptr) {
+      step = explain_->size();
+      PlanStep entry;
+      entry.depth = depth;
+      entry.node = StepText(node);
+      entry.candidates = candidates.cardinality();
+      explain_->push_back(std::move(entry));
+    }
+    std::string how;
+    uint64_t checks = 0;
+    auto result = Dispatch(node, candidates, all, depth, &how, &checks);
+    if (explain_ != nullptr && result.ok()) {
+      PlanStep& entry = (*explain_)[step];
+      entry.how = std::move(how);
+      entry.result = result->cardinality();
+      entry.residual_checks = checks;
+      entry.micros = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count();
+    }
+    return result;
+  }
+
+ private:
+  absl::StatusOr<Roaring> Dispatch(const Node& node, const Roaring& candidates, bool all, int depth, std::string* how,
+                                   uint64_t* checks) {
+    switch (node.kind) {
+      case Node::Kind::kAnd: {
+        *how = "narrow";
+        Roaring current = candidates;
+        bool current_all = all;
+        for (const Node* child : Ordered(node)) {
+          if (current.isEmpty()) break;
+          AIDMP_ASSIGN_OR_RETURN(current, Eval(*child, current, current_all, depth + 1));
+          current_all = false;
+        }
+        return current;
+      }
+      case Node::Kind::kOr: {
+        *how = "union";
+        Roaring result;
+        Roaring rest = candidates;
+        bool rest_all = all;
+        for (const Node* child : Ordered(node)) {
+          if (rest.isEmpty()) break;
+          AIDMP_ASSIGN_OR_RETURN(Roaring matched, Eval(*child, rest, rest_all, depth + 1));
+          result |= matched;
+          rest -= matched;
+          rest_all = false;
+        }
+        return result;
+      }
+      case Node::Kind::kNot: {
+        *how = "subtract";
+        AIDMP_ASSIGN_OR_RETURN(Roaring matched, Eval(*node.children[0], candidates, all, depth + 1));
+        return candidates - matched;
+      }
+      case Node::Kind::kInSegment: {
+        auto it = segments_ == nullptr ? SegmentDefinitions::const_iterator() : segments_->find(node.name);
+        if (segments_ == nullptr || it == segments_->end()) {
+          return At(node, StrCat("no segment named '", node.name.substr(0, 40), "'"));
+        }
+        if (++segment_depth_ > 32) return At(node, "segments refer to each other more than 32 deep");
+        *how = StrCat("segment ", node.name);
+        auto result = Eval(*it->second.root, candidates, all, depth + 1);
+        --segment_depth_;
+        return result;
+      }
+      case Node::Kind::kDid:
+        return Did(node, candidates, all, how, checks);
+      case Node::Kind::kInterest:
+        *how = "numeric buckets";
+        return Restrict(index_.CompareNumber(InterestField(node.name), node.op, node.value.number, 0), candidates, all);
+      default:
+        break;
+    }
+    if (!PathIndexed(node.path)) {
+      *how = StrCat("person by person (paths deeper than ", kMaxIndexedPath, " names are not indexed)");
+      return Residual(node, candidates, checks);
+    }
+    const std::string field = PathField(node.path);
+    switch (node.kind) {
+      case Node::Kind::kCompare:
+        *how = node.value.kind == Literal::Kind::kNumber && node.op != CompareOp::kEq && node.op != CompareOp::kNe
+                   ? "numeric buckets"
+                   : "value bitmaps";
+        return Restrict(index_.Compare(field, node.op, node.value), candidates, all);
+      case Node::Kind::kIn: {
+        *how = "union of value bitmaps";
+        Roaring result;
+        for (const Literal& item : node.value.items) result |= index_.Equal(field, item);
+        return Restrict(std::move(result), candidates, all);
+      }
+      case Node::Kind::kContains:
+        *how = "element and substring bitmaps";
+        return Restrict(index_.Contains(field, node.value), candidates, all);
+      case Node::Kind::kExists:
+        *how = "presence bitmap";
+        return Restrict(index_.Present(field), candidates, all);
+      default:
+        return At(node, "cannot evaluate this node on bitmaps");
+    }
+  }
+
+  // did(...): from the all-time counter when it has no window and no filter; otherwise
+  // the windowed, filtered count w lies in [0, all-time count a], which decides many
+  // people at once, and the rest are checked one by one.
+  absl::StatusOr<Roaring> Did(const Node& node, const Roaring& candidates, bool all, std::string* how,
+                              uint64_t* checks) {
+    const std::string field = EventCountField(node.name);
+    const double n = node.count_value;
+    if (node.within_us == 0 && !node.where) {
+      *how = "event counter";
+      return Restrict(index_.CompareNumber(field, node.count_op, n, 0), candidates, all);
+    }
+    Roaring sure;      // every w in [0, a] satisfies the count condition
+    Roaring possible;  // some w in [0, a] does
+    switch (node.count_op) {
+      case CompareOp::kGe:
+        if (n <= 0) return candidates;
+        possible = index_.CompareNumber(field, CompareOp::kGe, n, 0);
+        break;
+      case CompareOp::kGt:
+        if (n < 0) return candidates;
+        possible = index_.CompareNumber(field, CompareOp::kGt, n, 0);
+        break;
+      case CompareOp::kEq:
+        if (n == 0) sure = index_.CompareNumber(field, CompareOp::kEq, 0, 0);
+        possible = index_.CompareNumber(field, CompareOp::kGe, n, 0);
+        break;
+      case CompareOp::kLt:
+        sure = index_.CompareNumber(field, CompareOp::kLt, n, 0);
+        if (n > 0) possible = index_.all();
+        break;
+      case CompareOp::kLe:
+        sure = index_.CompareNumber(field, CompareOp::kLe, n, 0);
+        if (n >= 0) possible = index_.all();
+        break;
+      case CompareOp::kNe:
+        sure = index_.CompareNumber(field, CompareOp::kLt, n, 0);
+        possible = index_.all();
+        break;
+    }
+    sure = Restrict(std::move(sure), candidates, all);
+    Roaring uncertain = Restrict(std::move(possible), candidates, all) - sure;
+    AIDMP_ASSIGN_OR_RETURN(Roaring checked, Residual(node, uncertain, checks));
+    *how = StrCat("event counter bounds, then events of ", *checks, " people");
+    return sure | checked;
+  }
+
+  absl::StatusOr<Roaring> Residual(const Node& node, const Roaring& candidates, uint64_t* checks) {
+    std::vector<uint32_t> matched;
+    for (uint32_t slot : candidates) {
+      ++*checks;
+      AIDMP_ASSIGN_OR_RETURN(bool matches, check_(slot, node));
+      if (matches) matched.push_back(slot);
+    }
+    Roaring result;
+    result.addMany(matched.size(), matched.data());
+    return result;
+  }
+
+  static Roaring Restrict(Roaring matched, const Roaring& candidates, bool all) {
+    if (!all) matched &= candidates;
+    return matched;
+  }
+
+  // Children with bitmap-only answers first, so person-by-person checks see the fewest.
+  std::vector<const Node*> Ordered(const Node& node) const {
+    std::vector<const Node*> children;
+    for (const auto& child : node.children) children.push_back(child.get());
+    std::stable_partition(children.begin(), children.end(),
+                          [this](const Node* child) { return Indexable(*child, segments_); });
+    return children;
+  }
+
+  static std::string StepText(const Node& node) {
+    switch (node.kind) {
+      case Node::Kind::kAnd: return "and";
+      case Node::Kind::kOr: return "or";
+      case Node::Kind::kNot: return "not";
+      default: return NodeToString(node);
+    }
+  }
+
+  const BitmapIndex& index_;
+  const ResidualCheck& check_;
+  const SegmentDefinitions* segments_;
+  std::vector<PlanStep>* explain_;
+  int segment_depth_ = 0;
+};
+
+}  // namespace
+
+std::string PathField(const std::vector<std::string>& path) {
+  std::string field;
+  for (const std::string& name : path) {
+    if (!field.empty()) field += kSeparator;
+    field += name;
+  }
+  return field;
+}
+
+std::string InterestField(std::string_view tag) { return StrCat("interest", std::string(1, kSeparator), tag); }
+
+std::string EventCountField(std::string_view selector) { return StrCat("did", std::string(1, kSeparator), selector); }
+
+std::string DisplayField(std::string_view field) {
+  std::string text(field);
+  std::replace(text.begin(), text.end(), kSeparator, '.');
+  return text;
+}
+
+absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
+                                          const SegmentDefinitions* segments, std::vector<PlanStep>* explain) {
+  Evaluator evaluator(index, check, segments, explain);
+  return evaluator.Eval(node, index.all(), true, 0);
+}
+
+std::string FormatPlan(const std::vector<PlanStep>& steps) {
+  std::string out;
+  for (const PlanStep& step : steps) {
+    std::string node = std::string(static_cast<size_t>(step.depth) * 2, ' ') + step.node;
+    if (node.size() > 58) node = node.substr(0, 55) + "...";
+    char line[512];
+    std::snprintf(line, sizeof(line), "%-58s %10llu -> %-10llu %9.3f ms  %s\n", node.c_str(),
+                  static_cast<unsigned long long>(step.candidates), static_cast<unsigned long long>(step.result),
+                  step.micros / 1000.0, step.how.c_str());
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace aidmp::audience

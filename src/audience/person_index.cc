@@ -1,0 +1,173 @@
+#include "audience/person_index.h"
+
+#include <set>
+
+#include "common/status.h"
+#include "common/strings.h"
+#include "profile/person_processor.h"
+#include "profile/profile_view.h"
+#include "simdjson.h"
+#include "storage/keys.h"
+
+namespace aidmp::audience {
+namespace {
+
+using Element = simdjson::dom::element;
+
+FieldValue ScalarOf(Element element) {
+  switch (element.type()) {
+    case simdjson::dom::element_type::STRING: return FieldValue::String(std::string(element.get_string().value_unsafe()));
+    case simdjson::dom::element_type::INT64:
+    case simdjson::dom::element_type::UINT64:
+    case simdjson::dom::element_type::DOUBLE: return FieldValue::Number(element.get_double().value_unsafe());
+    case simdjson::dom::element_type::BOOL: return FieldValue::Bool(element.get_bool().value_unsafe());
+    case simdjson::dom::element_type::NULL_VALUE: {
+      FieldValue null_value;
+      null_value.kind = FieldValue::Kind::kNull;
+      return null_value;
+    }
+    default: return FieldValue();  // kObject: arrays and objects inside arrays
+  }
+}
+
+// Sets `field` from a JSON value, and an object's members below it while the path has
+// room (`names` counts the names in `field`'s path).
+void SetJson(BitmapIndex* index, uint32_t slot, const std::string& field, size_t names, Element element) {
+  switch (element.type()) {
+    case simdjson::dom::element_type::ARRAY: {
+      FieldValue list;
+      list.kind = FieldValue::Kind::kList;
+      simdjson::dom::array items;
+      if (element.get_array().get(items) != simdjson::SUCCESS) return;
+      for (Element item : items) list.items.push_back(ScalarOf(item));
+      index->Set(slot, field, list);
+      return;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      index->Set(slot, field, FieldValue());
+      if (names >= kMaxIndexedPath) return;
+      // The reference reads an object's first member of a name.
+      std::set<std::string_view> seen;
+      simdjson::dom::object object;
+      if (element.get_object().get(object) != simdjson::SUCCESS) return;
+      for (auto member : object) {
+        if (!seen.insert(member.key).second || member.key.find('\x1f') != std::string_view::npos) continue;
+        SetJson(index, slot, PathField({field, std::string(member.key)}), names + 1, member.value);
+      }
+      return;
+    }
+    case simdjson::dom::element_type::NULL_VALUE:
+      return;
+    default:
+      index->Set(slot, field, ScalarOf(element));
+  }
+}
+
+}  // namespace
+
+uint32_t PersonIndex::Slot(uint64_t person) {
+  auto it = slots_.find(person);
+  if (it != slots_.end()) return it->second;
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+    persons_[slot] = person;
+  } else {
+    slot = static_cast<uint32_t>(persons_.size());
+    persons_.push_back(person);
+  }
+  slots_.emplace(person, slot);
+  return slot;
+}
+
+std::optional<uint32_t> PersonIndex::SlotOf(uint64_t person) const {
+  auto it = slots_.find(person);
+  if (it == slots_.end()) return std::nullopt;
+  return it->second;
+}
+
+void PersonIndex::Put(const profile::Profile& profile) {
+  const uint32_t slot = Slot(profile.person);
+  bitmaps_.RemoveSlot(slot);
+  bitmaps_.AddSlot(slot);
+
+  // Separate parsers: a trait's document stays alive while its members are indexed.
+  thread_local simdjson::dom::parser parser;
+  for (const auto& [name, trait] : profile.traits) {
+    if (name.find('\x1f') != std::string::npos) continue;
+    Element value;
+    if (parser.parse(trait.json).get(value) != simdjson::SUCCESS) continue;
+    SetJson(&bitmaps_, slot, PathField({"traits", name}), 2, value);
+  }
+  for (const auto& spec : model_->config().computed_traits) {
+    Element value;
+    std::string json = profile::ComputedTraitJson(profile, spec, now_us_);
+    if (parser.parse(json).get(value) != simdjson::SUCCESS) continue;
+    // computed.NAME is a single name: no members below it.
+    SetJson(&bitmaps_, slot, PathField({"computed", spec.name}), kMaxIndexedPath, value);
+  }
+  for (const auto& tag : profile::InterestsAt(profile, model_->config(), now_us_)) {
+    bitmaps_.Set(slot, InterestField(tag.tag), FieldValue::Number(tag.score));
+  }
+  // Counts per did(...) selector (profile_config.h's SelectorMatches): a track event
+  // counts for its name and for "track"; other events for their type; all for "*".
+  std::map<std::string, uint64_t> selectors;
+  selectors["*"] = profile.events;
+  for (const auto& [key, count] : profile.event_counts) {
+    if (key.rfind("track:", 0) == 0) {
+      std::string name = key.substr(6);
+      selectors["track"] += count;
+      if (name != "track" && name != "*") selectors[name] += count;
+    } else {
+      selectors[key] += count;
+    }
+  }
+  for (const auto& [selector, count] : selectors) {
+    bitmaps_.Set(slot, EventCountField(selector), FieldValue::Number(static_cast<double>(count)));
+  }
+}
+
+void PersonIndex::Remove(uint64_t person) {
+  auto it = slots_.find(person);
+  if (it == slots_.end()) return;
+  bitmaps_.RemoveSlot(it->second);
+  persons_[it->second] = 0;
+  free_.push_back(it->second);
+  slots_.erase(it);
+}
+
+absl::Status PersonIndex::Build(storage::Store* store) {
+  auto it = store->NewIterator(storage::Family::kIdentity);
+  const std::string prefix(1, storage::kIdentityProfile);
+  for (it->Seek(prefix); it->Valid() && !it->key().empty() && it->key()[0] == storage::kIdentityProfile; it->Next()) {
+    profile::Profile profile;
+    AIDMP_RETURN_IF_ERROR(profile::Profile::Decode(it->value(), &profile));
+    Put(profile);
+  }
+  AIDMP_RETURN_IF_ERROR(it->status());
+  bitmaps_.Optimize();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Roaring> PersonIndex::Evaluate(const Expression& expression, const SegmentDefinitions* segments,
+                                              const ResidualCheck& check, std::vector<PlanStep>* explain) const {
+  AIDMP_RETURN_IF_ERROR(Check(*expression.root, *model_, segments));
+  return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain);
+}
+
+ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefinitions* segments) const {
+  return [this, store, segments](uint32_t slot, const Node& node) -> absl::StatusOr<bool> {
+    uint64_t person = PersonAt(slot);
+    auto read = profile::ReadProfile(store, person);
+    if (absl::IsNotFound(read.status())) return false;  // gone since the index saw them
+    AIDMP_RETURN_IF_ERROR(read.status());
+    profile::Profile profile = std::move(*read);
+    PersonFacts facts;
+    facts.profile = &profile;
+    facts.load_events = [store, person]() { return LoadPersonEvents(store, person); };
+    return Matches(node, facts, *model_, now_us_, segments);
+  };
+}
+
+}  // namespace aidmp::audience

@@ -1,0 +1,71 @@
+// Everyone's profile values at one moment, on bitmaps: the index that segment counts,
+// memberships and exports run on (bitmap_plan.h).
+//
+// Each person with a profile gets a slot (a dense number, reused after they leave). Their
+// row holds, as of the index's time:
+//   traits (objects flattened kMaxIndexedPath deep), computed traits, interest tag
+//   scores, and event counts per selector (a track event's name, its type, "track", "*").
+// Computed traits with windows are as of the index's UTC day; interest scores do not
+// change with time (every tag of a person decays alike). So one build serves a day; a
+// different evaluation day needs a new build (or the reference evaluator).
+//
+// Put/Remove keep it current as profiles change (an erased or merged-away person is
+// removed at once). Not thread-safe: callers serialise writes against reads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "audience/bitmap_index.h"
+#include "audience/bitmap_plan.h"
+#include "audience/evaluate.h"
+#include "profile/profile.h"
+#include "storage/store.h"
+
+namespace aidmp::audience {
+
+class PersonIndex {
+ public:
+  // `model` must outlive the index.
+  PersonIndex(const profile::ProfileModel* model, int64_t now_us) : model_(model), now_us_(now_us) {}
+
+  // Indexes every stored profile (a scan of the profile keys), then optimises the bitmaps.
+  absl::Status Build(storage::Store* store);
+
+  // Indexes (or re-indexes) one person's profile; removes a person.
+  void Put(const profile::Profile& profile);
+  void Remove(uint64_t person);
+  // Re-cuts numeric buckets and compresses (after many Puts); answers stay the same.
+  void Optimize() { bitmaps_.Optimize(); }
+
+  // The slots matching `expression`, checked against the model and `segments` first
+  // (InvalidArgument naming line and column). `check` answers what the bitmaps cannot
+  // (see bitmap_plan.h); StoreCheck gives one over a store.
+  absl::StatusOr<Roaring> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
+                                   const ResidualCheck& check, std::vector<PlanStep>* explain = nullptr) const;
+  // A residual check reading each person's profile and events from `store`.
+  ResidualCheck StoreCheck(storage::Store* store, const SegmentDefinitions* segments) const;
+
+  // The person in a slot (0 if free); the slot of a person.
+  uint64_t PersonAt(uint32_t slot) const { return slot < persons_.size() ? persons_[slot] : 0; }
+  std::optional<uint32_t> SlotOf(uint64_t person) const;
+
+  int64_t now_us() const { return now_us_; }
+  size_t persons() const { return slots_.size(); }
+  const BitmapIndex& bitmaps() const { return bitmaps_; }
+
+ private:
+  uint32_t Slot(uint64_t person);
+
+  const profile::ProfileModel* model_;
+  int64_t now_us_;
+  BitmapIndex bitmaps_;
+  std::unordered_map<uint64_t, uint32_t> slots_;
+  std::vector<uint64_t> persons_;  // by slot; 0: free
+  std::vector<uint32_t> free_;
+};
+
+}  // namespace aidmp::audience

@@ -1,0 +1,228 @@
+// The bitmap index against a brute-force scan of the same values: random values of every
+// kind, random updates and removals, before and after re-bucketing.
+#include "audience/bitmap_index.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+#include <random>
+
+namespace aidmp::audience {
+namespace {
+
+bool Holds(double x, CompareOp op, double v) {
+  switch (op) {
+    case CompareOp::kEq: return x == v;
+    case CompareOp::kNe: return x != v;
+    case CompareOp::kLt: return x < v;
+    case CompareOp::kLe: return x <= v;
+    case CompareOp::kGt: return x > v;
+    case CompareOp::kGe: return x >= v;
+  }
+  return false;
+}
+
+bool ScalarEqual(const FieldValue& value, const Literal& literal) {
+  switch (literal.kind) {
+    case Literal::Kind::kNull: return value.kind == FieldValue::Kind::kNull;
+    case Literal::Kind::kBool: return value.kind == FieldValue::Kind::kBool && value.boolean == literal.boolean;
+    case Literal::Kind::kNumber: return value.kind == FieldValue::Kind::kNumber && value.number == literal.number;
+    case Literal::Kind::kString: return value.kind == FieldValue::Kind::kString && value.text == literal.text;
+    default: return false;
+  }
+}
+
+// The reference semantics of evaluate.h over one optional value.
+bool Reference(const std::optional<FieldValue>& value, const std::string& op, CompareOp cmp, const Literal& literal) {
+  if (op == "exists") return value.has_value();
+  if (op == "contains") {
+    if (!value) return false;
+    if (value->kind == FieldValue::Kind::kList) {
+      for (const FieldValue& item : value->items) {
+        if (ScalarEqual(item, literal)) return true;
+      }
+      return false;
+    }
+    return value->kind == FieldValue::Kind::kString && literal.kind == Literal::Kind::kString &&
+           value->text.find(literal.text) != std::string::npos;
+  }
+  bool equal = literal.kind == Literal::Kind::kNull ? !value : value && ScalarEqual(*value, literal);
+  if (cmp == CompareOp::kEq) return equal;
+  if (cmp == CompareOp::kNe) return !equal;
+  if (!value) return false;
+  if (literal.kind == Literal::Kind::kNumber && value->kind == FieldValue::Kind::kNumber) {
+    return Holds(value->number, cmp, literal.number);
+  }
+  if (literal.kind == Literal::Kind::kString && value->kind == FieldValue::Kind::kString) {
+    int order = value->text.compare(literal.text);
+    return Holds(order, cmp, 0);
+  }
+  return false;
+}
+
+class RandomValues {
+ public:
+  explicit RandomValues(uint32_t seed) : rng_(seed) {}
+
+  FieldValue Value(bool continuous) {
+    switch (Pick(6)) {
+      case 0: return FieldValue::String(Word());
+      case 1:
+      case 2: return FieldValue::Number(continuous ? std::uniform_real_distribution<double>(-5, 5)(rng_) : Pick(8));
+      case 3: return FieldValue::Bool(Pick(2) == 1);
+      case 4: {
+        FieldValue list;
+        list.kind = FieldValue::Kind::kList;
+        for (int i = Pick(4); i > 0; --i) {
+          FieldValue item = Pick(3) == 0 ? FieldValue::Number(Pick(4)) : FieldValue::String(Word());
+          if (Pick(8) == 0) item.kind = FieldValue::Kind::kNull;
+          list.items.push_back(item);
+        }
+        return list;
+      }
+      default: return FieldValue();
+    }
+  }
+
+  Literal Lit() {
+    Literal literal;
+    switch (Pick(5)) {
+      case 0: literal.kind = Literal::Kind::kString; literal.text = Word(); break;
+      case 1: literal.kind = Literal::Kind::kString; literal.text = Word().substr(0, 1); break;
+      case 2: literal.kind = Literal::Kind::kNumber; literal.number = Pick(2) ? Pick(9) - 1 : std::uniform_real_distribution<double>(-6, 6)(rng_); break;
+      case 3: literal.kind = Literal::Kind::kBool; literal.boolean = Pick(2) == 1; break;
+      default: literal.kind = Literal::Kind::kNull; break;
+    }
+    return literal;
+  }
+
+  int Pick(int n) { return std::uniform_int_distribution<int>(0, n - 1)(rng_); }
+  std::string Word() {
+    static const char* kWords[] = {"CN", "US", "DE", "books", "sci-fi", "b", "", "Oslo", "a b"};
+    return kWords[Pick(9)];
+  }
+
+ private:
+  std::mt19937 rng_;
+};
+
+TEST(BitmapIndexTest, MatchesBruteForceUnderUpdates) {
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    RandomValues random(seed);
+    BitmapIndex index;
+    const uint32_t kSlots = 600;
+    const std::vector<std::string> fields = {"f.discrete", "f.continuous", "f.sparse"};
+    std::map<uint32_t, std::map<std::string, FieldValue>> truth;
+    std::vector<bool> alive(kSlots, false);
+    auto check = [&](const std::string& when) {
+      for (int q = 0; q < 300; ++q) {
+        const std::string& field = fields[random.Pick(3)];
+        static const char* kOps[] = {"cmp", "cmp", "cmp", "contains", "exists"};
+        std::string op = kOps[random.Pick(5)];
+        CompareOp cmp = static_cast<CompareOp>(random.Pick(6));
+        Literal literal = random.Lit();
+        Roaring got = op == "exists"     ? index.Present(field)
+                      : op == "contains" ? index.Contains(field, literal)
+                                         : index.Compare(field, cmp, literal);
+        Roaring want;
+        for (uint32_t slot = 0; slot < kSlots; ++slot) {
+          if (!alive[slot]) continue;
+          auto row = truth[slot].find(field);
+          std::optional<FieldValue> value;
+          if (row != truth[slot].end()) value = row->second;
+          if (Reference(value, op, cmp, literal)) want.add(slot);
+        }
+        ASSERT_EQ(got, want) << when << " seed " << seed << " field " << field << " op " << op << " "
+                             << CompareOpText(cmp) << " " << LiteralToString(literal) << ": got "
+                             << got.cardinality() << " want " << want.cardinality();
+      }
+      // Numbers with a default for missing values (interest scores, event counts).
+      for (int q = 0; q < 50; ++q) {
+        CompareOp cmp = static_cast<CompareOp>(random.Pick(6));
+        double v = random.Pick(9) - 1;
+        Roaring got = index.CompareNumber("f.discrete", cmp, v, 0);
+        Roaring want;
+        for (uint32_t slot = 0; slot < kSlots; ++slot) {
+          if (!alive[slot]) continue;
+          auto row = truth[slot].find("f.discrete");
+          double x = row != truth[slot].end() && row->second.kind == FieldValue::Kind::kNumber ? row->second.number : 0;
+          if (Holds(x, cmp, v)) want.add(slot);
+        }
+        ASSERT_EQ(got, want) << when << " seed " << seed << " CompareNumber " << CompareOpText(cmp) << " " << v;
+      }
+    };
+    auto set = [&](uint32_t slot) {
+      if (!alive[slot]) {
+        index.AddSlot(slot);
+        alive[slot] = true;
+      }
+      const std::string& field = fields[random.Pick(3)];
+      if (field == "f.sparse" && random.Pick(4) != 0) return;
+      FieldValue value = random.Value(field == "f.continuous");
+      if (random.Pick(10) == 0) {
+        index.Clear(slot, field);
+        truth[slot].erase(field);
+      } else {
+        index.Set(slot, field, value);
+        truth[slot][field] = value;
+      }
+    };
+    for (int i = 0; i < 3000; ++i) set(static_cast<uint32_t>(random.Pick(kSlots)));
+    check("after load");
+    index.Optimize();
+    check("after optimize");
+    for (int i = 0; i < 1500; ++i) {
+      uint32_t slot = static_cast<uint32_t>(random.Pick(kSlots));
+      if (random.Pick(6) == 0) {
+        index.RemoveSlot(slot);
+        alive[slot] = false;
+        truth.erase(slot);
+      } else {
+        set(slot);
+      }
+    }
+    check("after updates");
+    index.Optimize();
+    check("after second optimize");
+  }
+}
+
+TEST(BitmapIndexTest, ManyDistinctNumbersFilterTheBoundaryBucket) {
+  BitmapIndex index;
+  for (uint32_t slot = 0; slot < 10000; ++slot) {
+    index.AddSlot(slot);
+    index.Set(slot, "x", FieldValue::Number(slot * 0.001));
+  }
+  index.Optimize();
+  FieldStats stats = index.Stats("x");
+  EXPECT_EQ(stats.buckets, kMaxBuckets);
+  EXPECT_FALSE(stats.exact_buckets);
+  Literal bound;
+  bound.kind = Literal::Kind::kNumber;
+  bound.number = 4.2345;
+  EXPECT_EQ(index.Compare("x", CompareOp::kGe, bound).cardinality(), 10000u - 4235u);
+  EXPECT_EQ(index.Compare("x", CompareOp::kLt, bound).cardinality(), 4235u);
+  // Few distinct values: one exact bucket each.
+  for (uint32_t slot = 0; slot < 10000; ++slot) index.Set(slot, "x", FieldValue::Number(slot % 7));
+  index.Optimize();
+  EXPECT_TRUE(index.Stats("x").exact_buckets);
+  bound.number = 3;
+  EXPECT_EQ(index.Compare("x", CompareOp::kGt, bound).cardinality(), 3u * 1428u);  // residues 4, 5, 6
+}
+
+TEST(BitmapIndexTest, UnknownFieldsAndNulls) {
+  BitmapIndex index;
+  index.AddSlot(1);
+  index.AddSlot(2);
+  index.Set(1, "a", FieldValue::String("x"));
+  Literal null_literal;
+  EXPECT_EQ(index.Equal("a", null_literal), Roaring::bitmapOf(1, 2));
+  EXPECT_EQ(index.Equal("missing", null_literal), Roaring::bitmapOf(2, 1, 2));
+  EXPECT_EQ(index.Compare("missing", CompareOp::kNe, null_literal), Roaring());
+  EXPECT_TRUE(index.Present("missing").isEmpty());
+  EXPECT_EQ(index.CompareNumber("missing", CompareOp::kLt, 1, 0), Roaring::bitmapOf(2, 1, 2));
+}
+
+}  // namespace
+}  // namespace aidmp::audience
