@@ -156,8 +156,9 @@ absl::StatusOr<Roaring> PersonIndex::Evaluate(const Expression& expression, cons
   return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain);
 }
 
-ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefinitions* segments) const {
-  return [this, store, segments](uint32_t slot, const Node& node) -> absl::StatusOr<bool> {
+ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefinitions* segments,
+                                      int64_t now_us) const {
+  return [this, store, segments, now_us](uint32_t slot, const Node& node) -> absl::StatusOr<bool> {
     uint64_t person = PersonAt(slot);
     auto read = profile::ReadProfile(store, person);
     if (absl::IsNotFound(read.status())) return false;  // gone since the index saw them
@@ -166,7 +167,7 @@ ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefini
     PersonFacts facts;
     facts.profile = &profile;
     facts.load_events = [store, person]() { return LoadPersonEvents(store, person); };
-    return Matches(node, facts, *model_, now_us_, segments);
+    return Matches(node, facts, *model_, now_us, segments);
   };
 }
 

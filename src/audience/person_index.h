@@ -46,8 +46,9 @@ class PersonIndex {
   // (see bitmap_plan.h); StoreCheck gives one over a store.
   absl::StatusOr<Roaring> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                    const ResidualCheck& check, std::vector<PlanStep>* explain = nullptr) const;
-  // A residual check reading each person's profile and events from `store`.
-  ResidualCheck StoreCheck(storage::Store* store, const SegmentDefinitions* segments) const;
+  // A residual check reading each person's profile and events from `store`, evaluating
+  // at `now_us` (a time on the index's day).
+  ResidualCheck StoreCheck(storage::Store* store, const SegmentDefinitions* segments, int64_t now_us) const;
 
   // The person in a slot (0 if free); the slot of a person.
   uint64_t PersonAt(uint32_t slot) const { return slot < persons_.size() ? persons_[slot] : 0; }

@@ -68,14 +68,22 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   }
   engine->profile_model_ = std::make_shared<const profile::ProfileModel>(std::move(options.profile));
   engine->background_processors_ = options.background_processors;
+  engine->audience_ = std::make_unique<audience::LiveAudience>(engine->store_.get(), engine->profile_model_.get());
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
-      engine->store_.get(), engine->log_.get(),
-      std::make_unique<profile::PersonProcessor>(engine->store_.get(), engine->identity_rules_,
-                                                 engine->profile_model_)));
+      engine->store_.get(), engine->log_.get(), engine->NewPersonProcessor()));
   if (options.background_processors) {
     for (auto& runner : engine->processors_) runner->Start();
   }
   return engine;
+}
+
+std::unique_ptr<profile::PersonProcessor> Engine::NewPersonProcessor() {
+  auto processor = std::make_unique<profile::PersonProcessor>(store_.get(), identity_rules_, profile_model_);
+  processor->SetListener([audience = audience_.get()](const std::vector<profile::Profile>& changed,
+                                                      const std::vector<uint64_t>& removed) {
+    audience->OnProfiles(changed, removed);
+  });
+  return processor;
 }
 
 Engine::~Engine() {
@@ -107,9 +115,8 @@ absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)
   reset.Delete(storage::Family::kMeta, storage::CheckpointKey("persons"));
   absl::Status status = store_->Write(&reset, true);
   if (!status.ok()) return status;
-  auto runner = std::make_unique<log::ProcessorRunner>(
-      store_.get(), log_.get(),
-      std::make_unique<profile::PersonProcessor>(store_.get(), identity_rules_, profile_model_));
+  audience_->Reset();
+  auto runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), NewPersonProcessor());
   uint64_t total = runner->Lag();
   progress(0, total);
   while (runner->Lag() > 0) {
@@ -152,6 +159,9 @@ absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {
     for (auto& runner : processors_) {
       if (auto* persons = dynamic_cast<profile::PersonProcessor*>(runner->processor())) persons->Forget(*person);
     }
+    std::vector<uint64_t> gone = person->absorbed;
+    gone.push_back(person->id);
+    audience_->Remove(gone);
   }
   if (background_processors_) {
     for (auto& runner : processors_) runner->Start();
@@ -168,6 +178,16 @@ absl::StatusOr<profile::PersonProcessor::UnmergeReport> Engine::Unmerge(uint64_t
   for (auto& runner : processors_) {
     auto* persons = dynamic_cast<profile::PersonProcessor*>(runner->processor());
     if (persons != nullptr && status.ok()) report = persons->Unmerge(merge_id, clock_->NowMicros());
+  }
+  if (report.ok()) {
+    // The split wiped and re-created persons: re-read everyone involved.
+    std::vector<uint64_t> involved = report->persons;
+    if (auto merge = identity::IdentityGraph::ReadMerge(store_.get(), merge_id); merge.ok()) {
+      involved.push_back(merge->winner);
+      involved.push_back(merge->loser);
+    }
+    absl::Status refreshed = audience_->Refresh(involved);
+    if (!refreshed.ok()) report = refreshed;
   }
   if (background_processors_) {
     for (auto& runner : processors_) runner->Start();

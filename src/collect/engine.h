@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "audience/live_audience.h"
 #include "clean/cleaner.h"
 #include "clean/dedup_index.h"
 #include "clean/quarantine.h"
@@ -86,6 +87,8 @@ class Engine {
   const std::vector<std::unique_ptr<log::ProcessorRunner>>& processors() const { return processors_; }
   const Clock* clock() const { return clock_; }
   const profile::ProfileModel& profile_model() const { return *profile_model_; }
+  // Everyone's profile on bitmaps, for segments; kept current as profiles change.
+  audience::LiveAudience* audience() { return audience_.get(); }
 
   // Re-derives identities, each person's events and profiles from the whole log with
   // the current rules and profile config (after changing them). The persons processor
@@ -111,6 +114,7 @@ class Engine {
 
  private:
   Engine() = default;
+  std::unique_ptr<profile::PersonProcessor> NewPersonProcessor();
 
   const Clock* clock_ = nullptr;
   std::unique_ptr<storage::Store> store_;
@@ -121,6 +125,7 @@ class Engine {
   std::unique_ptr<clean::Cleaner> cleaner_;
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<Collector> collector_;
+  std::unique_ptr<audience::LiveAudience> audience_;  // outlives the processors that feed it
   std::vector<std::unique_ptr<log::ProcessorRunner>> processors_;
   identity::IdentityRules identity_rules_;
   std::shared_ptr<const profile::ProfileModel> profile_model_;

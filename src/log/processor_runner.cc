@@ -64,6 +64,7 @@ absl::Status ProcessorRunner::Step(size_t max_entries, bool* did_work) {
   batch.Put(storage::Family::kMeta, checkpoint_key_, checkpoint);
   // Not synced: a crash loses at most derived data that is replayed from the log.
   AIDMP_RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/false));
+  processor_->Committed();
   applied_seq_ = entries.back().seq;
   *did_work = true;
   return absl::OkStatus();

@@ -26,6 +26,8 @@ class Processor {
   // Stages the effects of `entries` (in seq order) into `batch`. A returned error
   // stops the runner (the entries are retried on restart).
   virtual absl::Status Apply(const std::vector<LogEntry>& entries, storage::WriteBatch* batch) = 0;
+  // Called once the batch of the last Apply is written (to tell others what changed).
+  virtual void Committed() {}
 };
 
 class ProcessorRunner {

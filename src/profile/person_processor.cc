@@ -71,7 +71,22 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
     batch->Put(storage::Family::kIdentity, storage::ProfileKey(person), profile.Encode());
   }
   for (uint64_t person : merged_away) batch->Delete(storage::Family::kIdentity, storage::ProfileKey(person));
+  if (listener_) {
+    pending_changed_.clear();
+    for (auto& [person, profile] : dirty) {
+      profile.person = person;
+      pending_changed_.push_back(std::move(profile));
+    }
+    pending_removed_.assign(merged_away.begin(), merged_away.end());
+  }
   return absl::OkStatus();
+}
+
+void PersonProcessor::Committed() {
+  if (!listener_) return;
+  listener_(pending_changed_, pending_removed_);
+  pending_changed_.clear();
+  pending_removed_.clear();
 }
 
 absl::StatusOr<PersonProcessor::UnmergeReport> PersonProcessor::Unmerge(uint64_t merge_id, int64_t now_us) {

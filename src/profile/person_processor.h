@@ -6,6 +6,7 @@
 // Thread-safety: driven by one ProcessorRunner; ReadProfile from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -23,6 +24,12 @@ class PersonProcessor final : public log::Processor {
       : store_(store), graph_(store, std::move(rules)), model_(std::move(model)) {}
   std::string_view Name() const override { return "persons"; }
   absl::Status Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) override;
+  void Committed() override;
+
+  // Told, after each written batch, the profiles it wrote and the persons it merged
+  // away (on the runner's thread). Set before the runner starts.
+  using Listener = std::function<void(const std::vector<Profile>& changed, const std::vector<uint64_t>& removed)>;
+  void SetListener(Listener listener) { listener_ = std::move(listener); }
   // Drops cached state of an erased person; only while the runner is stopped.
   void Forget(const identity::PersonRecord& person) { graph_.Forget(person); }
 
@@ -45,6 +52,9 @@ class PersonProcessor final : public log::Processor {
   storage::Store* store_;
   identity::IdentityGraph graph_;
   std::shared_ptr<const ProfileModel> model_;
+  Listener listener_;
+  std::vector<Profile> pending_changed_;
+  std::vector<uint64_t> pending_removed_;
 };
 
 // The stored profile of canonical person `person`; an empty profile if none yet.

@@ -353,7 +353,8 @@ struct HttpServer::Impl {
     res.set_content(writer.Take(), kJson);
   }
 
-  // POST /v1/segments/count {"expression": "..."}: how many persons match, now (or at=).
+  // POST /v1/segments/count {"expression": "...", "explain": false}: how many persons
+  // match, now (or at=), on the bitmap index; "explain": true adds the plan's steps.
   void HandleSegmentCount(const httplib::Request& req, httplib::Response& res) {
     if (!CheckAdmin(req, res)) return;
     simdjson::dom::parser parser;
@@ -363,6 +364,10 @@ struct HttpServer::Impl {
         body["expression"].get_string().get(text) != simdjson::SUCCESS) {
       return SendError(res, absl::InvalidArgumentError("the body must be {\"expression\": \"...\"} (docs/segments.md)"));
     }
+    bool explain = false;
+    if (body["explain"].get_bool().get(explain) != simdjson::SUCCESS && body["explain"].error() != simdjson::NO_SUCH_FIELD) {
+      return SendError(res, absl::InvalidArgumentError("\"explain\" must be true or false"));
+    }
     auto expression = audience::ParseExpression(text);
     if (!expression.ok()) return SendError(res, expression.status());
     auto now_us = EvaluationTime(req, engine->clock()->NowMicros());
@@ -370,16 +375,31 @@ struct HttpServer::Impl {
     auto started = std::chrono::steady_clock::now();
     auto definitions = segments->Definitions();
     if (!definitions.ok()) return SendError(res, definitions.status());
-    auto count = audience::CountMatching(engine->store(), *expression, engine->profile_model(), *now_us, &*definitions);
-    if (!count.ok()) return SendError(res, count.status());
+    auto result = engine->audience()->Evaluate(*expression, &*definitions, *now_us, explain);
+    if (!result.ok()) return SendError(res, result.status());
     JsonWriter writer;
     writer.BeginObject();
-    writer.Key("count").Uint(count->matching);
-    writer.Key("persons").Uint(count->persons);
+    writer.Key("count").Uint(result->slots.cardinality());
+    writer.Key("persons").Uint(result->persons);
     writer.Key("expression").String(expression->ToString());
     writer.Key("evaluated_at").String(FormatIso8601Micros(*now_us));
     writer.Key("milliseconds").Double(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    if (explain) {
+      writer.Key("plan").BeginArray();
+      for (const auto& step : result->plan) {
+        writer.BeginObject();
+        writer.Key("depth").Int(step.depth);
+        writer.Key("node").String(step.node);
+        writer.Key("how").String(step.how);
+        writer.Key("candidates").Uint(step.candidates);
+        writer.Key("result").Uint(step.result);
+        writer.Key("checked_one_by_one").Uint(step.residual_checks);
+        writer.Key("milliseconds").Double(step.micros / 1000.0);
+        writer.EndObject();
+      }
+      writer.EndArray();
+    }
     writer.EndObject();
     res.set_content(writer.Take(), kJson);
   }

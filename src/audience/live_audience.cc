@@ -1,0 +1,75 @@
+#include "audience/live_audience.h"
+
+#include <mutex>
+
+#include "common/status.h"
+#include "storage/keys.h"
+
+namespace aidmp::audience {
+
+void LiveAudience::OnProfiles(const std::vector<profile::Profile>& changed, const std::vector<uint64_t>& removed) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (index_ == nullptr) return;
+  for (uint64_t person : removed) index_->Remove(person);
+  for (const profile::Profile& profile : changed) index_->Put(profile);
+}
+
+void LiveAudience::Remove(const std::vector<uint64_t>& persons) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (index_ == nullptr) return;
+  for (uint64_t person : persons) index_->Remove(person);
+}
+
+absl::Status LiveAudience::Refresh(const std::vector<uint64_t>& persons) {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (index_ == nullptr) return absl::OkStatus();
+  for (uint64_t person : persons) {
+    std::string value;
+    absl::Status status = store_->Get(storage::Family::kIdentity, storage::ProfileKey(person), &value);
+    if (absl::IsNotFound(status)) {
+      index_->Remove(person);
+      continue;
+    }
+    AIDMP_RETURN_IF_ERROR(status);
+    profile::Profile profile;
+    AIDMP_RETURN_IF_ERROR(profile::Profile::Decode(value, &profile));
+    index_->Put(profile);
+  }
+  return absl::OkStatus();
+}
+
+void LiveAudience::Reset() {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  index_.reset();
+}
+
+absl::Status LiveAudience::EnsureBuilt(int64_t now_us) {
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    if (index_ != nullptr && profile::DayOf(index_->now_us()) == profile::DayOf(now_us)) return absl::OkStatus();
+  }
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  if (index_ != nullptr && profile::DayOf(index_->now_us()) == profile::DayOf(now_us)) return absl::OkStatus();
+  auto index = std::make_unique<PersonIndex>(model_, now_us);
+  AIDMP_RETURN_IF_ERROR(index->Build(store_));
+  index_ = std::move(index);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AudienceResult> LiveAudience::Evaluate(const Expression& expression, const SegmentDefinitions* segments,
+                                                      int64_t now_us, bool explain, std::vector<uint64_t>* members) {
+  AIDMP_RETURN_IF_ERROR(EnsureBuilt(now_us));
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  AudienceResult result;
+  result.persons = index_->persons();
+  result.index_time_us = now_us;
+  AIDMP_ASSIGN_OR_RETURN(result.slots, index_->Evaluate(expression, segments, index_->StoreCheck(store_, segments, now_us),
+                                                        explain ? &result.plan : nullptr));
+  if (members != nullptr) {
+    members->reserve(result.slots.cardinality());
+    for (uint32_t slot : result.slots) members->push_back(index_->PersonAt(slot));
+  }
+  return result;
+}
+
+}  // namespace aidmp::audience
