@@ -44,12 +44,15 @@ void LiveAudience::Reset() {
 }
 
 absl::Status LiveAudience::EnsureBuilt(int64_t now_us) {
+  auto current = [&] {
+    return index_ != nullptr && profile::DayOf(index_->now_us()) >= profile::DayOf(now_us);
+  };
   {
     std::shared_lock<std::shared_mutex> lock(mu_);
-    if (index_ != nullptr && profile::DayOf(index_->now_us()) == profile::DayOf(now_us)) return absl::OkStatus();
+    if (current()) return absl::OkStatus();
   }
   std::unique_lock<std::shared_mutex> lock(mu_);
-  if (index_ != nullptr && profile::DayOf(index_->now_us()) == profile::DayOf(now_us)) return absl::OkStatus();
+  if (current()) return absl::OkStatus();
   auto index = std::make_unique<PersonIndex>(model_, now_us);
   AIDMP_RETURN_IF_ERROR(index->Build(store_));
   index_ = std::move(index);
@@ -60,14 +63,23 @@ absl::StatusOr<AudienceResult> LiveAudience::Evaluate(const Expression& expressi
                                                       int64_t now_us, bool explain, std::vector<uint64_t>* members) {
   AIDMP_RETURN_IF_ERROR(EnsureBuilt(now_us));
   std::shared_lock<std::shared_mutex> lock(mu_);
+  // The live index follows the latest day asked for; an earlier day gets an index of
+  // its own for this one answer.
+  std::unique_ptr<PersonIndex> past;
+  const PersonIndex* index = index_.get();
+  if (profile::DayOf(index_->now_us()) != profile::DayOf(now_us)) {
+    past = std::make_unique<PersonIndex>(model_, now_us);
+    AIDMP_RETURN_IF_ERROR(past->Build(store_));
+    index = past.get();
+  }
   AudienceResult result;
-  result.persons = index_->persons();
+  result.persons = index->persons();
   result.index_time_us = now_us;
-  AIDMP_ASSIGN_OR_RETURN(result.slots, index_->Evaluate(expression, segments, index_->StoreCheck(store_, segments, now_us),
-                                                        explain ? &result.plan : nullptr));
+  AIDMP_ASSIGN_OR_RETURN(result.slots, index->Evaluate(expression, segments, index->StoreCheck(store_, segments, now_us),
+                                                       explain ? &result.plan : nullptr));
   if (members != nullptr) {
     members->reserve(result.slots.cardinality());
-    for (uint32_t slot : result.slots) members->push_back(index_->PersonAt(slot));
+    for (uint32_t slot : result.slots) members->push_back(index->PersonAt(slot));
   }
   return result;
 }

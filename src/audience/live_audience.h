@@ -1,7 +1,8 @@
 // The audience index of a running engine: a PersonIndex built from the store on first
 // use, then kept current by the person processor (every profile a batch writes, every
 // person merged away), by erasures and by unmerges, and rebuilt when the UTC day turns
-// (computed traits with windows move with the day).
+// (computed traits with windows move with the day). It follows the latest day asked
+// for; a question about an earlier day (`at=`) builds a one-off index for its answer.
 //
 // Thread-safe: updates take the index exclusively, evaluations share it. Updates that
 // arrive before the first build are dropped: the build reads the store, which already
@@ -40,7 +41,7 @@ class LiveAudience {
   // Forgets the index (after a rebuild); the next evaluation builds it again.
   void Reset();
 
-  // Evaluates at `now_us` (the index is rebuilt first if it is for another UTC day).
+  // Evaluates at `now_us`.
   // `members`, if given, receives the matching persons in slot order.
   absl::StatusOr<AudienceResult> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                           int64_t now_us, bool explain, std::vector<uint64_t>* members = nullptr);

@@ -79,7 +79,7 @@ void AddSegmentCommands(CLI::App& app, int* exit_code) {
     }
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     std::cout << matching << " of " << persons << " persons match " << expression->ToString() << " ("
-              << static_cast<int64_t>(ms) << " ms, including building the index)\n";
+              << static_cast<int64_t>(ms) << (count_flags->reference ? " ms, person by person)\n" : " ms, including building the index)\n");
   });
 
   auto explain_flags = std::make_shared<CountFlags>();

@@ -383,6 +383,13 @@ TEST_F(HttpServerTest, SegmentCountOfAnAdHocExpression) {
   auto buyers = count(R"(traits.country = "CN" and did("Order Completed", within: 7d, count >= 2, where: revenue > 100))");
   ASSERT_EQ(buyers->status, 200) << buyers->body;
   EXPECT_NE(buyers->body.find("\"count\":1,"), std::string::npos) << buyers->body;
+  auto explained = client_->Post("/v1/segments/count?at=2024-06-05T00:00:00Z", admin,
+                                 R"js({"expression":"traits.country = \"CN\" and did(\"Order Completed\", within: 7d, count >= 2)","explain":true})js",
+                                 "application/json");
+  ASSERT_EQ(explained->status, 200) << explained->body;
+  EXPECT_NE(explained->body.find("\"count\":1,"), std::string::npos) << explained->body;
+  EXPECT_NE(explained->body.find("\"how\":\"value bitmaps\""), std::string::npos) << explained->body;
+  EXPECT_NE(explained->body.find("event counter bounds, then events of 1 people"), std::string::npos) << explained->body;
   auto later = client_->Post("/v1/segments/count?at=2024-07-30T00:00:00Z", admin,
                              R"js({"expression":"did(\"Order Completed\", within: 7d)"})js", "application/json");
   EXPECT_NE(later->body.find("\"count\":0,"), std::string::npos) << later->body;
