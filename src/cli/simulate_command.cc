@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_format.h"
+#include "audience/segments.h"
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
 #include "common/clock.h"
@@ -250,6 +251,40 @@ void PrintInterestsAgainstTastes(collect::Engine* engine, const std::vector<sim:
       found, 100.0 * top_matches / found, 100.0 * top_in_tastes / found);
   std::cout << examples;
 }
+
+// Saves a few audience segments on the shop (kept in the data directory) and prints their
+// sizes, counted on the engine's bitmap index.
+void PrintSegments(collect::Engine* engine) {
+  static const std::pair<const char*, const char*> kSegments[] = {
+      {"book_lovers", R"(interest("books") >= 0.5)"},
+      {"repeat_buyers", R"(did("Order Completed", count >= 2))"},
+      {"big_spenders", "computed.revenue_total >= 300"},
+      {"cart_abandoners", R"(did("Product Added", within: 3d) and not did("Order Completed", within: 3d))"},
+      {"us_repeat_book_lovers", R"(traits.country = "US" and in_segment("book_lovers") and in_segment("repeat_buyers"))"},
+  };
+  audience::SegmentCatalog catalog(engine->store());
+  int64_t now = engine->clock()->NowMicros();
+  std::cout << "audience segments (saved in the data directory; counted on bitmaps; the first count builds the index,\n"
+               "windowed did(...) reads the events of the people the counters leave undecided)\n";
+  for (const auto& [name, text] : kSegments) {
+    auto saved = catalog.Save(name, text, engine->profile_model(), now);
+    if (!saved.ok()) {
+      std::cout << "  " << name << ": " << saved.status().message() << "\n";
+      continue;
+    }
+    auto definitions = catalog.Definitions();
+    auto expression = audience::ParseExpression(text);
+    if (!definitions.ok() || !expression.ok()) continue;
+    auto started = std::chrono::steady_clock::now();
+    auto result = engine->audience()->Evaluate(*expression, &*definitions, now, /*explain=*/false);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    if (!result.ok()) {
+      std::cout << "  " << name << ": " << result.status().message() << "\n";
+      continue;
+    }
+    std::cout << absl::StrFormat("  %-22s %6d persons  %8.2f ms   %s\n", name, result->slots.cardinality(), ms, text);
+  }
+}
 }  // namespace
 
 void AddSimulateCommands(CLI::App& app, int* exit_code) {
@@ -351,6 +386,7 @@ void AddSimulateCommands(CLI::App& app, int* exit_code) {
         "  merges refused     %10d  (by the one-userId-per-person rule)\n",
         stats.persons - stats.merges, report.shoppers, stats.merges, stats.merges_blocked);
     PrintInterestsAgainstTastes(engine->get(), report.registered);
+    PrintSegments(engine->get());
     if (report.failed_requests > 0) *exit_code = 1;
     if (demo_flags->no_serve) return;
     std::cout << "\nTry it (Ctrl-C stops the server):\n"
