@@ -271,8 +271,10 @@ std::string DisplayField(std::string_view field) {
 }
 
 absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
-                                          const SegmentDefinitions* segments, std::vector<PlanStep>* explain) {
+                                          const SegmentDefinitions* segments, std::vector<PlanStep>* explain,
+                                          const Roaring* among) {
   Evaluator evaluator(index, check, segments, explain);
+  if (among != nullptr) return evaluator.Eval(node, *among & index.all(), false, 0);
   return evaluator.Eval(node, index.all(), true, 0);
 }
 

@@ -53,10 +53,12 @@ struct PlanStep {
   double micros = 0;
 };
 
-// The slots of `index` matching `node`. `segments` names the saved segments that
-// in_segment(...) refers to (null: none); `explain`, if given, receives the steps.
+// The slots of `index` matching `node`, among `among` (null: everyone). `segments` names
+// the saved segments that in_segment(...) refers to (null: none); `explain`, if given,
+// receives the steps.
 absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
-                                          const SegmentDefinitions* segments, std::vector<PlanStep>* explain = nullptr);
+                                          const SegmentDefinitions* segments, std::vector<PlanStep>* explain = nullptr,
+                                          const Roaring* among = nullptr);
 
 // The steps as an indented table.
 std::string FormatPlan(const std::vector<PlanStep>& steps);

@@ -60,7 +60,8 @@ absl::Status LiveAudience::EnsureBuilt(int64_t now_us) {
 }
 
 absl::StatusOr<AudienceResult> LiveAudience::Evaluate(const Expression& expression, const SegmentDefinitions* segments,
-                                                      int64_t now_us, bool explain, std::vector<uint64_t>* members) {
+                                                      int64_t now_us, bool explain, std::vector<uint64_t>* members,
+                                                      const std::vector<uint64_t>* among) {
   AIDMP_RETURN_IF_ERROR(EnsureBuilt(now_us));
   std::shared_lock<std::shared_mutex> lock(mu_);
   // The live index follows the latest day asked for; an earlier day gets an index of
@@ -76,7 +77,7 @@ absl::StatusOr<AudienceResult> LiveAudience::Evaluate(const Expression& expressi
   result.persons = index->persons();
   result.index_time_us = now_us;
   AIDMP_ASSIGN_OR_RETURN(result.slots, index->Evaluate(expression, segments, index->StoreCheck(store_, segments, now_us),
-                                                       explain ? &result.plan : nullptr));
+                                                       explain ? &result.plan : nullptr, among));
   if (members != nullptr) {
     members->reserve(result.slots.cardinality());
     for (uint32_t slot : result.slots) members->push_back(index->PersonAt(slot));

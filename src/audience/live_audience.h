@@ -41,10 +41,11 @@ class LiveAudience {
   // Forgets the index (after a rebuild); the next evaluation builds it again.
   void Reset();
 
-  // Evaluates at `now_us`.
-  // `members`, if given, receives the matching persons in slot order.
+  // Evaluates at `now_us`, among `among` (null: everyone). `members`, if given, receives
+  // the matching persons in slot order.
   absl::StatusOr<AudienceResult> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
-                                          int64_t now_us, bool explain, std::vector<uint64_t>* members = nullptr);
+                                          int64_t now_us, bool explain, std::vector<uint64_t>* members = nullptr,
+                                          const std::vector<uint64_t>* among = nullptr);
 
  private:
   absl::Status EnsureBuilt(int64_t now_us);

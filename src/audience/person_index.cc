@@ -151,9 +151,15 @@ absl::Status PersonIndex::Build(storage::Store* store) {
 }
 
 absl::StatusOr<Roaring> PersonIndex::Evaluate(const Expression& expression, const SegmentDefinitions* segments,
-                                              const ResidualCheck& check, std::vector<PlanStep>* explain) const {
+                                              const ResidualCheck& check, std::vector<PlanStep>* explain,
+                                              const std::vector<uint64_t>* among) const {
   AIDMP_RETURN_IF_ERROR(Check(*expression.root, *model_, segments));
-  return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain);
+  if (among == nullptr) return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain);
+  Roaring slots;
+  for (uint64_t person : *among) {
+    if (auto slot = SlotOf(person)) slots.add(*slot);
+  }
+  return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain, &slots);
 }
 
 ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefinitions* segments,

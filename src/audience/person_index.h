@@ -44,8 +44,11 @@ class PersonIndex {
   // The slots matching `expression`, checked against the model and `segments` first
   // (InvalidArgument naming line and column). `check` answers what the bitmaps cannot
   // (see bitmap_plan.h); StoreCheck gives one over a store.
+  // `among`, if given, limits the answer to these persons (those not indexed match
+  // nothing).
   absl::StatusOr<Roaring> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
-                                   const ResidualCheck& check, std::vector<PlanStep>* explain = nullptr) const;
+                                   const ResidualCheck& check, std::vector<PlanStep>* explain = nullptr,
+                                   const std::vector<uint64_t>* among = nullptr) const;
   // A residual check reading each person's profile and events from `store`, evaluating
   // at `now_us` (a time on the index's day).
   ResidualCheck StoreCheck(storage::Store* store, const SegmentDefinitions* segments, int64_t now_us) const;

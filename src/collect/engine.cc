@@ -1,5 +1,7 @@
 #include "collect/engine.h"
 
+#include "spdlog/spdlog.h"
+
 #include "identity/rules_config.h"
 #include "profile/person_processor.h"
 #include "index/event_indexer.h"
@@ -69,6 +71,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   engine->profile_model_ = std::make_shared<const profile::ProfileModel>(std::move(options.profile));
   engine->background_processors_ = options.background_processors;
   engine->audience_ = std::make_unique<audience::LiveAudience>(engine->store_.get(), engine->profile_model_.get());
+  engine->memberships_ = std::make_unique<audience::Memberships>(engine->store_.get(), engine->audience_.get());
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(), engine->NewPersonProcessor()));
   if (options.background_processors) {
@@ -79,9 +82,13 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
 
 std::unique_ptr<profile::PersonProcessor> Engine::NewPersonProcessor() {
   auto processor = std::make_unique<profile::PersonProcessor>(store_.get(), identity_rules_, profile_model_);
-  processor->SetListener([audience = audience_.get()](const std::vector<profile::Profile>& changed,
-                                                      const std::vector<uint64_t>& removed) {
-    audience->OnProfiles(changed, removed);
+  processor->SetListener([this](const std::vector<profile::Profile>& changed, const std::vector<uint64_t>& removed) {
+    audience_->OnProfiles(changed, removed);
+    std::vector<uint64_t> persons = removed;
+    for (const auto& profile : changed) persons.push_back(profile.person);
+    absl::Status status = memberships_->Update(persons, clock_->NowMicros());
+    // The next update, or the daily refresh, repairs what this one missed.
+    if (!status.ok()) spdlog::warn("segment memberships not updated: {}", status.ToString());
   });
   return processor;
 }
@@ -152,6 +159,13 @@ absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {
       break;
     }
   }
+  // Segment memberships and their change logs first, so the purge below compacts them
+  // away too.
+  if (status.ok()) {
+    std::vector<uint64_t> gone = person->absorbed;
+    gone.push_back(person->id);
+    status = memberships_->Forget(gone);
+  }
   absl::StatusOr<privacy::ErasureReport> report =
       status.ok() ? privacy::EraseStoredPerson(store_.get(), *person, clock_->NowMicros())
                   : absl::StatusOr<privacy::ErasureReport>(status);
@@ -187,6 +201,7 @@ absl::StatusOr<profile::PersonProcessor::UnmergeReport> Engine::Unmerge(uint64_t
       involved.push_back(merge->loser);
     }
     absl::Status refreshed = audience_->Refresh(involved);
+    if (refreshed.ok()) refreshed = memberships_->Update(involved, clock_->NowMicros());
     if (!refreshed.ok()) report = refreshed;
   }
   if (background_processors_) {

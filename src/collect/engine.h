@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "audience/live_audience.h"
+#include "audience/memberships.h"
 #include "clean/cleaner.h"
 #include "clean/dedup_index.h"
 #include "clean/quarantine.h"
@@ -89,6 +90,8 @@ class Engine {
   const profile::ProfileModel& profile_model() const { return *profile_model_; }
   // Everyone's profile on bitmaps, for segments; kept current as profiles change.
   audience::LiveAudience* audience() { return audience_.get(); }
+  // Saved segments' members, kept current after every batch of profile changes.
+  audience::Memberships* memberships() { return memberships_.get(); }
 
   // Re-derives identities, each person's events and profiles from the whole log with
   // the current rules and profile config (after changing them). The persons processor
@@ -126,6 +129,7 @@ class Engine {
   std::unique_ptr<IngestPipeline> pipeline_;
   std::unique_ptr<Collector> collector_;
   std::unique_ptr<audience::LiveAudience> audience_;  // outlives the processors that feed it
+  std::unique_ptr<audience::Memberships> memberships_;
   std::vector<std::unique_ptr<log::ProcessorRunner>> processors_;
   identity::IdentityRules identity_rules_;
   std::shared_ptr<const profile::ProfileModel> profile_model_;

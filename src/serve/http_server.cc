@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "audience/evaluate.h"
+#include "audience/export.h"
 #include "audience/segments.h"
 #include "collect/replay.h"
 #include "common/json_writer.h"
@@ -414,9 +415,168 @@ struct HttpServer::Impl {
         body["expression"].get_string().get(text) != simdjson::SUCCESS) {
       return SendError(res, absl::InvalidArgumentError("the body must be {\"name\": \"...\", \"expression\": \"...\"}"));
     }
-    auto saved = segments->Save(std::string(name), text, engine->profile_model(), engine->clock()->NowMicros());
+    int64_t now_us = engine->clock()->NowMicros();
+    auto saved = segments->Save(std::string(name), text, engine->profile_model(), now_us);
     if (!saved.ok()) return SendError(res, saved.status());
-    res.set_content(audience::SegmentCatalog::Encode(*saved), kJson);
+    // Members now; those entering are recorded as entries.
+    auto refreshed = engine->memberships()->Refresh(saved->name, now_us);
+    if (!refreshed.ok()) return SendError(res, refreshed.status());
+    SendSegment(*saved, res);
+  }
+
+  // A saved segment with its current size.
+  void SendSegment(const audience::SavedSegment& segment, httplib::Response& res) {
+    auto size = engine->memberships()->Size(segment.name);
+    if (!size.ok()) return SendError(res, size.status());
+    std::string json = audience::SegmentCatalog::Encode(segment);
+    json.pop_back();
+    res.set_content(StrCat(json, ",\"size\":", *size, "}"), kJson);
+  }
+
+  // GET /v1/segments/{name}/members?format=jsonl|csv|json&identifiers=userId,emailHash
+  //   &purpose=advertising&require_consent=false&after=CURSOR&limit=N
+  void HandleSegmentMembers(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    audience::ExportOptions options;
+    if (req.has_param("identifiers")) {
+      auto types = audience::ParseIdentifierList(req.get_param_value("identifiers"));
+      if (!types.ok()) return SendError(res, types.status());
+      options.identifiers = *types;
+    }
+    if (req.has_param("purpose")) options.purpose = req.get_param_value("purpose");
+    if (options.purpose == "none") options.purpose.clear();
+    options.require_grant = req.get_param_value("require_consent") == "true";
+    if (req.has_param("after") && !ParseNumber(req.get_param_value("after"), &options.after)) {
+      return SendError(res, absl::InvalidArgumentError("query parameter 'after' must be a cursor (a person number)"));
+    }
+    auto limit = ParseLimit(req, 1000);
+    if (!limit.ok()) return SendError(res, limit.status());
+    options.limit = *limit;
+    std::string format = req.has_param("format") ? req.get_param_value("format") : "json";
+    if (format != "json" && format != "jsonl" && format != "csv") {
+      return SendError(res, absl::InvalidArgumentError("query parameter 'format' must be json, jsonl or csv"));
+    }
+    auto page = audience::ExportMembers(engine->store(), engine->memberships(), std::string(req.matches[1]), options);
+    if (!page.ok()) return SendError(res, page.status());
+    res.set_header("X-Next-Cursor", std::to_string(page->next_cursor));
+    res.set_header("X-Excluded-By-Consent", std::to_string(page->excluded_by_consent));
+    if (format == "csv") return res.set_content(audience::ExportCsv(*page, options, options.after == 0), "text/csv");
+    if (format == "jsonl") return res.set_content(audience::ExportJsonLines(*page, options), "application/x-ndjson");
+    std::string lines = audience::ExportJsonLines(*page, options);
+    std::string members;
+    for (std::string_view line : Split(lines, '\n', /*skip_empty=*/true)) StrAppend(&members, members.empty() ? "" : ",", line);
+    res.set_content(StrCat("{\"members\":[", members, "],\"next_cursor\":", page->next_cursor,
+                           ",\"excluded_by_consent\":", page->excluded_by_consent,
+                           ",\"without_identifiers\":", page->without_identifiers, "}"),
+                    kJson);
+  }
+
+  // GET /v1/segments/{name}/members/{person}: is the person a member?
+  void HandleSegmentMember(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    uint64_t person = 0;
+    if (!ParseNumber(std::string(req.matches[2]), &person)) {
+      return SendError(res, absl::InvalidArgumentError("the person must be a number"));
+    }
+    auto member = engine->memberships()->IsMember(std::string(req.matches[1]), person);
+    if (!member.ok()) return SendError(res, member.status());
+    res.set_content(StrCat("{\"segment\":\"", std::string(req.matches[1]), "\",\"person\":", person,
+                           ",\"member\":", *member ? "true" : "false", "}"),
+                    kJson);
+  }
+
+  // GET /v1/segments/{name}/history?from=&to=&limit=: size over time and the entries
+  // and exits since `from` (default: the last 7 days).
+  void HandleSegmentHistory(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    int64_t now_us = engine->clock()->NowMicros();
+    int64_t from_us = now_us - 7 * kMicrosPerDay, to_us = now_us;
+    if (req.has_param("from")) {
+      auto from = ParseTimeParam("from", req.get_param_value("from"));
+      if (!from.ok()) return SendError(res, from.status());
+      from_us = *from;
+    }
+    if (req.has_param("to")) {
+      auto to = ParseTimeParam("to", req.get_param_value("to"));
+      if (!to.ok()) return SendError(res, to.status());
+      to_us = *to;
+    }
+    auto limit = ParseLimit(req, 1000);
+    if (!limit.ok()) return SendError(res, limit.status());
+    const std::string name(req.matches[1]);
+    auto sizes = engine->memberships()->Sizes(name, from_us, to_us);
+    if (!sizes.ok()) return SendError(res, sizes.status());
+    auto changes = engine->memberships()->Changes(name, from_us, std::min<size_t>(*limit, 100000));
+    if (!changes.ok()) return SendError(res, changes.status());
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("segment").String(name);
+    writer.Key("sizes").BeginArray();
+    for (const auto& point : *sizes) {
+      writer.BeginObject().Key("at").String(FormatIso8601Micros(point.at_us)).Key("size").Uint(point.size).EndObject();
+    }
+    writer.EndArray();
+    writer.Key("changes").BeginArray();
+    for (const auto& change : *changes) {
+      if (change.at_us > to_us) break;
+      writer.BeginObject();
+      writer.Key("at").String(FormatIso8601Micros(change.at_us));
+      writer.Key("person").Uint(change.person);
+      writer.Key("change").String(change.entered ? "entered" : "exited");
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  // POST /v1/segments/{name}/refresh (or /v1/segments/refresh for all): re-evaluates over
+  // everyone and records the differences.
+  void HandleSegmentRefresh(const httplib::Request& req, httplib::Response& res, bool all) {
+    if (!CheckAdmin(req, res)) return;
+    auto reports = engine->memberships()->Refresh(all ? "" : std::string(req.matches[1]), engine->clock()->NowMicros());
+    if (!reports.ok()) return SendError(res, reports.status());
+    JsonWriter writer;
+    writer.BeginObject().Key("segments").BeginArray();
+    for (const auto& report : *reports) {
+      writer.BeginObject();
+      writer.Key("name").String(report.segment);
+      writer.Key("size").Uint(report.size);
+      writer.Key("entered").Uint(report.entered);
+      writer.Key("exited").Uint(report.exited);
+      writer.EndObject();
+    }
+    writer.EndArray().EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
+  // POST /v1/segments/overlap {"a": NAME, "b": NAME}: audience planning between two saved
+  // segments' current members.
+  void HandleSegmentOverlap(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    std::string_view a, b;
+    if (parser.parse(req.body).get(body) != simdjson::SUCCESS || body["a"].get_string().get(a) != simdjson::SUCCESS ||
+        body["b"].get_string().get(b) != simdjson::SUCCESS) {
+      return SendError(res, absl::InvalidArgumentError("the body must be {\"a\": \"segment\", \"b\": \"segment\"}"));
+    }
+    auto overlap = engine->memberships()->Overlap(std::string(a), std::string(b));
+    if (!overlap.ok()) return SendError(res, overlap.status());
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("a").String(a);
+    writer.Key("b").String(b);
+    writer.Key("a_size").Uint(overlap->a);
+    writer.Key("b_size").Uint(overlap->b);
+    writer.Key("both").Uint(overlap->both);
+    writer.Key("a_only").Uint(overlap->a - overlap->both);
+    writer.Key("b_only").Uint(overlap->b - overlap->both);
+    writer.Key("either").Uint(overlap->a + overlap->b - overlap->both);
+    uint64_t either = overlap->a + overlap->b - overlap->both;
+    writer.Key("jaccard").Double(either == 0 ? 0.0 : static_cast<double>(overlap->both) / static_cast<double>(either));
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
   }
 
   void HandleSegmentList(const httplib::Request& req, httplib::Response& res) {
@@ -434,12 +594,13 @@ struct HttpServer::Impl {
     if (!CheckAdmin(req, res)) return;
     auto segment = segments->Get(std::string(req.matches[1]));
     if (!segment.ok()) return SendError(res, segment.status());
-    res.set_content(audience::SegmentCatalog::Encode(*segment), kJson);
+    SendSegment(*segment, res);
   }
 
   void HandleSegmentDelete(const httplib::Request& req, httplib::Response& res) {
     if (!CheckAdmin(req, res)) return;
     absl::Status status = segments->Delete(std::string(req.matches[1]));
+    if (status.ok()) status = engine->memberships()->Drop(std::string(req.matches[1]));
     if (!status.ok()) return SendError(res, status);
     res.set_content("{\"deleted\":true}", kJson);
   }
@@ -567,6 +728,18 @@ struct HttpServer::Impl {
                 [this](const httplib::Request& req, httplib::Response& res) { HandleUnmerge(req, res); });
     server.Post("/v1/segments/count",
                 [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentCount(req, res); });
+    server.Post("/v1/segments/overlap",
+                [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentOverlap(req, res); });
+    server.Post("/v1/segments/refresh",
+                [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentRefresh(req, res, true); });
+    server.Post(R"(/v1/segments/([A-Za-z0-9_-]+)/refresh)",
+                [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentRefresh(req, res, false); });
+    server.Get(R"(/v1/segments/([A-Za-z0-9_-]+)/members)",
+               [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentMembers(req, res); });
+    server.Get(R"(/v1/segments/([A-Za-z0-9_-]+)/members/(\d+))",
+               [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentMember(req, res); });
+    server.Get(R"(/v1/segments/([A-Za-z0-9_-]+)/history)",
+               [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentHistory(req, res); });
     server.Post("/v1/segments", [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentSave(req, res); });
     server.Get("/v1/segments", [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentList(req, res); });
     server.Get(R"(/v1/segments/([A-Za-z0-9_-]+))",

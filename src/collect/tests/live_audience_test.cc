@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "audience/evaluate.h"
+#include "audience/export.h"
+#include "audience/segments.h"
 #include "collect/tests/engine_fixture.h"
 #include "common/clock.h"
 #include "profile/person_document.h"
@@ -99,6 +101,84 @@ TEST_F(LiveAudienceTest, FollowsStreamingMergesErasureAndUnmerge) {
   }
   EXPECT_EQ(unmerged, 1);
   ExpectSameAsReference("after unmerge");
+}
+
+// Saved segments' memberships follow the stream: after every batch they equal a full
+// re-evaluation, entries and exits are recorded, and an erased person leaves every
+// membership, change record and export.
+TEST_F(LiveAudienceTest, MembershipsAfterStreamingEqualReevaluation) {
+  audience::SegmentCatalog catalog(engine_->store());
+  const std::vector<std::pair<std::string, std::string>> segments = {
+      {"buyers", R"(did("Order Completed"))"},
+      {"recent_buyers", R"(did("Order Completed", within: 2d))"},
+      {"books", R"(interest("books") >= 0.4)"},
+      {"book_buyers", R"(in_segment("buyers") and in_segment("books"))"},
+      {"us_lookers", R"(traits.country = "US" and did("Product Viewed", count >= 3) and not in_segment("buyers"))"},
+  };
+  for (const auto& [name, text] : segments) {
+    ASSERT_TRUE(catalog.Save(name, text, engine_->profile_model(), now_).ok()) << name;
+    ASSERT_TRUE(engine_->memberships()->Refresh(name, now_).ok()) << name;
+  }
+  sim::ShopOptions options;
+  options.shoppers = 300;
+  options.days = 6;
+  options.end_time_us = now_;
+  sim::ShopSimulator shop(options);
+  std::vector<sim::SimMessage> messages;
+  for (int round = 0; round < 12; ++round) {
+    messages.clear();
+    if (!shop.Next(1500, &messages)) break;
+    Send(messages);
+  }
+  // Streaming saw people enter (and some leave: buyers leave "us_lookers").
+  auto changes = engine_->memberships()->Changes("buyers", 0, 1000000);
+  ASSERT_TRUE(changes.ok());
+  auto buyers_size = engine_->memberships()->Size("buyers");
+  ASSERT_TRUE(buyers_size.ok());
+  EXPECT_GT(*buyers_size, 10u);
+  EXPECT_EQ(changes->size(), *buyers_size);  // everyone entered once, nobody left
+  auto looker_changes = engine_->memberships()->Changes("us_lookers", 0, 1000000);
+  ASSERT_TRUE(looker_changes.ok());
+  // A full re-evaluation finds nothing to change, and agrees with the reference.
+  auto refreshed = engine_->memberships()->Refresh("", now_);
+  ASSERT_TRUE(refreshed.ok()) << refreshed.status();
+  ASSERT_EQ(refreshed->size(), segments.size());
+  auto definitions = catalog.Definitions();
+  ASSERT_TRUE(definitions.ok());
+  for (const auto& report : *refreshed) {
+    EXPECT_EQ(report.entered, 0u) << report.segment;
+    EXPECT_EQ(report.exited, 0u) << report.segment;
+    auto reference = audience::CountMatching(engine_->store(), definitions->at(report.segment), engine_->profile_model(),
+                                             now_, &*definitions);
+    ASSERT_TRUE(reference.ok());
+    EXPECT_EQ(report.size, reference->matching) << report.segment;
+  }
+  auto sizes = engine_->memberships()->Sizes("buyers", now_ - kMicrosPerDay, now_ + kMicrosPerDay);
+  ASSERT_TRUE(sizes.ok());
+  ASSERT_FALSE(sizes->empty());
+  EXPECT_EQ(sizes->back().size, *buyers_size);
+
+  // Erase a buyer: gone from members, change logs and exports.
+  auto members = engine_->memberships()->Members("buyers", 0, 1);
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 1u);
+  uint64_t erased = members->front();
+  ASSERT_TRUE(engine_->ErasePerson(erased).ok());
+  for (const auto& [name, text] : segments) {
+    auto member = engine_->memberships()->IsMember(name, erased);
+    ASSERT_TRUE(member.ok());
+    EXPECT_FALSE(*member) << name;
+    auto log = engine_->memberships()->Changes(name, 0, 1000000);
+    ASSERT_TRUE(log.ok());
+    for (const auto& change : *log) EXPECT_NE(change.person, erased) << name;
+  }
+  audience::ExportOptions export_options;
+  export_options.purpose.clear();
+  export_options.limit = 10000;
+  auto page = audience::ExportMembers(engine_->store(), engine_->memberships(), "buyers", export_options);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->rows.size() + page->without_identifiers, *buyers_size - 1);
+  for (const auto& row : page->rows) EXPECT_NE(row.person, erased);
 }
 
 }  // namespace
