@@ -272,17 +272,16 @@ void PrintSegments(collect::Engine* engine) {
       std::cout << "  " << name << ": " << saved.status().message() << "\n";
       continue;
     }
-    auto definitions = catalog.Definitions();
-    auto expression = audience::ParseExpression(text);
-    if (!definitions.ok() || !expression.ok()) continue;
+    // The first evaluation builds the index; the refresh stores the members (entries
+    // recorded) that streaming keeps current from here on.
     auto started = std::chrono::steady_clock::now();
-    auto result = engine->audience()->Evaluate(*expression, &*definitions, now, /*explain=*/false);
+    auto result = engine->memberships()->Refresh(name, now);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     if (!result.ok()) {
       std::cout << "  " << name << ": " << result.status().message() << "\n";
       continue;
     }
-    std::cout << absl::StrFormat("  %-22s %6d persons  %8.2f ms   %s\n", name, result->slots.cardinality(), ms, text);
+    std::cout << absl::StrFormat("  %-22s %6d persons  %8.2f ms   %s\n", name, result->front().size, ms, text);
   }
 }
 }  // namespace
@@ -402,6 +401,11 @@ void AddSimulateCommands(CLI::App& app, int* exit_code) {
               << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:" << server.port()
               << "/v1/profiles/lookup?type=userId&value="
               << (report.registered.empty() ? std::string("u1") : report.registered.front().user_id) << "'\n"
+              << "  curl -s -H 'Authorization: Bearer " << admin_key << "' -d "
+              << "'{\"expression\": \"interest(\\\"books\\\") >= 0.5 and did(\\\"Order Completed\\\")\", \"explain\": true}' "
+              << "http://127.0.0.1:" << server.port() << "/v1/segments/count\n"
+              << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:" << server.port()
+              << "/v1/segments/repeat_buyers/members?format=csv&identifiers=userId,emailHash'\n"
               << "  curl -s http://127.0.0.1:" << server.port() << "/metrics\n"
               << std::flush;
     while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "common/hash.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "common/time_format.h"
@@ -401,6 +402,76 @@ TEST_F(HttpServerTest, SegmentCountOfAnAdHocExpression) {
   EXPECT_NE(unknown->body.find("no computed trait 'nope'"), std::string::npos) << unknown->body;
   EXPECT_EQ(client_->Post("/v1/segments/count", admin, "[]", "application/json")->status, 400);
   EXPECT_EQ(client_->Post("/v1/segments/count", "{\"expression\":\"traits.a = 1\"}", "application/json")->status, 401);
+}
+
+TEST_F(HttpServerTest, LivingSegmentExportOverlapAndHistory) {
+  ASSERT_EQ(Post("/v1/batch", R"js({"batch":[
+      {"type":"identify","userId":"m1","traits":{"country":"CN","email":"M1@example.com"}},
+      {"type":"identify","userId":"m2","traits":{"country":"CN"},
+       "context":{"consent":{"categoryPreferences":{"advertising":false}}}},
+      {"type":"identify","userId":"m3","traits":{"country":"DE","plan":"pro"}},
+      {"type":"identify","userId":"m4","traits":{"country":"CN","plan":"pro"}}]})js")
+                ->status,
+            200);
+  WaitIndexed();
+  httplib::Headers admin = {{"Authorization", "Bearer admin"}};
+  auto save = [&](const std::string& body) { return client_->Post("/v1/segments", admin, body, "application/json"); };
+  auto china = save(R"js({"name":"china","expression":"traits.country = \"CN\""})js");
+  ASSERT_EQ(china->status, 200) << china->body;
+  EXPECT_NE(china->body.find("\"size\":3"), std::string::npos) << china->body;
+  ASSERT_EQ(save(R"js({"name":"pro","expression":"traits.plan = \"pro\""})js")->status, 200);
+
+  // Export for an ad platform: hashed emails, and m2 refused advertising.
+  auto csv = Admin("/v1/segments/china/members?format=csv&identifiers=userId,emailHash");
+  ASSERT_EQ(csv->status, 200) << csv->body;
+  EXPECT_EQ(csv->get_header_value("X-Excluded-By-Consent"), "1");
+  EXPECT_EQ(csv->body.rfind("person,userId,emailHash\n", 0), 0u) << csv->body;
+  EXPECT_NE(csv->body.find(StrCat(",m1,", HashEmail("M1@example.com"))), std::string::npos) << csv->body;
+  EXPECT_EQ(csv->body.find("m2"), std::string::npos) << csv->body;
+  EXPECT_NE(csv->body.find(",m4,\n"), std::string::npos) << csv->body;
+  // Without the consent filter (a CRM sync, say), and paged one at a time.
+  std::string after = "0";
+  std::vector<std::string> pages;
+  for (int guard = 0; guard < 10 && after != ""; ++guard) {
+    auto page = Admin(StrCat("/v1/segments/china/members?format=jsonl&purpose=none&limit=1&after=", after));
+    ASSERT_EQ(page->status, 200) << page->body;
+    if (!page->body.empty()) pages.push_back(page->body);
+    after = page->get_header_value("X-Next-Cursor");
+    if (after == "0") after = "";
+  }
+  ASSERT_EQ(pages.size(), 3u);
+  EXPECT_NE(pages[1].find("\"userId\":[\"m2\"]"), std::string::npos) << pages[1];
+  EXPECT_EQ(Admin("/v1/segments/china/members?identifiers=cookie")->status, 400);
+  EXPECT_EQ(Admin("/v1/segments/nope/members")->status, 404);
+
+  // Overlap for planning, and a membership check.
+  auto overlap = client_->Post("/v1/segments/overlap", admin, R"({"a":"china","b":"pro"})", "application/json");
+  ASSERT_EQ(overlap->status, 200) << overlap->body;
+  EXPECT_NE(overlap->body.find("\"a_size\":3,\"b_size\":2,\"both\":1,\"a_only\":2,\"b_only\":1,\"either\":4"),
+            std::string::npos)
+      << overlap->body;
+  auto m4 = Admin("/v1/profiles/lookup?type=userId&value=m4");
+  ASSERT_EQ(m4->status, 200);
+  std::string person = m4->body.substr(m4->body.find("\"person_id\":") + 12);
+  person = person.substr(0, person.find_first_not_of("0123456789"));
+  EXPECT_NE(Admin(StrCat("/v1/segments/pro/members/", person))->body.find("\"member\":true"), std::string::npos);
+
+  // m4 moves to Germany: they leave "china" as the event streams in; the history says so.
+  ASSERT_EQ(Post("/v1/identify", R"({"userId":"m4","traits":{"country":"DE"}})")->status, 200);
+  WaitIndexed();
+  for (int tries = 0; tries < 100; ++tries) {
+    if (Admin(StrCat("/v1/segments/china/members/", person))->body.find("\"member\":false") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto history = Admin("/v1/segments/china/history");
+  ASSERT_EQ(history->status, 200) << history->body;
+  EXPECT_NE(history->body.find(StrCat("\"person\":", person, ",\"change\":\"exited\"")), std::string::npos)
+      << history->body;
+  EXPECT_NE(history->body.find("\"size\":2}"), std::string::npos) << history->body;
+  auto refresh = client_->Post("/v1/segments/refresh", admin, "", "application/json");
+  ASSERT_EQ(refresh->status, 200) << refresh->body;
+  EXPECT_NE(refresh->body.find("{\"name\":\"china\",\"size\":2,\"entered\":0,\"exited\":0}"), std::string::npos)
+      << refresh->body;
 }
 
 TEST_F(HttpServerTest, SavedSegmentsAndInSegment) {
