@@ -27,6 +27,10 @@
 //               "purged/last"                           -> marker written by PurgeDeleted
 //               "config/<name>"                         -> config text the data dir runs
 //                                                          with (profile: profile config JSON)
+//               "segment/<name>"                        -> saved segment JSON (audience/segments.h)
+//               "segmember/<name>/" person(8)           -> empty   current member
+//               "segchange/<name>/" time(8) person(8)   -> "entered" | "exited"
+//               "segsize/<name>/" minute(8)             -> size, decimal (audience/memberships.h)
 //
 // Thread-safe: pure functions.
 #pragma once
