@@ -3,10 +3,12 @@
 #include <fstream>
 #include <functional>
 #include <iomanip>
+#include <limits>
 #include <iostream>
 
 #include "audience/evaluate.h"
 #include "audience/export.h"
+#include "audience/lookalike.h"
 #include "audience/segments.h"
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
@@ -268,6 +270,31 @@ void AddSegmentCommands(CLI::App& app, int* exit_code) {
         std::cout << flags->name << ": " << counts.a << "\n" << flags->other << ": " << counts.b << "\nboth: " << counts.both
                   << "\n" << flags->name << " only: " << counts.a - counts.both << "\n" << flags->other
                   << " only: " << counts.b - counts.both << "\n";
+        return absl::OkStatus();
+      });
+    });
+  }
+  {
+    auto [lookalike, flags] = declare("lookalike", "The people most like a segment's members who are not in it "
+                                                   "(cosine similarity of interest and behaviour vectors, HNSW search)");
+    lookalike->add_option("name", flags->name, "Seed segment")->required();
+    auto size = std::make_shared<size_t>(20);
+    auto exact = std::make_shared<bool>(false);
+    lookalike->add_option("--size", *size, "How many people")->check(CLI::Range(1, 100000))->capture_default_str();
+    lookalike->add_flag("--exact", *exact, "Scan everyone instead of searching the HNSW graph");
+    lookalike->callback([flags = flags, with_engine, size, exact] {
+      with_engine(*flags, [&](collect::Engine* engine) -> absl::Status {
+        AIDMP_ASSIGN_OR_RETURN(auto seed, engine->memberships()->Members(flags->name, 0, std::numeric_limits<size_t>::max()));
+        int64_t now_us = engine->clock()->NowMicros();
+        AIDMP_ASSIGN_OR_RETURN(auto model, audience::LookalikeModel::Build(engine->store(), engine->profile_model(), now_us));
+        AIDMP_ASSIGN_OR_RETURN(auto found, model->Expand(seed, *size, *exact));
+        AIDMP_ASSIGN_OR_RETURN(auto truth, model->Expand(seed, *size, /*exact=*/true));
+        std::cout << "seed " << seed.size() << " people; " << model->persons() << " people with vectors of "
+                  << model->dimensions() << " features; recall of the search against exact: "
+                  << audience::Recall(found, truth) << "\nperson      similarity\n";
+        for (const auto& match : found) {
+          std::cout << std::left << std::setw(12) << match.person << match.similarity << "\n";
+        }
         return absl::OkStatus();
       });
     });

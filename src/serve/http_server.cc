@@ -4,10 +4,12 @@
 
 #include <chrono>
 #include <limits>
+#include <mutex>
 #include <thread>
 
 #include "audience/evaluate.h"
 #include "audience/export.h"
+#include "audience/lookalike.h"
 #include "audience/segments.h"
 #include "collect/replay.h"
 #include "common/json_writer.h"
@@ -85,6 +87,10 @@ struct HttpServer::Impl {
   RequestMetrics metrics;
   std::unique_ptr<profile::RfmCache> rfm_cache;
   std::unique_ptr<audience::SegmentCatalog> segments;
+  // The lookalike model, rebuilt from the profiles when older than kLookalikeMaxAge.
+  std::mutex lookalike_mu;
+  std::shared_ptr<const audience::LookalikeModel> lookalike;  // guarded by lookalike_mu
+  static constexpr int64_t kLookalikeMaxAge = 15 * kMicrosPerMinute;
 
   bool CheckAdmin(const httplib::Request& req, httplib::Response& res) {
     std::string expected = StrCat("Bearer ", options.admin_key);
@@ -550,6 +556,72 @@ struct HttpServer::Impl {
     res.set_content(writer.Take(), kJson);
   }
 
+  // POST /v1/segments/{name}/lookalike {"size": N, "exact": false, "check_recall": false}:
+  // the N people most like the segment's members who are not in it.
+  void HandleSegmentLookalike(const httplib::Request& req, httplib::Response& res) {
+    if (!CheckAdmin(req, res)) return;
+    simdjson::dom::parser parser;
+    simdjson::dom::element body;
+    uint64_t size = 100;
+    bool exact = false, check_recall = false;
+    if (parser.parse(req.body.empty() ? std::string("{}") : req.body).get(body) != simdjson::SUCCESS ||
+        !body.is_object()) {
+      return SendError(res, absl::InvalidArgumentError("the body must be {\"size\": N, \"exact\": false}"));
+    }
+    if (body["size"].error() != simdjson::NO_SUCH_FIELD &&
+        (body["size"].get_uint64().get(size) != simdjson::SUCCESS || size == 0 || size > 100000)) {
+      return SendError(res, absl::InvalidArgumentError("\"size\" must be a whole number from 1 to 100000"));
+    }
+    if (body["exact"].error() != simdjson::NO_SUCH_FIELD && body["exact"].get_bool().get(exact) != simdjson::SUCCESS) {
+      return SendError(res, absl::InvalidArgumentError("\"exact\" must be true or false"));
+    }
+    if (body["check_recall"].error() != simdjson::NO_SUCH_FIELD &&
+        body["check_recall"].get_bool().get(check_recall) != simdjson::SUCCESS) {
+      return SendError(res, absl::InvalidArgumentError("\"check_recall\" must be true or false"));
+    }
+    const std::string name(req.matches[1]);
+    auto seed = engine->memberships()->Members(name, 0, std::numeric_limits<size_t>::max());
+    if (!seed.ok()) return SendError(res, seed.status());
+    int64_t now_us = engine->clock()->NowMicros();
+    std::shared_ptr<const audience::LookalikeModel> model;
+    {
+      std::lock_guard<std::mutex> lock(lookalike_mu);
+      if (lookalike == nullptr || lookalike->built_at_us() < now_us - kLookalikeMaxAge) {
+        auto built = audience::LookalikeModel::Build(engine->store(), engine->profile_model(), now_us);
+        if (!built.ok()) return SendError(res, built.status());
+        lookalike = std::move(*built);
+      }
+      model = lookalike;
+    }
+    auto started = std::chrono::steady_clock::now();
+    auto found = model->Expand(*seed, size, exact);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    if (!found.ok()) return SendError(res, found.status());
+    JsonWriter writer;
+    writer.BeginObject();
+    writer.Key("segment").String(name);
+    writer.Key("seed").Uint(seed->size());
+    writer.Key("search").String(exact ? "exact" : "hnsw");
+    writer.Key("milliseconds").Double(ms);
+    writer.Key("model").BeginObject();
+    writer.Key("persons").Uint(model->persons());
+    writer.Key("dimensions").Uint(model->dimensions());
+    writer.Key("built_at").String(FormatIso8601Micros(model->built_at_us()));
+    writer.EndObject();
+    if (check_recall && !exact) {
+      auto truth = model->Expand(*seed, size, /*exact=*/true);
+      if (!truth.ok()) return SendError(res, truth.status());
+      writer.Key("recall_vs_exact").Double(audience::Recall(*found, *truth));
+    }
+    writer.Key("lookalikes").BeginArray();
+    for (const auto& match : *found) {
+      writer.BeginObject().Key("person").Uint(match.person).Key("similarity").Double(match.similarity).EndObject();
+    }
+    writer.EndArray();
+    writer.EndObject();
+    res.set_content(writer.Take(), kJson);
+  }
+
   // POST /v1/segments/overlap {"a": NAME, "b": NAME}: audience planning between two saved
   // segments' current members.
   void HandleSegmentOverlap(const httplib::Request& req, httplib::Response& res) {
@@ -734,6 +806,8 @@ struct HttpServer::Impl {
                 [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentRefresh(req, res, true); });
     server.Post(R"(/v1/segments/([A-Za-z0-9_-]+)/refresh)",
                 [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentRefresh(req, res, false); });
+    server.Post(R"(/v1/segments/([A-Za-z0-9_-]+)/lookalike)",
+                [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentLookalike(req, res); });
     server.Get(R"(/v1/segments/([A-Za-z0-9_-]+)/members)",
                [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentMembers(req, res); });
     server.Get(R"(/v1/segments/([A-Za-z0-9_-]+)/members/(\d+))",

@@ -468,6 +468,14 @@ TEST_F(HttpServerTest, LivingSegmentExportOverlapAndHistory) {
   EXPECT_NE(history->body.find(StrCat("\"person\":", person, ",\"change\":\"exited\"")), std::string::npos)
       << history->body;
   EXPECT_NE(history->body.find("\"size\":2}"), std::string::npos) << history->body;
+  // Lookalikes of "china" (m1, m2): the two people not in it, m3 and m4.
+  auto lookalike = client_->Post("/v1/segments/china/lookalike", admin, R"({"size": 5, "check_recall": true})",
+                                 "application/json");
+  ASSERT_EQ(lookalike->status, 200) << lookalike->body;
+  EXPECT_NE(lookalike->body.find("\"seed\":2,"), std::string::npos) << lookalike->body;
+  EXPECT_NE(lookalike->body.find("\"recall_vs_exact\":1"), std::string::npos) << lookalike->body;
+  EXPECT_NE(lookalike->body.find(StrCat("{\"person\":", person, ",")), std::string::npos) << lookalike->body;
+  EXPECT_EQ(client_->Post("/v1/segments/china/lookalike", admin, R"({"size": -1})", "application/json")->status, 400);
   auto refresh = client_->Post("/v1/segments/refresh", admin, "", "application/json");
   ASSERT_EQ(refresh->status, 200) << refresh->body;
   EXPECT_NE(refresh->body.find("{\"name\":\"china\",\"size\":2,\"entered\":0,\"exited\":0}"), std::string::npos)
