@@ -61,7 +61,8 @@ absl::Status LiveAudience::EnsureBuilt(int64_t now_us) {
 
 absl::StatusOr<AudienceResult> LiveAudience::Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                                       int64_t now_us, bool explain, std::vector<uint64_t>* members,
-                                                      const std::vector<uint64_t>* among) {
+                                                      const std::vector<uint64_t>* among,
+                                                      PersonIndex::PersonCache* cache) {
   AIDMP_RETURN_IF_ERROR(EnsureBuilt(now_us));
   std::shared_lock<std::shared_mutex> lock(mu_);
   // The live index follows the latest day asked for; an earlier day gets an index of
@@ -76,7 +77,7 @@ absl::StatusOr<AudienceResult> LiveAudience::Evaluate(const Expression& expressi
   AudienceResult result;
   result.persons = index->persons();
   result.index_time_us = now_us;
-  AIDMP_ASSIGN_OR_RETURN(result.slots, index->Evaluate(expression, segments, index->StoreCheck(store_, segments, now_us),
+  AIDMP_ASSIGN_OR_RETURN(result.slots, index->Evaluate(expression, segments, index->StoreCheck(store_, segments, now_us, cache),
                                                        explain ? &result.plan : nullptr, among));
   if (members != nullptr) {
     members->reserve(result.slots.cardinality());

@@ -45,7 +45,8 @@ class LiveAudience {
   // the matching persons in slot order.
   absl::StatusOr<AudienceResult> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                           int64_t now_us, bool explain, std::vector<uint64_t>* members = nullptr,
-                                          const std::vector<uint64_t>* among = nullptr);
+                                          const std::vector<uint64_t>* among = nullptr,
+                                          PersonIndex::PersonCache* cache = nullptr);
 
  private:
   absl::Status EnsureBuilt(int64_t now_us);

@@ -134,9 +134,11 @@ absl::Status Memberships::Update(const std::vector<uint64_t>& persons, int64_t n
     return absl::OkStatus();
   }
   storage::WriteBatch batch(store_);
+  PersonIndex::PersonCache cache;  // each changed person is read at most once for all segments
   for (const auto& [segment, expression] : definitions) {
     std::vector<uint64_t> matching;
-    AIDMP_RETURN_IF_ERROR(audience_->Evaluate(expression, &definitions, now_us, false, &matching, &persons).status());
+    AIDMP_RETURN_IF_ERROR(
+        audience_->Evaluate(expression, &definitions, now_us, false, &matching, &persons, &cache).status());
     RefreshReport report;
     ApplyLocked(segment, persons, std::set<uint64_t>(matching.begin(), matching.end()), now_us, &batch, &report);
   }

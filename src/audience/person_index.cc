@@ -162,17 +162,30 @@ absl::StatusOr<Roaring> PersonIndex::Evaluate(const Expression& expression, cons
   return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain, &slots);
 }
 
-ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefinitions* segments,
-                                      int64_t now_us) const {
-  return [this, store, segments, now_us](uint32_t slot, const Node& node) -> absl::StatusOr<bool> {
+ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefinitions* segments, int64_t now_us,
+                                      PersonCache* cache) const {
+  return [this, store, segments, now_us, cache](uint32_t slot, const Node& node) -> absl::StatusOr<bool> {
     uint64_t person = PersonAt(slot);
-    auto read = profile::ReadProfile(store, person);
-    if (absl::IsNotFound(read.status())) return false;  // gone since the index saw them
-    AIDMP_RETURN_IF_ERROR(read.status());
-    profile::Profile profile = std::move(*read);
+    profile::Profile local;
+    profile::Profile* profile = &local;
+    if (cache != nullptr && cache->profiles.count(person)) {
+      profile = &cache->profiles[person];
+    } else {
+      auto read = profile::ReadProfile(store, person);
+      if (absl::IsNotFound(read.status())) return false;  // gone since the index saw them
+      AIDMP_RETURN_IF_ERROR(read.status());
+      if (cache != nullptr) profile = &cache->profiles[person];
+      *profile = std::move(*read);
+    }
     PersonFacts facts;
-    facts.profile = &profile;
-    facts.load_events = [store, person]() { return LoadPersonEvents(store, person); };
+    facts.profile = profile;
+    facts.load_events = [store, person, cache]() -> absl::StatusOr<std::vector<event::Event>> {
+      if (cache == nullptr) return LoadPersonEvents(store, person);
+      auto cached = cache->events.find(person);
+      if (cached != cache->events.end()) return cached->second;
+      AIDMP_ASSIGN_OR_RETURN(auto events, LoadPersonEvents(store, person));
+      return cache->events.emplace(person, std::move(events)).first->second;
+    };
     return Matches(node, facts, *model_, now_us, segments);
   };
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -49,9 +50,16 @@ class PersonIndex {
   absl::StatusOr<Roaring> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                    const ResidualCheck& check, std::vector<PlanStep>* explain = nullptr,
                                    const std::vector<uint64_t>* among = nullptr) const;
-  // A residual check reading each person's profile and events from `store`, evaluating
-  // at `now_us` (a time on the index's day).
-  ResidualCheck StoreCheck(storage::Store* store, const SegmentDefinitions* segments, int64_t now_us) const;
+  // People read for residual checks, kept for the next evaluation that needs them (one
+  // batch's re-evaluation of every segment reads each changed person once).
+  struct PersonCache {
+    std::map<uint64_t, profile::Profile> profiles;
+    std::map<uint64_t, std::vector<event::Event>> events;
+  };
+  // A residual check reading each person's profile and events from `store` (or `cache`,
+  // if given), evaluating at `now_us` (a time on the index's day).
+  ResidualCheck StoreCheck(storage::Store* store, const SegmentDefinitions* segments, int64_t now_us,
+                           PersonCache* cache = nullptr) const;
 
   // The person in a slot (0 if free); the slot of a person.
   uint64_t PersonAt(uint32_t slot) const { return slot < persons_.size() ? persons_[slot] : 0; }
