@@ -164,12 +164,13 @@ class BitmapIndex::Field {
     // The buckets partition numbers_: whole ones join the answer, the one or two the
     // bound falls in are filtered value by value, the rest are left out. When the whole
     // ones hold most of the values, taking the rest away from numbers_ unions less.
-    std::vector<const Roaring*> full;
-    std::vector<const Roaring*> rest;
+    std::vector<uint8_t> in_full(buckets_.size(), 0);
+    std::vector<uint8_t> in_rest(buckets_.size(), 0);
     std::vector<const Bucket*> partial;
     uint64_t full_values = 0;
     uint64_t rest_values = 0;
-    for (const Bucket& bucket : buckets_) {
+    for (size_t k = 0; k < buckets_.size(); ++k) {
+      const Bucket& bucket = buckets_[k];
       if (bucket.members.isEmpty()) continue;
       bool lo_holds = Holds(bucket.min, op, v);
       bool hi_holds = Holds(bucket.max, op, v);
@@ -181,15 +182,15 @@ class BitmapIndex::Field {
       }
       const uint64_t size = bucket.members.cardinality();
       if (whole) {
-        full.push_back(&bucket.members);
+        in_full[k] = 1;
         full_values += size;
       } else {
-        rest.push_back(&bucket.members);
+        in_rest[k] = 1;
         rest_values += size;
         if (!nothing) partial.push_back(&bucket);
       }
     }
-    Roaring result = full_values > rest_values ? numbers_ - Union(rest) : Union(full);
+    Roaring result = full_values > rest_values ? numbers_ - UnionOf(in_rest) : UnionOf(in_full);
     std::vector<uint32_t> slots;
     std::vector<uint32_t> hits;
     for (const Bucket* bucket : partial) {
@@ -211,6 +212,7 @@ class BitmapIndex::Field {
     for (auto& [text, bitmap] : strings_) bitmap.runOptimize();
     for (auto& [key, bitmap] : elements_) bitmap.runOptimize();
     for (Bucket& bucket : buckets_) bucket.members.runOptimize();
+    for (Roaring& group : groups_) group.runOptimize();
     present_.runOptimize();
     numbers_.runOptimize();
     true_.runOptimize();
@@ -236,6 +238,7 @@ class BitmapIndex::Field {
     for (const Bucket& bucket : buckets_) {
       bytes += sizeof(Bucket) + BitmapBytes(bucket.members) + bucket.values.capacity() * sizeof(double);
     }
+    for (const Roaring& group : groups_) bytes += BitmapBytes(group);
     return bytes;
   }
 
@@ -277,6 +280,7 @@ class BitmapIndex::Field {
     if (buckets_.empty()) {
       buckets_.push_back(Bucket{x, x, x, Roaring(), {}});
       buckets_[0].members.add(slot);
+      RebuildGroups();
       return;
     }
     size_t k = Locate(x);
@@ -284,17 +288,21 @@ class BitmapIndex::Field {
       Bucket& bucket = buckets_[k];
       if (bucket.min == x && bucket.max == x) {
         bucket.members.add(slot);
+        groups_[k / kGroupBuckets].add(slot);
         return;
       }
       if (buckets_.size() < kMaxBuckets) {
         // In exact mode every bucket holds only its lo, so a new value splits nothing.
+        // Buckets after it move to the next group: at most kMaxBuckets rebuilds a field.
         size_t at = x < buckets_[k].lo ? k : k + 1;
         buckets_.insert(buckets_.begin() + static_cast<ptrdiff_t>(at), Bucket{x, x, x, Roaring(), {}});
         buckets_[at].members.add(slot);
+        RebuildGroups();
         return;
       }
       MaterializeValues();
     }
+    groups_[k / kGroupBuckets].add(slot);
     Bucket& bucket = buckets_[k];
     if (bucket.members.isEmpty() || slot > bucket.members.maximum()) {
       bucket.values.push_back(x);  // loading in slot order
@@ -309,8 +317,10 @@ class BitmapIndex::Field {
 
   void RemoveNumber(uint32_t slot) {
     numbers_.remove(slot);
-    for (Bucket& bucket : buckets_) {
+    for (size_t k = 0; k < buckets_.size(); ++k) {
+      Bucket& bucket = buckets_[k];
       if (!bucket.members.contains(slot)) continue;
+      groups_[k / kGroupBuckets].remove(slot);
       if (!exact_) {
         size_t position = bucket.members.rank(slot) - 1;
         bucket.values.erase(bucket.values.begin() + static_cast<ptrdiff_t>(position));
@@ -377,6 +387,46 @@ class BitmapIndex::Field {
       exact_ = true;
       for (Bucket& bucket : buckets_) bucket.values = {};
     }
+    RebuildGroups();
+  }
+
+  void RebuildGroups() {
+    groups_.assign((buckets_.size() + kGroupBuckets - 1) / kGroupBuckets, Roaring());
+    for (size_t group_idx = 0; group_idx < groups_.size(); ++group_idx) {
+      std::vector<const Roaring*> inputs;
+      for (size_t k = group_idx * kGroupBuckets; k < std::min(buckets_.size(), (group_idx + 1) * kGroupBuckets); ++k) {
+        inputs.push_back(&buckets_[k].members);
+      }
+      groups_[group_idx] = Union(inputs);
+    }
+  }
+
+  // The union of the buckets marked in `chosen`, taking a group's bitmap where every
+  // non-empty bucket of the group is chosen.
+  Roaring UnionOf(const std::vector<uint8_t>& chosen) const {
+    std::vector<const Roaring*> inputs;
+    for (size_t group_idx = 0; group_idx < groups_.size(); ++group_idx) {
+      const size_t first = group_idx * kGroupBuckets;
+      const size_t end = std::min(buckets_.size(), first + kGroupBuckets);
+      bool any = false, every = true;
+      for (size_t k = first; k < end; ++k) {
+        if (buckets_[k].members.isEmpty()) continue;
+        if (chosen[k]) {
+          any = true;
+        } else {
+          every = false;
+        }
+      }
+      if (!any) continue;
+      if (every) {
+        inputs.push_back(&groups_[group_idx]);
+        continue;
+      }
+      for (size_t k = first; k < end; ++k) {
+        if (chosen[k]) inputs.push_back(&buckets_[k].members);
+      }
+    }
+    return Union(inputs);
   }
 
   Roaring present_;
@@ -389,6 +439,10 @@ class BitmapIndex::Field {
   std::map<std::string, Roaring, std::less<>> elements_;
   Roaring numbers_;
   std::vector<Bucket> buckets_;
+  // Buckets [g * kGroupBuckets, (g + 1) * kGroupBuckets) together: a range over many
+  // buckets unions a few groups and the buckets at its ends.
+  static constexpr size_t kGroupBuckets = 8;
+  std::vector<Roaring> groups_;
   bool exact_ = true;
 };
 
