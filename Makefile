@@ -57,16 +57,19 @@ else
 	$(RELEASE_DIR)/aidmp serve --data demo-data --write-key demo-write-key --admin-key demo-admin-key
 endif
 
-# The PostgreSQL baseline needs its server and client library; installed here only.
-BENCH_PACKAGES := postgresql libpq-dev
+# The baselines need PostgreSQL's server and client library and ClickHouse's server and
+# client; installed here only.
+BENCH_PACKAGES := postgresql libpq-dev clickhouse-server clickhouse-client
 bench: $(DEPS_STAMP)
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(RELEASE_DIR) -j $(JOBS) --target aidmp_bench_ingest aidmp_bench_profiles aidmp_bench_identity aidmp_bench_live_segments
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target aidmp_bench_ingest aidmp_bench_profiles aidmp_bench_identity \
+	  aidmp_bench_segments aidmp_bench_live_segments
 	$(RELEASE_DIR)/bench/aidmp_bench_ingest $(BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_profiles $(PROFILES_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_identity $(IDENTITY_BENCH_FLAGS)
+	$(RELEASE_DIR)/bench/aidmp_bench_segments $(SEGMENTS_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_live_segments $(LIVE_SEGMENTS_BENCH_FLAGS)
 
 # libFuzzer targets (clang); the test suite runs each for a short bounded pass.

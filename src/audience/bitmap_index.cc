@@ -161,10 +161,16 @@ class BitmapIndex::Field {
 
   // Slots with a numeric value standing in relation `op` to `v` (kEq..kGe; kNe too).
   Roaring CompareNumbers(CompareOp op, double v) const {
-    std::vector<const Roaring*> full;
+    // The buckets partition numbers_: whole ones join the answer, the one or two the
+    // bound falls in are filtered value by value, the rest are left out. When the whole
+    // ones hold most of the values, taking the rest away from numbers_ unions less.
+    std::vector<uint8_t> in_full(buckets_.size(), 0);
+    std::vector<uint8_t> in_rest(buckets_.size(), 0);
     std::vector<const Bucket*> partial;
-    size_t none = 0;
-    for (const Bucket& bucket : buckets_) {
+    uint64_t full_values = 0;
+    uint64_t rest_values = 0;
+    for (size_t k = 0; k < buckets_.size(); ++k) {
+      const Bucket& bucket = buckets_[k];
       if (bucket.members.isEmpty()) continue;
       bool lo_holds = Holds(bucket.min, op, v);
       bool hi_holds = Holds(bucket.max, op, v);
@@ -174,23 +180,30 @@ class BitmapIndex::Field {
         case CompareOp::kNe: whole = v < bucket.min || v > bucket.max; nothing = bucket.min == v && bucket.max == v; break;
         default: whole = lo_holds && hi_holds; nothing = !lo_holds && !hi_holds; break;  // monotone ops
       }
+      const uint64_t size = bucket.members.cardinality();
       if (whole) {
-        full.push_back(&bucket.members);
-      } else if (nothing) {
-        ++none;
+        in_full[k] = 1;
+        full_values += size;
       } else {
-        partial.push_back(&bucket);
+        in_rest[k] = 1;
+        rest_values += size;
+        if (!nothing) partial.push_back(&bucket);
       }
     }
-    Roaring result = Union(full);
+    Roaring result = full_values > rest_values ? numbers_ - UnionOf(in_rest) : UnionOf(in_full);
+    std::vector<uint32_t> slots;
+    std::vector<uint32_t> hits;
     for (const Bucket* bucket : partial) {
-      std::vector<uint32_t> hits;
-      for (uint32_t slot : bucket->members) {
-        if (Holds(values_[slot], op, v)) hits.push_back(slot);
+      // Outside exact mode values are kept; in it a bucket holds one value and is
+      // never partial.
+      slots.resize(bucket->members.cardinality());
+      bucket->members.toUint32Array(slots.data());
+      hits.clear();
+      for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
+        if (Holds(bucket->values[member_idx], op, v)) hits.push_back(slots[member_idx]);
       }
       result.addMany(hits.size(), hits.data());
     }
-    (void)none;
     return result;
   }
 
@@ -199,6 +212,7 @@ class BitmapIndex::Field {
     for (auto& [text, bitmap] : strings_) bitmap.runOptimize();
     for (auto& [key, bitmap] : elements_) bitmap.runOptimize();
     for (Bucket& bucket : buckets_) bucket.members.runOptimize();
+    for (Roaring& group : groups_) group.runOptimize();
     present_.runOptimize();
     numbers_.runOptimize();
     true_.runOptimize();
@@ -218,21 +232,27 @@ class BitmapIndex::Field {
 
   size_t Bytes() const {
     size_t bytes = BitmapBytes(present_) + BitmapBytes(numbers_) + BitmapBytes(true_) + BitmapBytes(false_) +
-                   BitmapBytes(lists_) + string_ids_.capacity() * sizeof(uint32_t) + values_.capacity() * sizeof(double);
+                   BitmapBytes(lists_) + string_ids_.capacity() * sizeof(uint32_t);
     for (const auto& [text, bitmap] : strings_) bytes += text.size() + BitmapBytes(bitmap);
     for (const auto& [key, bitmap] : elements_) bytes += key.size() + BitmapBytes(bitmap);
-    for (const Bucket& bucket : buckets_) bytes += sizeof(Bucket) + BitmapBytes(bucket.members);
+    for (const Bucket& bucket : buckets_) {
+      bytes += sizeof(Bucket) + BitmapBytes(bucket.members) + bucket.values.capacity() * sizeof(double);
+    }
+    for (const Roaring& group : groups_) bytes += BitmapBytes(group);
     return bytes;
   }
 
  private:
   // Bucket i holds values in [lo_i, lo_{i+1}); the first also those below its lo.
-  // min and max bound the values it holds (they never shrink on removal).
+  // min and max bound the values it holds (they never shrink on removal). Outside
+  // exact mode `values` holds the members' values in slot order (a value per holder,
+  // not per slot of the universe: most fields are sparse).
   struct Bucket {
     double lo = 0;
     double min = kInf;
     double max = -kInf;
     Roaring members;
+    std::vector<double> values;
   };
 
   void AddString(uint32_t slot, const std::string& text) {
@@ -258,8 +278,9 @@ class BitmapIndex::Field {
   void AddNumber(uint32_t slot, double x) {
     numbers_.add(slot);
     if (buckets_.empty()) {
-      buckets_.push_back(Bucket{x, x, x, Roaring()});
+      buckets_.push_back(Bucket{x, x, x, Roaring(), {}});
       buckets_[0].members.add(slot);
+      RebuildGroups();
       return;
     }
     size_t k = Locate(x);
@@ -267,20 +288,28 @@ class BitmapIndex::Field {
       Bucket& bucket = buckets_[k];
       if (bucket.min == x && bucket.max == x) {
         bucket.members.add(slot);
+        groups_[k / kGroupBuckets].add(slot);
         return;
       }
       if (buckets_.size() < kMaxBuckets) {
         // In exact mode every bucket holds only its lo, so a new value splits nothing.
+        // Buckets after it move to the next group: at most kMaxBuckets rebuilds a field.
         size_t at = x < buckets_[k].lo ? k : k + 1;
-        buckets_.insert(buckets_.begin() + static_cast<ptrdiff_t>(at), Bucket{x, x, x, Roaring()});
+        buckets_.insert(buckets_.begin() + static_cast<ptrdiff_t>(at), Bucket{x, x, x, Roaring(), {}});
         buckets_[at].members.add(slot);
+        RebuildGroups();
         return;
       }
       MaterializeValues();
     }
-    if (values_.size() <= slot) values_.resize(std::max<size_t>(slot + 1, values_.size() * 2), std::nan(""));
-    values_[slot] = x;
+    groups_[k / kGroupBuckets].add(slot);
     Bucket& bucket = buckets_[k];
+    if (bucket.members.isEmpty() || slot > bucket.members.maximum()) {
+      bucket.values.push_back(x);  // loading in slot order
+    } else {
+      size_t position = bucket.members.rank(slot);  // members up to slot, which is not one
+      bucket.values.insert(bucket.values.begin() + static_cast<ptrdiff_t>(position), x);
+    }
     bucket.members.add(slot);
     bucket.min = std::min(bucket.min, x);
     bucket.max = std::max(bucket.max, x);
@@ -288,33 +317,41 @@ class BitmapIndex::Field {
 
   void RemoveNumber(uint32_t slot) {
     numbers_.remove(slot);
-    if (exact_) {
-      for (Bucket& bucket : buckets_) {
-        if (bucket.members.contains(slot)) {
-          bucket.members.remove(slot);
-          return;
-        }
+    for (size_t k = 0; k < buckets_.size(); ++k) {
+      Bucket& bucket = buckets_[k];
+      if (!bucket.members.contains(slot)) continue;
+      groups_[k / kGroupBuckets].remove(slot);
+      if (!exact_) {
+        size_t position = bucket.members.rank(slot) - 1;
+        bucket.values.erase(bucket.values.begin() + static_cast<ptrdiff_t>(position));
       }
+      bucket.members.remove(slot);
       return;
     }
-    buckets_[Locate(values_[slot])].members.remove(slot);
-    values_[slot] = std::nan("");
   }
 
-  // Leaves exact mode: every slot's value, from the single value of its bucket.
+  // Leaves exact mode: every member's value, from the single value of its bucket.
   void MaterializeValues() {
     exact_ = false;
-    values_.assign(numbers_.isEmpty() ? 0 : size_t{numbers_.maximum()} + 1, std::nan(""));
-    for (const Bucket& bucket : buckets_) {
-      for (uint32_t slot : bucket.members) values_[slot] = bucket.min;
-    }
+    for (Bucket& bucket : buckets_) bucket.values.assign(bucket.members.cardinality(), bucket.min);
   }
 
   // Cuts buckets at quantiles of the current values; one per value when few.
   void Rebucket() {
+    std::vector<std::pair<uint32_t, double>> held;  // (slot, value)
+    held.reserve(numbers_.cardinality());
     std::vector<double> sorted;
     sorted.reserve(numbers_.cardinality());
-    for (uint32_t slot : numbers_) sorted.push_back(values_[slot]);
+    std::vector<uint32_t> slots;
+    for (const Bucket& bucket : buckets_) {
+      slots.resize(bucket.members.cardinality());
+      bucket.members.toUint32Array(slots.data());
+      for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
+        held.emplace_back(slots[member_idx], bucket.values[member_idx]);
+        sorted.push_back(bucket.values[member_idx]);
+      }
+    }
+    std::sort(held.begin(), held.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     std::sort(sorted.begin(), sorted.end());
     std::vector<double> distinct = sorted;
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
@@ -327,22 +364,69 @@ class BitmapIndex::Field {
         if (cuts.empty() || cut > cuts.back()) cuts.push_back(cut);
       }
     }
+    const bool one_value_each = distinct.size() <= kMaxBuckets;
+    sorted = {};
+    distinct = {};
     buckets_.clear();
-    for (double cut : cuts) buckets_.push_back(Bucket{cut, kInf, -kInf, Roaring()});
+    for (double cut : cuts) buckets_.push_back(Bucket{cut, kInf, -kInf, Roaring(), {}});
     std::vector<std::vector<uint32_t>> members(buckets_.size());
-    for (uint32_t slot : numbers_) {
-      double x = values_[slot];
+    for (const auto& [slot, x] : held) {  // in slot order, so each bucket's values are too
       size_t k = Locate(x);
       members[k].push_back(slot);
+      buckets_[k].values.push_back(x);
       buckets_[k].min = std::min(buckets_[k].min, x);
       buckets_[k].max = std::max(buckets_[k].max, x);
     }
-    for (size_t k = 0; k < buckets_.size(); ++k) buckets_[k].members.addMany(members[k].size(), members[k].data());
-    if (distinct.size() <= kMaxBuckets) {
-      exact_ = true;
-      values_.clear();
-      values_.shrink_to_fit();
+    held = {};
+    for (size_t k = 0; k < buckets_.size(); ++k) {
+      buckets_[k].members.addMany(members[k].size(), members[k].data());
+      members[k] = {};
+      buckets_[k].values.shrink_to_fit();
     }
+    if (one_value_each) {
+      exact_ = true;
+      for (Bucket& bucket : buckets_) bucket.values = {};
+    }
+    RebuildGroups();
+  }
+
+  void RebuildGroups() {
+    groups_.assign((buckets_.size() + kGroupBuckets - 1) / kGroupBuckets, Roaring());
+    for (size_t group_idx = 0; group_idx < groups_.size(); ++group_idx) {
+      std::vector<const Roaring*> inputs;
+      for (size_t k = group_idx * kGroupBuckets; k < std::min(buckets_.size(), (group_idx + 1) * kGroupBuckets); ++k) {
+        inputs.push_back(&buckets_[k].members);
+      }
+      groups_[group_idx] = Union(inputs);
+    }
+  }
+
+  // The union of the buckets marked in `chosen`, taking a group's bitmap where every
+  // non-empty bucket of the group is chosen.
+  Roaring UnionOf(const std::vector<uint8_t>& chosen) const {
+    std::vector<const Roaring*> inputs;
+    for (size_t group_idx = 0; group_idx < groups_.size(); ++group_idx) {
+      const size_t first = group_idx * kGroupBuckets;
+      const size_t end = std::min(buckets_.size(), first + kGroupBuckets);
+      bool any = false, every = true;
+      for (size_t k = first; k < end; ++k) {
+        if (buckets_[k].members.isEmpty()) continue;
+        if (chosen[k]) {
+          any = true;
+        } else {
+          every = false;
+        }
+      }
+      if (!any) continue;
+      if (every) {
+        inputs.push_back(&groups_[group_idx]);
+        continue;
+      }
+      for (size_t k = first; k < end; ++k) {
+        if (chosen[k]) inputs.push_back(&buckets_[k].members);
+      }
+    }
+    return Union(inputs);
   }
 
   Roaring present_;
@@ -355,8 +439,11 @@ class BitmapIndex::Field {
   std::map<std::string, Roaring, std::less<>> elements_;
   Roaring numbers_;
   std::vector<Bucket> buckets_;
+  // Buckets [g * kGroupBuckets, (g + 1) * kGroupBuckets) together: a range over many
+  // buckets unions a few groups and the buckets at its ends.
+  static constexpr size_t kGroupBuckets = 8;
+  std::vector<Roaring> groups_;
   bool exact_ = true;
-  std::vector<double> values_;  // by slot, outside exact mode (NaN: none)
 };
 
 BitmapIndex::BitmapIndex() = default;

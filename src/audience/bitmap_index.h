@@ -7,9 +7,13 @@
 // - numbers: sorted buckets, one bitmap each. A comparison unions the buckets wholly
 //   inside the range and filters the one or two buckets the bound falls in by each
 //   slot's exact value, so answers are exact. A field with at most kMaxBuckets distinct
-//   values gets one bucket per value and never filters (counters, ages, scores 1..5).
-//   One bitmap per bucket keeps memory near one bitmap per field and an update touches
-//   one bucket; range-encoded bitmaps would answer with fewer unions for far more memory.
+//   values gets one bucket per value and never filters (counters, ages 0..120, scores
+//   1..5); other fields keep each holder's value beside its bucket, in slot order.
+//   Buckets are also unioned in groups of 8, so a range over many buckets unions a few
+//   group bitmaps; a range holding most values is taken as the field's numbers minus
+//   the rest. One bitmap per bucket (and group) keeps memory near two bitmaps per field
+//   and an update touches two; range-encoded bitmaps would answer with fewer unions for
+//   far more memory.
 // - arrays: their scalar elements, for `contains`.
 // - objects: only that a value exists.
 // JSON null is stored as no value, as the reference treats null and missing alike.
@@ -44,7 +48,7 @@ struct FieldValue {
 };
 
 // At most this many buckets per numeric field.
-constexpr size_t kMaxBuckets = 64;
+constexpr size_t kMaxBuckets = 128;
 
 struct FieldStats {
   uint64_t present = 0;       // slots with a value
