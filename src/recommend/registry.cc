@@ -1,6 +1,7 @@
 #include "recommend/registry.h"
 
 #include "common/strings.h"
+#include "recommend/bayesian_mf.h"
 #include "recommend/biased_mf.h"
 #include "recommend/bpr.h"
 #include "recommend/content_based.h"
@@ -178,6 +179,18 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("reg", &options.regularization);
                      reader.Read("bias_reg", &options.bias_regularization);
                      return Build<BiasedMf>("mf", reader, options);
+                   }});
+  specs.push_back({"bayesmf", "Bayesian MF with biases by Gibbs sampling (BPMF, as libFM's MCMC): no regularisation to tune",
+                   false, true, {},
+                   {{"factors", 10}, {"samples", 200}, {"burn_in", 30}},
+                   {}, {{}, {{"factors", 20}}, {{"factors", 5}}},
+                   [](const Params& params) {
+                     ParamReader reader(params);
+                     BayesianMfOptions options;
+                     reader.Read("factors", &options.factors);
+                     reader.Read("samples", &options.samples);
+                     reader.Read("burn_in", &options.burn_in);
+                     return Build<BayesianMf>("bayesmf", reader, options);
                    }});
   return specs;
 }
