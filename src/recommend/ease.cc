@@ -16,6 +16,10 @@ absl::Status Ease::Fit(const TrainSet& train, const FitContext& context) {
   const int32_t n = train.num_items;
   Eigen::SparseMatrix<double, Eigen::ColMajor, int32_t> x = matrix_.cast<double>();
   Eigen::MatrixXd gram = Eigen::MatrixXd(x.transpose() * x);
+  if (options_.dropout < 0 || options_.dropout >= 1) {
+    return absl::InvalidArgumentError(StrCat("EASE: dropout ", options_.dropout, " must be in [0, 1)"));
+  }
+  gram.diagonal() = gram.diagonal() * (1 + options_.dropout / (1 - options_.dropout));
   gram.diagonal().array() += options_.lambda;
   Eigen::MatrixXd p = gram.llt().solve(Eigen::MatrixXd::Identity(n, n));
   // B[i][j] = -P[i][j] / P[j][j], B[j][j] = 0. Stored transposed: Bt(j, i) = B[i][j], so

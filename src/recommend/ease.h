@@ -2,6 +2,7 @@
 // binary users x items matrix, P = (XᵀX + λI)⁻¹ and B = I − P · diag(1 / diag(P)), so that
 // B has a zero diagonal; a user's scores are x_u B.
 //
+// With dropout p > 0 this is EDLAE: λI becomes λI + p/(1−p)·diag(XᵀX).
 // Fit is O(items³) time and O(items²) memory: fine up to tens of thousands of items.
 // Thread-safety: as Recommender.
 #pragma once
@@ -14,6 +15,9 @@ namespace aidmp::recommend {
 
 struct EaseOptions {
   double lambda = 250;  // L2 regularisation added to the Gram matrix's diagonal
+  // EDLAE (Steck 2020): emphasised dropout with probability p adds p/(1-p)·diag(XᵀX) to
+  // the diagonal as well, regularising popular items more. 0 is plain EASE.
+  double dropout = 0;
   // Refuse catalogues above this many items (the dense B would not fit comfortably).
   int32_t max_items = 40000;
 };

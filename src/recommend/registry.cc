@@ -10,6 +10,7 @@
 #include "recommend/implicit_als.h"
 #include "recommend/item_knn.h"
 #include "recommend/popularity.h"
+#include "recommend/rating_blend.h"
 #include "recommend/user_knn.h"
 
 namespace aidmp::recommend {
@@ -86,11 +87,12 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                    }});
   specs.push_back({"ease", "EASE: closed-form item-item model B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹", true, false,
                    {{"lambda", 250}}, {},
-                   {{}, {{"lambda", 100}}, {{"lambda", 400}}, {{"lambda", 600}}, {{"lambda", 1000}}}, {},
+                   {{}, {{"lambda", 100}}, {{"lambda", 400}}, {{"lambda", 1000}}, {{"dropout", 0.25}}}, {},
                    [](const Params& params) {
                      ParamReader reader(params);
                      EaseOptions options;
                      reader.Read("lambda", &options.lambda);
+                     reader.Read("dropout", &options.dropout);
                      return Build<Ease>("ease", reader, options);
                    }});
   specs.push_back({"als", "Implicit ALS (Hu, Koren, Volinsky) solved by conjugate gradient, multi-threaded", true, false,
@@ -191,6 +193,33 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("samples", &options.samples);
                      reader.Read("burn_in", &options.burn_in);
                      return Build<BayesianMf>("bayesmf", reader, options);
+                   }});
+  specs.push_back({"blend", "Linear blend of Bayesian MF, biased MF, item- and user-kNN, weights fitted on held-out training ratings",
+                   false, true, {}, {{"bayes_factors", 10}, {"samples", 200}}, {}, {},
+                   [](const Params& params) {
+                     ParamReader reader(params);
+                     BayesianMfOptions bayes;
+                     reader.Read("bayes_factors", &bayes.factors);
+                     reader.Read("samples", &bayes.samples);
+                     if (auto status = reader.Done("blend"); !status.ok()) {
+                       return absl::StatusOr<std::unique_ptr<Recommender>>(status);
+                     }
+                     std::vector<std::function<std::unique_ptr<Recommender>()>> factories;
+                     factories.push_back([bayes] { return std::make_unique<BayesianMf>(bayes); });
+                     factories.push_back([] { return std::make_unique<BiasedMf>(BiasedMfOptions()); });
+                     factories.push_back([] {
+                       ItemKnnOptions options;
+                       options.shrink = 10;
+                       options.similarity = ItemSimilarity::kAdjustedCosine;
+                       return std::make_unique<ItemKnn>(options);
+                     });
+                     factories.push_back([] {
+                       UserKnnOptions options;
+                       options.shrink = 10;
+                       options.mean_centring = true;
+                       return std::make_unique<UserKnn>(options);
+                     });
+                     return absl::StatusOr<std::unique_ptr<Recommender>>(std::make_unique<RatingBlend>(std::move(factories)));
                    }});
   return specs;
 }

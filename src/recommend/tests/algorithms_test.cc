@@ -17,6 +17,7 @@
 #include "recommend/internal/neighbours.h"
 #include "recommend/item_knn.h"
 #include "recommend/popularity.h"
+#include "recommend/rating_blend.h"
 #include "recommend/registry.h"
 #include "recommend/user_knn.h"
 
@@ -234,6 +235,23 @@ TEST(BiasedMfTest, BiasOnlyModelRecoversAnAdditiveMatrix) {
   EXPECT_FALSE(BiasedMf(options).Fit(FromTable(table, false), FitContext()).ok());  // implicit data
 }
 
+TEST(EaseTest, DropoutAddsPopularityProportionalRegularisation) {
+  // EDLAE with p = 0.5 regularises item j by λ + 1·G_jj: on a matrix where every item
+  // has the same count, that equals plain EASE with λ + count.
+  std::vector<std::vector<float>> table = {{1, 1, 0}, {0, 1, 1}, {1, 0, 1}, {1, 1, 1}};
+  EaseOptions edlae;
+  edlae.lambda = 1;
+  edlae.dropout = 0.5;
+  EaseOptions plain;
+  plain.lambda = 1 + 3;  // every item has 3 users
+  Ease a(edlae), b(plain);
+  ASSERT_TRUE(a.Fit(FromTable(table, false), FitContext()).ok());
+  ASSERT_TRUE(b.Fit(FromTable(table, false), FitContext()).ok());
+  EXPECT_TRUE(a.Weights().isApprox(b.Weights(), 1e-5f));
+  edlae.dropout = 1;
+  EXPECT_FALSE(Ease(edlae).Fit(FromTable(table, false), FitContext()).ok());
+}
+
 TEST(BayesianMfTest, PosteriorMeanPredictsHeldOutCellsOfALowRankMatrix) {
   // r_ui = 3 + a_u + b_i + x_u·y_i (rank 2) on 30 x 20, 60% observed; the held-out 40%
   // must be predicted far better than by the global mean.
@@ -273,6 +291,37 @@ TEST(BayesianMfTest, PosteriorMeanPredictsHeldOutCellsOfALowRankMatrix) {
   double rmse = EvaluateRatings(model, held_out, -100, 100).rmse;
   EXPECT_LT(rmse, 0.5 * mean_rmse) << "global mean RMSE " << mean_rmse;
   EXPECT_FALSE(BayesianMf(options).Fit(FromTable(table, false), FitContext()).ok());
+}
+
+TEST(RatingBlendTest, WeighsTheAccurateComponent) {
+  // An additive 30 x 20 matrix: the bias-only model predicts it; popularity's
+  // PredictRating is a constant 0 and must get no weight.
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal(0, 0.7f);
+  std::vector<float> user_effect(30), item_effect(20);
+  for (auto& effect : user_effect) effect = normal(rng);
+  for (auto& effect : item_effect) effect = normal(rng);
+  std::vector<std::vector<float>> table(30, std::vector<float>(20));
+  std::vector<Interaction> cells;
+  for (int user = 0; user < 30; ++user) {
+    for (int item = 0; item < 20; ++item) {
+      table[user][item] = 3 + user_effect[user] + item_effect[item];
+      cells.push_back({user, item, table[user][item], 0});
+    }
+  }
+  BiasedMfOptions bias;
+  bias.factors = 0;
+  bias.epochs = 200;
+  bias.learning_rate = 0.05f;
+  bias.learning_rate_decay = 1;
+  bias.bias_regularization = 0;
+  std::vector<std::function<std::unique_ptr<Recommender>()>> factories;
+  factories.push_back([bias] { return std::make_unique<BiasedMf>(bias); });
+  factories.push_back([] { return std::make_unique<Popularity>(); });
+  RatingBlend blend(std::move(factories));
+  ASSERT_TRUE(blend.Fit(FromTable(table), FitContext()).ok());
+  EXPECT_NEAR(blend.weights()(1), 1, 0.05);
+  EXPECT_LT(EvaluateRatings(blend, cells, -10, 10).rmse, 0.05);
 }
 
 // Two taste groups: users 0-3 use items 0-3, users 4-7 use items 4-7; each user misses one.
@@ -367,7 +416,9 @@ TEST(ContentBasedTest, InnerProductOfInterestAndItemVectors) {
 TEST(HybridTest, BlendsStandardisedScoresAndFallsBackToPopularity) {
   TrainSet train = TwoGroups();
   std::vector<HybridComponent> components;
-  components.push_back({"ease", 1, std::make_unique<Ease>(EaseOptions{1, 100})});
+  EaseOptions ease;
+  ease.lambda = 1;
+  components.push_back({"ease", 1, std::make_unique<Ease>(ease)});
   components.push_back({"pop", 0, std::make_unique<Popularity>()});  // weight 0: unused
   Hybrid model(std::move(components));
   ASSERT_TRUE(model.Fit(train, FitContext()).ok());
