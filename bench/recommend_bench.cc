@@ -3,7 +3,8 @@
 // ratio to a naive baseline in the same run: the exact per-user Cholesky solve on one
 // thread (what ALS implementations did before conjugate gradient). Also the time to
 // score and rank one user's top 10. Flags: --quick (a tenth of the users), --factors=64,
-// --iterations=15. docs/benchmarks.md keeps the figures.
+// --iterations=15; --users=N --items=N --interactions=N for other sizes (e.g. 50 M), and
+// --no-baseline to skip the slow exact solve there. docs/benchmarks.md keeps the figures.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -63,22 +64,38 @@ long PeakRssMb() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, baseline = true;
   int factors = 64, iterations = 15;
+  int64_t users_flag = 0, items_flag = 3706, interactions_flag = 0;
   for (int arg_idx = 1; arg_idx < argc; ++arg_idx) {
     std::string arg = argv[arg_idx];
     if (arg == "--quick") quick = true;
     else if (arg.rfind("--factors=", 0) == 0) factors = std::stoi(arg.substr(10));
     else if (arg.rfind("--iterations=", 0) == 0) iterations = std::stoi(arg.substr(13));
+    else if (arg.rfind("--users=", 0) == 0) users_flag = std::stoll(arg.substr(8));
+    else if (arg.rfind("--items=", 0) == 0) items_flag = std::stoll(arg.substr(8));
+    else if (arg.rfind("--interactions=", 0) == 0) interactions_flag = std::stoll(arg.substr(15));
+    else if (arg == "--no-baseline") baseline = false;
     else {
-      std::fprintf(stderr, "unknown flag %s (--quick, --factors=N, --iterations=N)\n", arg.c_str());
+      std::fprintf(stderr,
+                   "unknown flag %s (--quick, --factors=N, --iterations=N, --users=N, --items=N, --interactions=N, "
+                   "--no-baseline)\n",
+                   arg.c_str());
       return 2;
     }
   }
-  int32_t users = quick ? 604 : 6040;
-  int64_t target = quick ? 100'000 : 1'000'209;
-  Dataset dataset = Generate(users, 3706, target, 1);
-  aidmp::recommend::TrainSet train = aidmp::recommend::MakeTrainSet(dataset, dataset.interactions, /*binary=*/true);
+  int32_t users = static_cast<int32_t>(users_flag > 0 ? users_flag : quick ? 604 : 6040);
+  int64_t target = interactions_flag > 0 ? interactions_flag : quick ? 100'000 : 1'000'209;
+  auto generate_start = std::chrono::steady_clock::now();
+  aidmp::recommend::TrainSet train;
+  {
+    Dataset dataset = Generate(users, static_cast<int32_t>(items_flag), target, 1);
+    std::printf("generated %zu interactions in %.1f s\n", dataset.interactions.size(), Seconds(generate_start));
+    auto build_start = std::chrono::steady_clock::now();
+    train = aidmp::recommend::MakeTrainSet(dataset, dataset.interactions, /*binary=*/true);
+    std::printf("training matrix built in %.1f s (%.1f M interactions/s)\n", Seconds(build_start),
+                dataset.interactions.size() / Seconds(build_start) / 1e6);
+  }
   std::printf("input: %d users, %d items, %lld interactions; ALS %d factors, %d iterations\n", train.num_users,
               train.num_items, static_cast<long long>(train.matrix.nonZeros()), factors, iterations);
 
@@ -91,6 +108,7 @@ int main(int argc, char** argv) {
                       {"aidmp: conjugate gradient (3 steps), 2 threads", 3, 2}};
   double baseline_seconds = 0;
   for (const Run& run : runs) {
+    if (!baseline && run.cg_steps == 0) continue;
     aidmp::recommend::ImplicitAlsOptions options;
     options.factors = factors;
     options.iterations = iterations;
@@ -105,19 +123,23 @@ int main(int argc, char** argv) {
       return 1;
     }
     double seconds = Seconds(start);
-    if (baseline_seconds == 0) baseline_seconds = seconds;
-    std::printf("%-50s %8.2f s  %6.2fx faster than the baseline\n", run.name, seconds, baseline_seconds / seconds);
+    if (baseline && baseline_seconds == 0) baseline_seconds = seconds;
+    std::string ratio = baseline_seconds > 0 ? std::to_string(baseline_seconds / seconds) + "x faster than the baseline"
+                                             : std::string("(no baseline)");
+    std::printf("%-50s %8.2f s  %s; %.1f M interactions x iterations / s\n", run.name, seconds, ratio.c_str(),
+                static_cast<double>(train.matrix.nonZeros()) * iterations / seconds / 1e6);
     if (run.threads == 2) {
       std::vector<float> scores(train.num_items);
       std::vector<int32_t> none;
       auto score_start = std::chrono::steady_clock::now();
       size_t checksum = 0;
-      for (int32_t user = 0; user < train.num_users; ++user) {
+      const int32_t scored_users = std::min<int32_t>(train.num_users, 10000);
+      for (int32_t user = 0; user < scored_users; ++user) {
         model.ScoreItems(user, scores);
         checksum += aidmp::recommend::TopK(scores, none, 10)[0];
       }
-      std::printf("score all items + top 10, one thread: %.1f us per user (checksum %zu)\n",
-                  Seconds(score_start) * 1e6 / train.num_users, checksum);
+      std::printf("score all items + top 10, one thread: %.1f us per user over %d users (checksum %zu)\n",
+                  Seconds(score_start) * 1e6 / scored_users, scored_users, checksum);
     }
   }
   std::printf("peak RSS %ld MB\n", PeakRssMb());
