@@ -11,7 +11,8 @@ DEMO_FLAGS ?=
 
 APT_PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev \
   librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev \
-  libabsl-dev libxxhash-dev libroaring-dev libhnswlib-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libabsl-dev libxxhash-dev libroaring-dev libhnswlib-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev \
+  libeigen3-dev
 
 .PHONY: all release debug test demo bench fuzz deps clean e2e-deps
 
@@ -65,12 +66,13 @@ bench: $(DEPS_STAMP)
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(RELEASE_DIR) -j $(JOBS) --target aidmp_bench_ingest aidmp_bench_profiles aidmp_bench_identity \
-	  aidmp_bench_segments aidmp_bench_live_segments
+	  aidmp_bench_segments aidmp_bench_live_segments aidmp_bench_recommend
 	$(RELEASE_DIR)/bench/aidmp_bench_ingest $(BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_profiles $(PROFILES_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_identity $(IDENTITY_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_segments $(SEGMENTS_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_live_segments $(LIVE_SEGMENTS_BENCH_FLAGS)
+	$(RELEASE_DIR)/bench/aidmp_bench_recommend $(RECOMMEND_BENCH_FLAGS)
 
 # libFuzzer targets (clang); the test suite runs each for a short bounded pass.
 fuzz: $(DEPS_STAMP)

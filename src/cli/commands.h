@@ -13,6 +13,7 @@ void AddReadCommands(CLI::App& app, int* exit_code);  // events, stats, quaranti
 void AddProfileCommands(CLI::App& app, int* exit_code);  // profile, rebuild profiles
 void AddSegmentCommands(CLI::App& app, int* exit_code);  // segment count, segment explain
 void AddSimulateCommands(CLI::App& app, int* exit_code);  // simulate, demo
+void AddEvalCommands(CLI::App& app, int* exit_code);  // eval recommend
 
 // True once SIGINT or SIGTERM arrived (after InstallStopSignals).
 bool StopRequested();

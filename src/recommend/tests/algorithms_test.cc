@@ -1,0 +1,441 @@
+// Each recommender on small cases whose answers are known: hand-computed values, a
+// direct formula, or a brute-force equivalent on seeded random inputs.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <random>
+
+#include "recommend/bayesian_mf.h"
+#include "recommend/biased_mf.h"
+#include "recommend/bpr.h"
+#include "recommend/content_based.h"
+#include "recommend/ease.h"
+#include "recommend/evaluation.h"
+#include "recommend/hybrid.h"
+#include "recommend/implicit_als.h"
+#include "recommend/internal/neighbours.h"
+#include "recommend/item_knn.h"
+#include "recommend/popularity.h"
+#include "recommend/rating_blend.h"
+#include "recommend/registry.h"
+#include "recommend/user_knn.h"
+
+namespace aidmp::recommend {
+namespace {
+
+// A users x items TrainSet from a dense table; 0 means "no interaction".
+TrainSet FromTable(const std::vector<std::vector<float>>& table, bool explicit_ratings = true) {
+  TrainSet train;
+  train.num_users = static_cast<int32_t>(table.size());
+  train.num_items = static_cast<int32_t>(table[0].size());
+  train.explicit_ratings = explicit_ratings;
+  std::vector<Eigen::Triplet<float, int32_t>> triplets;
+  for (int32_t user = 0; user < train.num_users; ++user) {
+    for (int32_t item = 0; item < train.num_items; ++item) {
+      if (table[user][item] != 0) triplets.emplace_back(user, item, table[user][item]);
+    }
+  }
+  train.matrix.resize(train.num_users, train.num_items);
+  train.matrix.setFromTriplets(triplets.begin(), triplets.end());
+  train.item_features.resize(train.num_items);
+  return train;
+}
+
+std::vector<float> Scores(const Recommender& model, int32_t user, int32_t items) {
+  std::vector<float> scores(items);
+  model.ScoreItems(user, scores);
+  return scores;
+}
+
+// The seed formula on a 3x4 matrix:
+//   u0 = [5 3 0 0], u1 = [4 0 4 1], u2 = [0 2 5 0]
+//   |u0|² = 34, |u1|² = 33, |u2|² = 29; u0·u1 = 20, u0·u2 = 6, u1·u2 = 20
+//   sim(u0,u1) = 20/√(34·33) = 0.5970814, sim(u0,u2) = 6/√(34·29) = 0.1910789
+//   α = 1 / (0.5970814 + 0.1910789) = 1.2687775
+//   R̂(u0,·) = α · (0.5970814 · u1 + 0.1910789 · u2)
+//           = α · [2.3883257, 0.3821579, 3.3437206, 0.5970814]
+//           = [3.0302536, 0.4848732, 4.2424366, 0.7575634]
+const std::vector<std::vector<float>> kSeedMatrix = {{5, 3, 0, 0}, {4, 0, 4, 1}, {0, 2, 5, 0}};
+
+TEST(UserKnnTest, SeedFormulaOnAHandComputed3x4Matrix) {
+  UserKnnOptions options;
+  options.k = 2;
+  UserKnn model(options);
+  ASSERT_TRUE(model.Fit(FromTable(kSeedMatrix), FitContext()).ok());
+  ASSERT_EQ(model.Neighbours(0).size(), 2u);
+  EXPECT_EQ(model.Neighbours(0)[0].index, 1);
+  EXPECT_NEAR(model.Neighbours(0)[0].similarity, 0.5970814, 1e-6);
+  EXPECT_NEAR(model.Neighbours(0)[1].similarity, 0.1910789, 1e-6);
+  std::vector<float> scores = Scores(model, 0, 4);
+  EXPECT_NEAR(scores[0], 3.0302536, 1e-5);
+  EXPECT_NEAR(scores[1], 0.4848732, 1e-5);
+  EXPECT_NEAR(scores[2], 4.2424366, 1e-5);
+  EXPECT_NEAR(scores[3], 0.7575634, 1e-5);
+  // Rating prediction normalises over the neighbours who rated the item: item 2 is rated
+  // by both (same value as above), item 3 only by u1, so R̂ = R(u1, 3) = 1.
+  EXPECT_NEAR(model.PredictRating(0, 2), 4.2424366, 1e-5);
+  EXPECT_NEAR(model.PredictRating(0, 3), 1, 1e-6);
+
+  // k = 1 keeps only u1: the scores are u1's ratings (α = 1 / sim).
+  options.k = 1;
+  UserKnn nearest(options);
+  ASSERT_TRUE(nearest.Fit(FromTable(kSeedMatrix), FitContext()).ok());
+  std::vector<float> only_u1 = Scores(nearest, 0, 4);
+  for (int item = 0; item < 4; ++item) EXPECT_NEAR(only_u1[item], kSeedMatrix[1][item], 1e-5);
+
+  // Shrinkage 10 lowers every similarity: sim(u0,u1) = 20 / (√(34·33) + 10).
+  options.k = 2;
+  options.shrink = 10;
+  UserKnn shrunk(options);
+  ASSERT_TRUE(shrunk.Fit(FromTable(kSeedMatrix), FitContext()).ok());
+  EXPECT_NEAR(shrunk.Neighbours(0)[0].similarity, 20 / (std::sqrt(34.0 * 33) + 10), 1e-6);
+}
+
+TEST(UserKnnTest, MeanCentringPredictsAroundTheUsersMean) {
+  UserKnnOptions options;
+  options.k = 2;
+  options.mean_centring = true;
+  UserKnn model(options);
+  ASSERT_TRUE(model.Fit(FromTable(kSeedMatrix), FitContext()).ok());
+  // Means: u0 = 4, u1 = 3, u2 = 3.5. Centred: u0 = [1 -1 . .], u1 = [1 . 1 -2], u2 = [. -1.5 1.5 .]
+  // sim(u0,u1) = 1/(√2·√6), sim(u0,u2) = 1.5/(√2·√4.5) = 0.5.
+  double s01 = 1 / (std::sqrt(2.0) * std::sqrt(6.0)), s02 = 0.5;
+  // Item 2: 4 + (s01·1 + s02·1.5) / (s01 + s02).
+  EXPECT_NEAR(model.PredictRating(0, 2), 4 + (s01 * 1 + s02 * 1.5) / (s01 + s02), 1e-5);
+  EXPECT_NEAR(model.PredictRating(0, 3), 4 - 2, 1e-5);  // only u1 rated it: 4 + (-2)
+  EXPECT_NEAR(model.PredictRating(7, 3), 24.0 / 7, 1e-5);  // unknown user: the global mean
+}
+
+// Brute force: every pair's cosine with shrinkage, sorted, top k.
+TEST(NeighboursTest, AgreesWithBruteForceOnRandomMatrices) {
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 5; ++trial) {
+    std::vector<std::vector<float>> table(30, std::vector<float>(12, 0));
+    std::uniform_real_distribution<float> uniform(0, 1);
+    for (auto& row : table) {
+      for (auto& value : row) value = uniform(rng) < 0.3 ? std::floor(uniform(rng) * 5) + 1 : 0;
+    }
+    TrainSet train = FromTable(table);
+    const int k = 4;
+    const float shrink = trial;
+    auto fast = internal::CosineNeighbours(train.matrix, k, shrink, 2);
+    for (int32_t row = 0; row < 30; ++row) {
+      std::vector<std::pair<float, int32_t>> all;
+      for (int32_t other = 0; other < 30; ++other) {
+        if (other == row) continue;
+        double dot = 0, a = 0, b = 0;
+        for (int col = 0; col < 12; ++col) {
+          dot += table[row][col] * table[other][col];
+          a += table[row][col] * table[row][col];
+          b += table[other][col] * table[other][col];
+        }
+        double similarity = dot / (std::sqrt(a) * std::sqrt(b) + shrink);
+        if (dot != 0) all.push_back({-static_cast<float>(similarity), other});
+      }
+      std::sort(all.begin(), all.end());
+      size_t expected = std::min<size_t>(k, all.size());
+      ASSERT_EQ(fast[row].size(), expected) << "row " << row;
+      for (size_t idx = 0; idx < expected; ++idx) {
+        EXPECT_NEAR(fast[row][idx].similarity, -all[idx].first, 1e-5) << "row " << row;
+      }
+    }
+  }
+}
+
+TEST(ItemKnnTest, ScoresSumTheNeighbourSimilaritiesOfTheUsersItems) {
+  // Binary: items 0 and 1 always together, item 2 with 0 once, item 3 alone.
+  TrainSet train = FromTable({{1, 1, 0, 0}, {1, 1, 1, 0}, {0, 0, 0, 1}, {1, 0, 0, 0}}, false);
+  ItemKnnOptions options;
+  options.k = 1;
+  ItemKnn model(options);
+  ASSERT_TRUE(model.Fit(train, FitContext()).ok());
+  // Columns: i0 = users {0,1,3}, i1 = {0,1}, i2 = {1}, i3 = {2}.
+  // sim(i0,i1) = 2/√6 = 0.8165, sim(i0,i2) = 1/√3 = 0.5774, sim(i1,i2) = 1/√2 = 0.7071, so
+  // N_1(i0) = {i1}, N_1(i1) = {i0}, N_1(i2) = {i1}, N_1(i3) = {} (no co-occurrence).
+  EXPECT_EQ(model.Neighbours(1)[0].index, 0);
+  EXPECT_EQ(model.Neighbours(2)[0].index, 1);
+  // User 3 has item 0: scores j by sim(0, j) where 0 is in N_1(j): only j = 1.
+  std::vector<float> scores = Scores(model, 3, 4);
+  EXPECT_NEAR(scores[1], 2 / std::sqrt(6.0), 1e-6);
+  EXPECT_EQ(scores[2], 0);
+  EXPECT_EQ(scores[3], 0);
+  ItemKnnOptions adjusted;
+  adjusted.similarity = ItemSimilarity::kAdjustedCosine;
+  EXPECT_FALSE(ItemKnn(adjusted).Fit(train, FitContext()).ok());  // needs ratings
+}
+
+TEST(EaseTest, MatchesTheConstrainedLeastSquaresDefinition) {
+  // EASE's B column j minimises |X_j − X b|² + λ|b|² with b_j = 0, i.e. the ridge
+  // regression of item j on the other items: b_{−j} = (X_{−j}ᵀX_{−j} + λI)⁻¹ X_{−j}ᵀ x_j.
+  std::vector<std::vector<float>> table = {{1, 1, 0, 1, 0}, {1, 0, 1, 0, 0}, {0, 1, 1, 1, 1},
+                                           {1, 1, 1, 0, 0}, {0, 0, 1, 1, 1}, {1, 0, 0, 0, 1}};
+  const double lambda = 0.5;
+  EaseOptions options;
+  options.lambda = lambda;
+  Ease model(options);
+  ASSERT_TRUE(model.Fit(FromTable(table, false), FitContext()).ok());
+  Eigen::MatrixXf weights = model.Weights();
+  const int n = 5;
+  Eigen::MatrixXd x(6, n);
+  for (int user = 0; user < 6; ++user) {
+    for (int item = 0; item < n; ++item) x(user, item) = table[user][item];
+  }
+  for (int target = 0; target < n; ++target) {
+    Eigen::MatrixXd others(6, n - 1);
+    for (int item = 0, col = 0; item < n; ++item) {
+      if (item != target) others.col(col++) = x.col(item);
+    }
+    Eigen::MatrixXd gram = others.transpose() * others + lambda * Eigen::MatrixXd::Identity(n - 1, n - 1);
+    Eigen::VectorXd b = gram.ldlt().solve(others.transpose() * x.col(target));
+    EXPECT_EQ(weights(target, target), 0);
+    for (int item = 0, col = 0; item < n; ++item) {
+      if (item == target) continue;
+      EXPECT_NEAR(weights(item, target), b(col++), 1e-5) << "B(" << item << ", " << target << ")";
+    }
+  }
+  // Scores are x_u B: user 1 has items 0 and 2.
+  std::vector<float> scores = Scores(model, 1, n);
+  for (int item = 0; item < n; ++item) EXPECT_NEAR(scores[item], weights(0, item) + weights(2, item), 1e-5);
+}
+
+TEST(BiasedMfTest, BiasOnlyModelRecoversAnAdditiveMatrix) {
+  // r_ui = 3 + a_u + b_i exactly: the bias-only model can fit it, so its RMSE on the
+  // training cells must approach 0, while predicting the global mean gives the RMSE of
+  // the biases themselves.
+  std::vector<float> user_effect = {-1, 0, 0.5, 1}, item_effect = {-0.5, 0, 0.5, 0.25, -0.25};
+  std::vector<std::vector<float>> table(4, std::vector<float>(5));
+  std::vector<Interaction> cells;
+  for (int user = 0; user < 4; ++user) {
+    for (int item = 0; item < 5; ++item) {
+      table[user][item] = 3 + user_effect[user] + item_effect[item];
+      cells.push_back({user, item, table[user][item], 0});
+    }
+  }
+  BiasedMfOptions options;
+  options.factors = 0;
+  options.epochs = 400;
+  options.learning_rate = 0.05f;
+  options.learning_rate_decay = 1;
+  options.bias_regularization = 0;
+  BiasedMf model(options);
+  ASSERT_TRUE(model.Fit(FromTable(table), FitContext()).ok());
+  EXPECT_LT(EvaluateRatings(model, cells, 1, 5).rmse, 0.01);
+  EXPECT_NEAR(model.PredictRating(99, 99), 3.125, 1e-4);  // unknown both: the global mean
+
+  // With factors, a rank-1 interaction on top is learnt too.
+  for (auto& cell : cells) cell.rating += 0.5f * user_effect[cell.user] * item_effect[cell.item] * 4;
+  for (const auto& cell : cells) table[cell.user][cell.item] = cell.rating;
+  options.factors = 2;
+  options.regularization = 0;
+  options.init_std = 0.1f;
+  BiasedMf factored(options);
+  ASSERT_TRUE(factored.Fit(FromTable(table), FitContext()).ok());
+  EXPECT_LT(EvaluateRatings(factored, cells, 0, 10).rmse, 0.05);
+  EXPECT_FALSE(BiasedMf(options).Fit(FromTable(table, false), FitContext()).ok());  // implicit data
+}
+
+TEST(EaseTest, DropoutAddsPopularityProportionalRegularisation) {
+  // EDLAE with p = 0.5 regularises item j by λ + 1·G_jj: on a matrix where every item
+  // has the same count, that equals plain EASE with λ + count.
+  std::vector<std::vector<float>> table = {{1, 1, 0}, {0, 1, 1}, {1, 0, 1}, {1, 1, 1}};
+  EaseOptions edlae;
+  edlae.lambda = 1;
+  edlae.dropout = 0.5;
+  EaseOptions plain;
+  plain.lambda = 1 + 3;  // every item has 3 users
+  Ease a(edlae), b(plain);
+  ASSERT_TRUE(a.Fit(FromTable(table, false), FitContext()).ok());
+  ASSERT_TRUE(b.Fit(FromTable(table, false), FitContext()).ok());
+  EXPECT_TRUE(a.Weights().isApprox(b.Weights(), 1e-5f));
+  edlae.dropout = 1;
+  EXPECT_FALSE(Ease(edlae).Fit(FromTable(table, false), FitContext()).ok());
+}
+
+TEST(BayesianMfTest, PosteriorMeanPredictsHeldOutCellsOfALowRankMatrix) {
+  // r_ui = 3 + a_u + b_i + x_u·y_i (rank 2) on 30 x 20, 60% observed; the held-out 40%
+  // must be predicted far better than by the global mean.
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0, 1);
+  std::uniform_real_distribution<float> uniform(0, 1);
+  std::vector<std::vector<float>> table(30, std::vector<float>(20, 0));
+  std::vector<Interaction> held_out;
+  std::vector<std::array<float, 3>> user_side(30), item_side(20);
+  for (auto& side : user_side) side = {0.5f * normal(rng), 0.5f * normal(rng), 0.5f * normal(rng)};
+  for (auto& side : item_side) side = {0.5f * normal(rng), 0.5f * normal(rng), 0.5f * normal(rng)};
+  double mean_error = 0;
+  for (int user = 0; user < 30; ++user) {
+    for (int item = 0; item < 20; ++item) {
+      float rating = 3 + user_side[user][0] + item_side[item][0] + user_side[user][1] * item_side[item][1] +
+                     user_side[user][2] * item_side[item][2];
+      if (uniform(rng) < 0.6f) {
+        table[user][item] = rating;
+      } else {
+        held_out.push_back({user, item, rating, 0});
+      }
+    }
+  }
+  TrainSet train = FromTable(table);
+  float mean = 0;
+  for (int32_t user = 0; user < 30; ++user) {
+    for (SparseMatrix::InnerIterator it(train.matrix, user); it; ++it) mean += it.value();
+  }
+  mean /= static_cast<float>(train.matrix.nonZeros());
+  for (const auto& cell : held_out) mean_error += (cell.rating - mean) * (cell.rating - mean);
+  double mean_rmse = std::sqrt(mean_error / held_out.size());
+  BayesianMfOptions options;
+  options.factors = 4;
+  options.samples = 150;
+  BayesianMf model(options);
+  ASSERT_TRUE(model.Fit(train, FitContext()).ok());
+  double rmse = EvaluateRatings(model, held_out, -100, 100).rmse;
+  EXPECT_LT(rmse, 0.5 * mean_rmse) << "global mean RMSE " << mean_rmse;
+  EXPECT_FALSE(BayesianMf(options).Fit(FromTable(table, false), FitContext()).ok());
+}
+
+TEST(RatingBlendTest, WeighsTheAccurateComponent) {
+  // An additive 30 x 20 matrix: the bias-only model predicts it; popularity's
+  // PredictRating is a constant 0 and must get no weight.
+  std::mt19937 rng(2);
+  std::normal_distribution<float> normal(0, 0.7f);
+  std::vector<float> user_effect(30), item_effect(20);
+  for (auto& effect : user_effect) effect = normal(rng);
+  for (auto& effect : item_effect) effect = normal(rng);
+  std::vector<std::vector<float>> table(30, std::vector<float>(20));
+  std::vector<Interaction> cells;
+  for (int user = 0; user < 30; ++user) {
+    for (int item = 0; item < 20; ++item) {
+      table[user][item] = 3 + user_effect[user] + item_effect[item];
+      cells.push_back({user, item, table[user][item], 0});
+    }
+  }
+  BiasedMfOptions bias;
+  bias.factors = 0;
+  bias.epochs = 200;
+  bias.learning_rate = 0.05f;
+  bias.learning_rate_decay = 1;
+  bias.bias_regularization = 0;
+  std::vector<std::function<std::unique_ptr<Recommender>()>> factories;
+  factories.push_back([bias] { return std::make_unique<BiasedMf>(bias); });
+  factories.push_back([] { return std::make_unique<Popularity>(); });
+  RatingBlend blend(std::move(factories));
+  ASSERT_TRUE(blend.Fit(FromTable(table), FitContext()).ok());
+  EXPECT_NEAR(blend.weights()(1), 1, 0.05);
+  EXPECT_LT(EvaluateRatings(blend, cells, -10, 10).rmse, 0.05);
+}
+
+// Two taste groups: users 0-3 use items 0-3, users 4-7 use items 4-7; each user misses one.
+TrainSet TwoGroups() {
+  std::vector<std::vector<float>> table(8, std::vector<float>(8, 0));
+  for (int user = 0; user < 8; ++user) {
+    int group = user / 4;
+    for (int item = group * 4; item < group * 4 + 4; ++item) {
+      if (item % 4 != user % 4) table[user][item] = 1;
+    }
+  }
+  return FromTable(table, false);
+}
+
+void ExpectPrefersOwnGroup(const Recommender& model) {
+  for (int user = 0; user < 8; ++user) {
+    int missing = (user / 4) * 4 + user % 4;
+    std::vector<float> scores = Scores(model, user, 8);
+    for (int other = 0; other < 8; ++other) {
+      if (other / 4 == user / 4) continue;
+      EXPECT_GT(scores[missing], scores[other]) << "user " << user << " item " << other;
+    }
+  }
+}
+
+TEST(ImplicitAlsTest, ConjugateGradientMatchesTheExactSolve) {
+  TrainSet train = TwoGroups();
+  ImplicitAlsOptions options;
+  options.factors = 4;
+  options.iterations = 10;
+  options.regularization = 0.1f;
+  options.cg_steps = 0;
+  ImplicitAls exact(options);
+  ASSERT_TRUE(exact.Fit(train, FitContext()).ok());
+  // With as many CG steps as factors, CG is exact up to rounding.
+  options.cg_steps = 4;
+  ImplicitAls conjugate(options);
+  ASSERT_TRUE(conjugate.Fit(train, FitContext()).ok());
+  for (int user = 0; user < 8; ++user) {
+    std::vector<float> a = Scores(exact, user, 8), b = Scores(conjugate, user, 8);
+    for (int item = 0; item < 8; ++item) EXPECT_NEAR(a[item], b[item], 1e-3);
+  }
+  ExpectPrefersOwnGroup(conjugate);
+  // The default 3 steps, multi-threaded, learn the same structure.
+  options.cg_steps = 3;
+  ImplicitAls fast(options);
+  FitContext context;
+  context.threads = 2;
+  ASSERT_TRUE(fast.Fit(train, context).ok());
+  ExpectPrefersOwnGroup(fast);
+}
+
+TEST(BprTest, LearnsTwoTasteGroups) {
+  BprOptions options;
+  options.factors = 8;
+  options.epochs = 300;
+  Bpr model(options);
+  ASSERT_TRUE(model.Fit(TwoGroups(), FitContext()).ok());
+  ExpectPrefersOwnGroup(model);
+}
+
+TEST(PopularityTest, CountsUsers) {
+  Popularity model;
+  ASSERT_TRUE(model.Fit(FromTable(kSeedMatrix), FitContext()).ok());
+  EXPECT_EQ(Scores(model, 0, 4), (std::vector<float>{2, 2, 2, 1}));
+}
+
+TEST(ContentBasedTest, InnerProductOfInterestAndItemVectors) {
+  // Features: 0 = comedy (items 0, 1), 1 = drama (items 1, 2), item 3 has none.
+  TrainSet train = FromTable({{1, 0, 0, 0}, {0, 0, 1, 0}}, false);
+  train.num_features = 2;
+  train.item_features = {{0}, {0, 1}, {1}, {}};
+  ContentBasedOptions options;
+  options.idf = false;
+  ContentBased model(options);
+  ASSERT_TRUE(model.Fit(train, FitContext()).ok());
+  // x_0 = comedy = (1, 0); items: (1,0), (1,1)/√2, (0,1), 0.
+  std::vector<float> scores = Scores(model, 0, 4);
+  EXPECT_NEAR(scores[0], 1, 1e-6);
+  EXPECT_NEAR(scores[1], 1 / std::sqrt(2.0), 1e-6);
+  EXPECT_NEAR(scores[2], 0, 1e-6);
+  EXPECT_NEAR(scores[3], 0, 1e-6);
+  EXPECT_EQ(model.UserVector(1)(1), 1);
+  // With IDF (log(4/2) for both) the directions are the same.
+  ContentBased with_idf((ContentBasedOptions()));
+  ASSERT_TRUE(with_idf.Fit(train, FitContext()).ok());
+  EXPECT_NEAR(Scores(with_idf, 0, 4)[1], 1 / std::sqrt(2.0), 1e-6);
+  train.num_features = 0;
+  EXPECT_EQ(ContentBased(options).Fit(train, FitContext()).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(HybridTest, BlendsStandardisedScoresAndFallsBackToPopularity) {
+  TrainSet train = TwoGroups();
+  std::vector<HybridComponent> components;
+  EaseOptions ease;
+  ease.lambda = 1;
+  components.push_back({"ease", 1, std::make_unique<Ease>(ease)});
+  components.push_back({"pop", 0, std::make_unique<Popularity>()});  // weight 0: unused
+  Hybrid model(std::move(components));
+  ASSERT_TRUE(model.Fit(train, FitContext()).ok());
+  ExpectPrefersOwnGroup(model);
+  // A user the models never saw gets popularity (every item has 3 users here).
+  std::vector<float> cold = Scores(model, 42, 8);
+  for (float score : cold) EXPECT_EQ(score, 3);
+}
+
+TEST(RegistryTest, EveryAlgorithmBuildsAndRejectsUnknownParameters) {
+  for (const AlgorithmSpec& spec : Algorithms()) {
+    EXPECT_TRUE(spec.make(spec.ranks ? spec.ranking_defaults : spec.rating_defaults).ok()) << spec.name;
+    EXPECT_FALSE(spec.make({{"no_such_parameter", 1}}).ok()) << spec.name;
+    EXPECT_EQ(FindAlgorithm(spec.name), &spec);
+  }
+  EXPECT_EQ(FindAlgorithm("svd"), nullptr);
+}
+
+}  // namespace
+}  // namespace aidmp::recommend
