@@ -52,8 +52,8 @@ bool Indexable(const Node& node, const SegmentDefinitions* segments, int depth =
 class Evaluator {
  public:
   Evaluator(const BitmapIndex& index, const ResidualCheck& check, const SegmentDefinitions* segments,
-            std::vector<PlanStep>* explain)
-      : index_(index), check_(check), segments_(segments), explain_(explain) {}
+            std::vector<PlanStep>* explain, const WindowBounds* bounds)
+      : index_(index), check_(check), segments_(segments), explain_(explain), bounds_(bounds) {}
 
   // The candidates matching `node`. `all` says the candidates are everyone.
   absl::StatusOr<Roaring> Eval(const Node& node, const Roaring& candidates, bool all, int depth) {
@@ -202,8 +202,44 @@ class Evaluator {
     }
     sure = Restrict(std::move(sure), candidates, all);
     Roaring uncertain = Restrict(std::move(possible), candidates, all) - sure;
+    uint64_t by_days = 0;
+    if (node.within_us > 0 && !node.where && bounds_ != nullptr && *bounds_) {
+      // Each person's count in the window lies within bounds from their daily counts.
+      std::vector<uint32_t> yes, unsure;
+      for (uint32_t slot : uncertain) {
+        auto range = (*bounds_)(slot, node.name, node.within_us);
+        if (!range) {
+          unsure.push_back(slot);
+          continue;
+        }
+        auto low = static_cast<double>(range->first), high = static_cast<double>(range->second);
+        bool at_low = CompareCount(low, node.count_op, n), at_high = CompareCount(high, node.count_op, n);
+        bool whole, nothing;
+        if (node.count_op == CompareOp::kEq) {
+          whole = low == n && high == n;
+          nothing = n < low || n > high;
+        } else if (node.count_op == CompareOp::kNe) {
+          whole = n < low || n > high;
+          nothing = low == n && high == n;
+        } else {  // monotone in the count
+          whole = at_low && at_high;
+          nothing = !at_low && !at_high;
+        }
+        ++by_days;
+        if (whole) {
+          yes.push_back(slot);
+        } else if (!nothing) {
+          unsure.push_back(slot);
+        }
+      }
+      sure.addMany(yes.size(), yes.data());
+      uncertain = Roaring();
+      uncertain.addMany(unsure.size(), unsure.data());
+    }
     AIDMP_ASSIGN_OR_RETURN(Roaring checked, Residual(node, uncertain, checks));
-    *how = StrCat("event counter bounds, then events of ", *checks, " people");
+    *how = by_days > 0 ? StrCat("event counter bounds, daily counts of ", by_days, " people, then events of ", *checks,
+                                " people")
+                       : StrCat("event counter bounds, then events of ", *checks, " people");
     return sure | checked;
   }
 
@@ -217,6 +253,18 @@ class Evaluator {
     Roaring result;
     result.addMany(matched.size(), matched.data());
     return result;
+  }
+
+  static bool CompareCount(double count, CompareOp op, double n) {
+    switch (op) {
+      case CompareOp::kEq: return count == n;
+      case CompareOp::kNe: return count != n;
+      case CompareOp::kLt: return count < n;
+      case CompareOp::kLe: return count <= n;
+      case CompareOp::kGt: return count > n;
+      case CompareOp::kGe: return count >= n;
+    }
+    return false;
   }
 
   static Roaring Restrict(Roaring matched, const Roaring& candidates, bool all) {
@@ -246,6 +294,7 @@ class Evaluator {
   const ResidualCheck& check_;
   const SegmentDefinitions* segments_;
   std::vector<PlanStep>* explain_;
+  const WindowBounds* bounds_;
   int segment_depth_ = 0;
 };
 
@@ -272,8 +321,8 @@ std::string DisplayField(std::string_view field) {
 
 absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
                                           const SegmentDefinitions* segments, std::vector<PlanStep>* explain,
-                                          const Roaring* among) {
-  Evaluator evaluator(index, check, segments, explain);
+                                          const Roaring* among, const WindowBounds* bounds) {
+  Evaluator evaluator(index, check, segments, explain, bounds);
   if (among != nullptr) return evaluator.Eval(node, *among & index.all(), false, 0);
   return evaluator.Eval(node, index.all(), true, 0);
 }

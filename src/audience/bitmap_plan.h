@@ -11,13 +11,17 @@
 // What the bitmaps cannot answer is checked person by person (a "residual", reading the
 // profile and events like the reference), but only for the candidates that remain:
 // did(...) with a window or `where:` first keeps only people whose all-time count makes
-// the condition possible, and decides at once those for whom it is certain.
+// the condition possible, and decides at once those for whom it is certain; a window
+// without `where:` then narrows each remaining person's count by their recent daily
+// counts (WindowBounds), and only people those leave undecided are read.
 //
 // Thread-safety: reads the index; `check` is called on the calling thread.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -41,6 +45,12 @@ std::string DisplayField(std::string_view field);
 // The residual check: does the person in `slot` match `node` (reference semantics)?
 using ResidualCheck = std::function<absl::StatusOr<bool>(uint32_t slot, const Node& node)>;
 
+// Bounds on how many events by `selector` the person in `slot` had in the `within_us`
+// before the evaluation time; nullopt when unknown. Lets did(..., within: W) decide
+// most people without reading their events.
+using WindowBounds =
+    std::function<std::optional<std::pair<uint64_t, uint64_t>>(uint32_t slot, std::string_view selector, int64_t within_us)>;
+
 // One line of an explained plan: the node, how it was answered, and how many of the
 // candidates it kept.
 struct PlanStep {
@@ -58,7 +68,7 @@ struct PlanStep {
 // receives the steps.
 absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
                                           const SegmentDefinitions* segments, std::vector<PlanStep>* explain = nullptr,
-                                          const Roaring* among = nullptr);
+                                          const Roaring* among = nullptr, const WindowBounds* bounds = nullptr);
 
 // The steps as an indented table.
 std::string FormatPlan(const std::vector<PlanStep>& steps);

@@ -78,7 +78,7 @@ absl::StatusOr<AudienceResult> LiveAudience::Evaluate(const Expression& expressi
   result.persons = index->persons();
   result.index_time_us = now_us;
   AIDMP_ASSIGN_OR_RETURN(result.slots, index->Evaluate(expression, segments, index->StoreCheck(store_, segments, now_us, cache),
-                                                       explain ? &result.plan : nullptr, among));
+                                                       explain ? &result.plan : nullptr, among, now_us));
   if (members != nullptr) {
     members->reserve(result.slots.cardinality());
     for (uint32_t slot : result.slots) members->push_back(index->PersonAt(slot));

@@ -126,12 +126,55 @@ void PersonIndex::Put(const profile::Profile& profile) {
   for (const auto& [selector, count] : selectors) {
     bitmaps_.Set(slot, EventCountField(selector), FieldValue::Number(static_cast<double>(count)));
   }
+  // The same selectors over the recent daily counts.
+  if (recent_.size() <= slot) recent_.resize(slot + 1);
+  recent_[slot].reset();
+  if (profile.recent_complete) {
+    auto recent = std::make_unique<Recent>();
+    recent->floor_day = profile::DayOf(profile.last_seen_us) - profile::kRecentDays;
+    auto add = [&](const std::string& selector, const profile::RecentCounts& counts) {
+      profile::RecentCounts& into = recent->selectors[selector];
+      for (const auto& [day, count] : counts.days) into.days[day] += count;
+      into.last_us = std::max(into.last_us, counts.last_us);
+    };
+    for (const auto& [key, counts] : profile.recent) {
+      add("*", counts);
+      if (key.rfind("track:", 0) == 0) {
+        std::string name = key.substr(6);
+        add("track", counts);
+        if (name != "track" && name != "*") add(name, counts);
+      } else {
+        add(key, counts);
+      }
+    }
+    recent_[slot] = std::move(recent);
+  }
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> PersonIndex::CountBounds(uint32_t slot, std::string_view selector,
+                                                                      int64_t now_us, int64_t within_us) const {
+  if (slot >= recent_.size() || recent_[slot] == nullptr) return std::nullopt;
+  const Recent& recent = *recent_[slot];
+  const int64_t first_day = profile::DayOf(now_us - within_us), today = profile::DayOf(now_us);
+  if (first_day < recent.floor_day) return std::nullopt;
+  auto found = recent.selectors.find(selector);
+  if (found == recent.selectors.end()) return std::make_pair(uint64_t{0}, uint64_t{0});
+  // Days strictly inside the window count for sure; its first day's events only maybe
+  // (they may precede the window's start), and today's for sure when none is after now.
+  uint64_t low = 0, high = 0;
+  for (auto it = found->second.days.lower_bound(first_day); it != found->second.days.end() && it->first <= today; ++it) {
+    high += it->second;
+    bool inside = it->first > first_day && (it->first < today || found->second.last_us <= now_us);
+    if (inside) low += it->second;
+  }
+  return std::make_pair(low, high);
 }
 
 void PersonIndex::Remove(uint64_t person) {
   auto it = slots_.find(person);
   if (it == slots_.end()) return;
   bitmaps_.RemoveSlot(it->second);
+  if (it->second < recent_.size()) recent_[it->second].reset();
   persons_[it->second] = 0;
   free_.push_back(it->second);
   slots_.erase(it);
@@ -152,14 +195,22 @@ absl::Status PersonIndex::Build(storage::Store* store) {
 
 absl::StatusOr<Roaring> PersonIndex::Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                               const ResidualCheck& check, std::vector<PlanStep>* explain,
-                                              const std::vector<uint64_t>* among) const {
+                                              const std::vector<uint64_t>* among, int64_t window_now_us) const {
   AIDMP_RETURN_IF_ERROR(Check(*expression.root, *model_, segments));
-  if (among == nullptr) return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain);
-  Roaring slots;
-  for (uint64_t person : *among) {
-    if (auto slot = SlotOf(person)) slots.add(*slot);
+  WindowBounds bounds;
+  if (window_now_us != 0) {
+    bounds = [this, window_now_us](uint32_t slot, std::string_view selector, int64_t within_us) {
+      return CountBounds(slot, selector, window_now_us, within_us);
+    };
   }
-  return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain, &slots);
+  Roaring slots;
+  if (among != nullptr) {
+    for (uint64_t person : *among) {
+      if (auto slot = SlotOf(person)) slots.add(*slot);
+    }
+  }
+  return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain, among != nullptr ? &slots : nullptr,
+                           &bounds);
 }
 
 ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefinitions* segments, int64_t now_us,

@@ -15,6 +15,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <string_view>
+#include <utility>
 #include <optional>
 #include <unordered_map>
 #include <vector>
@@ -47,9 +50,15 @@ class PersonIndex {
   // (see bitmap_plan.h); StoreCheck gives one over a store.
   // `among`, if given, limits the answer to these persons (those not indexed match
   // nothing).
+  // `window_now_us`, if not 0, is the evaluation time for deciding did(..., within: W)
+  // from each person's recent daily counts (WindowBounds).
   absl::StatusOr<Roaring> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                    const ResidualCheck& check, std::vector<PlanStep>* explain = nullptr,
-                                   const std::vector<uint64_t>* among = nullptr) const;
+                                   const std::vector<uint64_t>* among = nullptr, int64_t window_now_us = 0) const;
+  // Bounds on the person's count of `selector` events in [now - within, now], from the
+  // daily counts their profile keeps; nullopt when those do not reach back that far.
+  std::optional<std::pair<uint64_t, uint64_t>> CountBounds(uint32_t slot, std::string_view selector, int64_t now_us,
+                                                           int64_t within_us) const;
   // People read for residual checks, kept for the next evaluation that needs them (one
   // batch's re-evaluation of every segment reads each changed person once).
   struct PersonCache {
@@ -77,6 +86,12 @@ class PersonIndex {
   BitmapIndex bitmaps_;
   std::unordered_map<uint64_t, uint32_t> slots_;
   std::vector<uint64_t> persons_;  // by slot; 0: free
+  // Recent daily counts per did(...) selector, by slot (null: the profile lacks them).
+  struct Recent {
+    int64_t floor_day = 0;  // complete from this day on
+    std::map<std::string, profile::RecentCounts, std::less<>> selectors;
+  };
+  std::vector<std::unique_ptr<Recent>> recent_;
   std::vector<uint32_t> free_;
 };
 

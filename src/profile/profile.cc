@@ -154,6 +154,29 @@ std::string ProfileModel::SeriesKey(std::string_view event, std::string_view pro
   return StrCat(event, "|", property);
 }
 
+namespace {
+
+// Counts the event in its day, and drops days older than kRecentDays before the latest
+// event (the order of events does not change the result).
+void PruneRecent(Profile* profile) {
+  const int64_t floor = DayOf(profile->last_seen_us) - kRecentDays;
+  for (auto it = profile->recent.begin(); it != profile->recent.end();) {
+    auto& days = it->second.days;
+    days.erase(days.begin(), days.lower_bound(floor));
+    it = days.empty() ? profile->recent.erase(it) : std::next(it);
+  }
+}
+
+void AddRecent(Profile* profile, const std::string& key, int64_t ts) {
+  if (DayOf(ts) < DayOf(profile->last_seen_us) - kRecentDays) return;
+  RecentCounts& recent = profile->recent[key];
+  ++recent.days[DayOf(ts)];
+  recent.last_us = std::max(recent.last_us, ts);
+  if (recent.days.begin()->first < DayOf(profile->last_seen_us) - kRecentDays) PruneRecent(profile);
+}
+
+}  // namespace
+
 void Profile::Apply(const event::Event& event, const ProfileModel& model) {
   const ProfileConfig& config = model.config();
   const int64_t ts = event.timestamp_us;
@@ -162,7 +185,9 @@ void Profile::Apply(const event::Event& event, const ProfileModel& model) {
   ++events;
   std::string_view type_name = event::EventTypeName(event.type);
   std::string_view track_name = event.type == event::EventType::kTrack ? std::string_view(event.event) : "";
-  ++event_counts[event.type == event::EventType::kTrack ? StrCat("track:", event.event) : std::string(type_name)];
+  const std::string count_key = event.type == event::EventType::kTrack ? StrCat("track:", event.event) : std::string(type_name);
+  ++event_counts[count_key];
+  AddRecent(this, count_key, ts);
 
   // Separate parsers: the three documents are alive at once.
   thread_local simdjson::dom::parser traits_parser, context_parser, properties_parser;
@@ -257,6 +282,13 @@ void Profile::Merge(const Profile& other, const ProfileModel& model) {
   last_seen_us = std::max(last_seen_us, other.last_seen_us);
   events += other.events;
   for (const auto& [name, count] : other.event_counts) event_counts[name] += count;
+  recent_complete = recent_complete && other.recent_complete;
+  for (const auto& [key, theirs] : other.recent) {
+    RecentCounts& ours = recent[key];
+    for (const auto& [day, count] : theirs.days) ours.days[day] += count;
+    ours.last_us = std::max(ours.last_us, theirs.last_us);
+  }
+  PruneRecent(this);
   for (const auto& [purpose, value] : other.consent) {
     auto [it, inserted] = consent.emplace(purpose, value);
     if (!inserted && (value.ts_us > it->second.ts_us || (value.ts_us == it->second.ts_us && value.seq > it->second.seq))) {
@@ -320,6 +352,14 @@ std::string Profile::Encode() const {
   writer.EndObject();
   writer.Key("event_counts").BeginObject();
   for (const auto& [name, count] : event_counts) writer.Key(name).Uint(count);
+  writer.EndObject();
+  writer.Key("recent_complete").Bool(recent_complete);
+  writer.Key("recent").BeginObject();
+  for (const auto& [name, counts] : recent) {
+    writer.Key(name).BeginArray().Int(counts.last_us);
+    for (const auto& [day, count] : counts.days) writer.Int(day).Uint(count);
+    writer.EndArray();
+  }
   writer.EndObject();
   writer.Key("consent").BeginObject();
   for (const auto& [purpose, value] : consent) {
@@ -391,6 +431,28 @@ absl::Status Profile::Decode(std::string_view data, Profile* out) {
   simdjson::dom::object counts;
   if (root["event_counts"].get_object().get(counts) == simdjson::SUCCESS) {
     for (auto field : counts) out->event_counts[std::string(field.key)] = ValueOr(field.value.get_uint64(), uint64_t{0});
+  }
+  // Profiles stored before recent counts existed lack them: not complete.
+  out->recent_complete = ValueOr(root["recent_complete"].get_bool(), false);
+  simdjson::dom::object recent;
+  if (root["recent"].get_object().get(recent) == simdjson::SUCCESS) {
+    for (auto field : recent) {
+      simdjson::dom::array values;
+      if (field.value.get_array().get(values) != simdjson::SUCCESS || values.size() % 2 != 1) continue;
+      RecentCounts& counts = out->recent[std::string(field.key)];
+      size_t idx = 0;
+      int64_t day = 0;
+      for (simdjson::dom::element value : values) {
+        if (idx == 0) {
+          counts.last_us = ValueOr(value.get_int64(), std::numeric_limits<int64_t>::min());
+        } else if (idx % 2 == 1) {
+          day = ValueOr(value.get_int64(), int64_t{0});
+        } else {
+          counts.days[day] = static_cast<uint32_t>(ValueOr(value.get_uint64(), uint64_t{0}));
+        }
+        ++idx;
+      }
+    }
   }
   simdjson::dom::object consent;
   if (root["consent"].get_object().get(consent) == simdjson::SUCCESS) {

@@ -91,6 +91,15 @@ struct Session {
   uint64_t events = 0;
 };
 
+// Recent events of one kind (an event_counts key) per UTC day, for did(..., within: W)
+// without reading events: the days from kRecentDays before the person's latest event on,
+// and the latest event's time.
+struct RecentCounts {
+  std::map<int64_t, uint32_t> days;
+  int64_t last_us = std::numeric_limits<int64_t>::min();
+};
+constexpr int64_t kRecentDays = 92;
+
 struct Profile {
   uint64_t person = 0;
   std::map<std::string, TraitValue> traits;
@@ -99,6 +108,10 @@ struct Profile {
   uint64_t events = 0;
   // "track:Order Completed", "page", "identify", ...
   std::map<std::string, uint64_t> event_counts;
+  // By event_counts key. Complete for days from DayOf(last_seen_us) - kRecentDays on
+  // when `recent_complete` (false for profiles stored before these were kept).
+  std::map<std::string, RecentCounts> recent;
+  bool recent_complete = true;
   std::map<std::string, Series> series;  // by SeriesSpec::key
   // Interest weight per category, decayed to `interest_anchor_us` (the latest event time
   // that carried a category).

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -65,6 +66,47 @@ TEST(ProfileTest, MergeIsOrderIndependentAndRoundTrips) {
   Profile back;
   ASSERT_TRUE(Profile::Decode(ab.Encode(), &back).ok());
   EXPECT_EQ(back.Encode(), ab.Encode());
+}
+
+// Recent daily counts (for did(..., within: W)) do not depend on the order events arrive
+// in, keep kRecentDays before the latest event, and survive encoding.
+TEST(ProfileTest, RecentDailyCountsAreOrderIndependent) {
+  constexpr int64_t kDay = 86'400'000'000LL;
+  std::vector<event::Event> events;
+  for (int i = 0; i < 60; ++i) {
+    event::Event event;
+    event.type = i % 3 == 0 ? event::EventType::kPage : event::EventType::kTrack;
+    event.event = i % 3 == 0 ? "" : "Product Viewed";
+    event.timestamp_us = 20000 * kDay + static_cast<int64_t>((i * 37) % 150) * kDay + i;
+    event.seq = static_cast<uint64_t>(i + 1);
+    events.push_back(event);
+  }
+  std::mt19937 rng(3);
+  std::string first;
+  for (int round = 0; round < 5; ++round) {
+    std::shuffle(events.begin(), events.end(), rng);
+    Profile profile;
+    for (const auto& event : events) profile.Apply(event, DefaultModel());
+    EXPECT_TRUE(profile.recent_complete);
+    const int64_t floor = DayOf(profile.last_seen_us) - kRecentDays;
+    uint64_t kept = 0;
+    for (const auto& [key, counts] : profile.recent) {
+      EXPECT_GE(counts.days.begin()->first, floor);
+      for (const auto& [day, count] : counts.days) kept += count;
+    }
+    uint64_t recent_events = 0;
+    for (const auto& event : events) recent_events += DayOf(event.timestamp_us) >= floor;
+    EXPECT_EQ(kept, recent_events);
+    if (round == 0) first = profile.Encode();
+    EXPECT_EQ(profile.Encode(), first);
+  }
+  Profile back;
+  ASSERT_TRUE(Profile::Decode(first, &back).ok());
+  EXPECT_EQ(back.Encode(), first);
+  // A profile stored before recent counts were kept does not claim them.
+  Profile old;
+  ASSERT_TRUE(Profile::Decode(R"({"person":1,"events":0,"traits":{}})", &old).ok());
+  EXPECT_FALSE(old.recent_complete);
 }
 
 // Profiles built while events stream in, in batches of any size with restarts between,
