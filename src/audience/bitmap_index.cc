@@ -159,6 +159,57 @@ class BitmapIndex::Field {
     return result;
   }
 
+  // A bitmap equal to the literal, when one exists (strings and booleans).
+  const Roaring* Lookup(const Literal& literal) const {
+    static const Roaring kEmpty;
+    if (literal.kind == Literal::Kind::kBool) return literal.boolean ? &true_ : &false_;
+    if (literal.kind == Literal::Kind::kString) {
+      auto it = string_index_.find(literal.text);
+      return it == string_index_.end() ? &kEmpty : &strings_[it->second].second;
+    }
+    return nullptr;
+  }
+
+  // CompareNumbers among `within` only: each bucket meets `within` first, so a few
+  // candidates left by earlier clauses cost little however many values the field holds.
+  Roaring CompareNumbersWithin(CompareOp op, double v, const Roaring& within) const {
+    // Each bucket meets every candidate (array intersections are linear in both), so
+    // this pays only when the candidates are far fewer than the values per bucket
+    // (measured: about 16 times, against unions of bucket groups over bitset containers).
+    if (within.cardinality() * std::max<size_t>(buckets_.size(), 1) * 16 >= numbers_.cardinality()) {
+      return CompareNumbers(op, v) & within;
+    }
+    std::vector<Roaring> parts;
+    std::vector<uint32_t> hits;
+    for (const Bucket& bucket : buckets_) {
+      if (bucket.members.isEmpty()) continue;
+      bool lo_holds = Holds(bucket.min, op, v);
+      bool hi_holds = Holds(bucket.max, op, v);
+      bool whole = false, nothing = false;
+      switch (op) {
+        case CompareOp::kEq: whole = bucket.min == v && bucket.max == v; nothing = v < bucket.min || v > bucket.max; break;
+        case CompareOp::kNe: whole = v < bucket.min || v > bucket.max; nothing = bucket.min == v && bucket.max == v; break;
+        default: whole = lo_holds && hi_holds; nothing = !lo_holds && !hi_holds; break;  // monotone ops
+      }
+      if (nothing) continue;
+      Roaring part = bucket.members & within;
+      if (part.isEmpty()) continue;
+      if (!whole) {
+        // Values are in the bucket's slot order: a member's rank finds its value.
+        hits.clear();
+        for (uint32_t slot : part) {
+          if (Holds(bucket.values[bucket.members.rank(slot) - 1], op, v)) hits.push_back(slot);
+        }
+        part = Roaring();
+        part.addMany(hits.size(), hits.data());
+      }
+      parts.push_back(std::move(part));
+    }
+    std::vector<const Roaring*> inputs;
+    for (const Roaring& part : parts) inputs.push_back(&part);
+    return Union(inputs);
+  }
+
   // Slots with a numeric value standing in relation `op` to `v` (kEq..kGe; kNe too).
   Roaring CompareNumbers(CompareOp op, double v) const {
     // The buckets partition numbers_: whole ones join the answer, the one or two the
@@ -477,36 +528,50 @@ const BitmapIndex::Field* BitmapIndex::Find(std::string_view field) const {
   return it == fields_.end() ? nullptr : it->second.get();
 }
 
-Roaring BitmapIndex::Equal(std::string_view field, const Literal& literal) const {
+Roaring BitmapIndex::Equal(std::string_view field, const Literal& literal, const Roaring* within) const {
+  const Roaring& scope = within != nullptr ? *within : all_;
   const Field* found = Find(field);
-  if (found == nullptr) return literal.kind == Literal::Kind::kNull ? all_ : Roaring();
-  return found->Equal(literal, all_) & all_;
+  if (found == nullptr) return literal.kind == Literal::Kind::kNull ? scope : Roaring();
+  if (within == nullptr) return found->Equal(literal, all_) & all_;
+  if (literal.kind == Literal::Kind::kNull) return *within - found->present();
+  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbersWithin(CompareOp::kEq, literal.number, *within);
+  const Roaring* bitmap = found->Lookup(literal);
+  return bitmap == nullptr ? Roaring() : *bitmap & *within;
 }
 
-Roaring BitmapIndex::Compare(std::string_view field, CompareOp op, const Literal& literal) const {
-  if (op == CompareOp::kEq) return Equal(field, literal);
-  if (op == CompareOp::kNe) return all_ - Equal(field, literal);
+Roaring BitmapIndex::Compare(std::string_view field, CompareOp op, const Literal& literal, const Roaring* within) const {
+  const Roaring& scope = within != nullptr ? *within : all_;
+  if (op == CompareOp::kEq) return Equal(field, literal, within);
+  if (op == CompareOp::kNe) return scope - Equal(field, literal, within);
   const Field* found = Find(field);
   if (found == nullptr) return Roaring();
-  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbers(op, literal.number) & all_;
-  if (literal.kind == Literal::Kind::kString) return found->CompareStrings(op, literal.text) & all_;
+  if (literal.kind == Literal::Kind::kNumber) {
+    return within != nullptr ? found->CompareNumbersWithin(op, literal.number, *within)
+                             : found->CompareNumbers(op, literal.number) & all_;
+  }
+  if (literal.kind == Literal::Kind::kString) return found->CompareStrings(op, literal.text) & scope;
   return Roaring();
 }
 
-Roaring BitmapIndex::Contains(std::string_view field, const Literal& literal) const {
+Roaring BitmapIndex::Contains(std::string_view field, const Literal& literal, const Roaring* within) const {
   const Field* found = Find(field);
-  return found == nullptr ? Roaring() : found->Contains(literal) & all_;
+  return found == nullptr ? Roaring() : found->Contains(literal) & (within != nullptr ? *within : all_);
 }
 
-Roaring BitmapIndex::Present(std::string_view field) const {
+Roaring BitmapIndex::Present(std::string_view field, const Roaring* within) const {
   const Field* found = Find(field);
-  return found == nullptr ? Roaring() : found->present() & all_;
+  return found == nullptr ? Roaring() : found->present() & (within != nullptr ? *within : all_);
 }
 
-Roaring BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double value, double missing) const {
+Roaring BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double value, double missing,
+                                   const Roaring* within) const {
+  const Roaring& scope = within != nullptr ? *within : all_;
   const Field* found = Find(field);
-  Roaring result = found == nullptr ? Roaring() : found->CompareNumbers(op, value) & all_;
-  if (Holds(missing, op, value)) result |= found == nullptr ? all_ : all_ - found->numbers();
+  Roaring result;
+  if (found != nullptr) {
+    result = within != nullptr ? found->CompareNumbersWithin(op, value, *within) : found->CompareNumbers(op, value) & all_;
+  }
+  if (Holds(missing, op, value)) result |= found == nullptr ? scope : scope - found->numbers();
   return result;
 }
 

@@ -82,13 +82,16 @@ class BitmapIndex {
   //   Contains: is an array with the literal as an element, or a string holding it.
   //   Present: has any value.
   // An unknown field is one nobody has a value of.
-  Roaring Equal(std::string_view field, const Literal& literal) const;
-  Roaring Compare(std::string_view field, CompareOp op, const Literal& literal) const;
-  Roaring Contains(std::string_view field, const Literal& literal) const;
-  Roaring Present(std::string_view field) const;
+  // With `within` (a subset of all()), only slots in it are answered: after earlier
+  // clauses have narrowed the candidates, a clause costs in proportion to them.
+  Roaring Equal(std::string_view field, const Literal& literal, const Roaring* within = nullptr) const;
+  Roaring Compare(std::string_view field, CompareOp op, const Literal& literal, const Roaring* within = nullptr) const;
+  Roaring Contains(std::string_view field, const Literal& literal, const Roaring* within = nullptr) const;
+  Roaring Present(std::string_view field, const Roaring* within = nullptr) const;
   // A number comparison where slots without a numeric value count as `missing`
   // (interest scores and event counts are 0 for people without them).
-  Roaring CompareNumber(std::string_view field, CompareOp op, double value, double missing) const;
+  Roaring CompareNumber(std::string_view field, CompareOp op, double value, double missing,
+                        const Roaring* within = nullptr) const;
 
   // Re-cuts the numeric buckets of every field at quantiles of its values and
   // compresses runs; call after a bulk load. Answers are the same before and after.

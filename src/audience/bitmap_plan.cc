@@ -129,7 +129,7 @@ class Evaluator {
         return Did(node, candidates, all, how, checks);
       case Node::Kind::kInterest:
         *how = "numeric buckets";
-        return Restrict(index_.CompareNumber(InterestField(node.name), node.op, node.value.number, 0), candidates, all);
+        return index_.CompareNumber(InterestField(node.name), node.op, node.value.number, 0, Within(candidates, all));
       default:
         break;
     }
@@ -143,19 +143,19 @@ class Evaluator {
         *how = node.value.kind == Literal::Kind::kNumber && node.op != CompareOp::kEq && node.op != CompareOp::kNe
                    ? "numeric buckets"
                    : "value bitmaps";
-        return Restrict(index_.Compare(field, node.op, node.value), candidates, all);
+        return index_.Compare(field, node.op, node.value, Within(candidates, all));
       case Node::Kind::kIn: {
         *how = "union of value bitmaps";
         Roaring result;
-        for (const Literal& item : node.value.items) result |= index_.Equal(field, item);
-        return Restrict(std::move(result), candidates, all);
+        for (const Literal& item : node.value.items) result |= index_.Equal(field, item, Within(candidates, all));
+        return result;
       }
       case Node::Kind::kContains:
         *how = "element and substring bitmaps";
-        return Restrict(index_.Contains(field, node.value), candidates, all);
+        return index_.Contains(field, node.value, Within(candidates, all));
       case Node::Kind::kExists:
         *how = "presence bitmap";
-        return Restrict(index_.Present(field), candidates, all);
+        return index_.Present(field, Within(candidates, all));
       default:
         return At(node, "cannot evaluate this node on bitmaps");
     }
@@ -170,7 +170,7 @@ class Evaluator {
     const double n = node.count_value;
     if (node.within_us == 0 && !node.where) {
       *how = "event counter";
-      return Restrict(index_.CompareNumber(field, node.count_op, n, 0), candidates, all);
+      return index_.CompareNumber(field, node.count_op, n, 0, Within(candidates, all));
     }
     Roaring sure;      // every w in [0, a] satisfies the count condition
     Roaring possible;  // some w in [0, a] does
@@ -266,6 +266,9 @@ class Evaluator {
     }
     return false;
   }
+
+  // The candidates as a restriction for the index (none when they are everyone).
+  static const Roaring* Within(const Roaring& candidates, bool all) { return all ? nullptr : &candidates; }
 
   static Roaring Restrict(Roaring matched, const Roaring& candidates, bool all) {
     if (!all) matched &= candidates;

@@ -136,6 +136,16 @@ TEST(BitmapIndexTest, MatchesBruteForceUnderUpdates) {
         ASSERT_EQ(got, want) << when << " seed " << seed << " field " << field << " op " << op << " "
                              << CompareOpText(cmp) << " " << LiteralToString(literal) << ": got "
                              << got.cardinality() << " want " << want.cardinality();
+        // The same among a few candidates (as after earlier clauses) gives their share.
+        Roaring within;
+        for (uint32_t slot : index.all()) {
+          if (random.Pick(10) == 0) within.add(slot);
+        }
+        Roaring among = op == "exists"     ? index.Present(field, &within)
+                        : op == "contains" ? index.Contains(field, literal, &within)
+                                           : index.Compare(field, cmp, literal, &within);
+        ASSERT_EQ(among, want & within) << when << " seed " << seed << " field " << field << " op " << op << " "
+                                        << CompareOpText(cmp) << " " << LiteralToString(literal) << " within";
       }
       // Numbers with a default for missing values (interest scores, event counts).
       for (int q = 0; q < 50; ++q) {
@@ -150,6 +160,11 @@ TEST(BitmapIndexTest, MatchesBruteForceUnderUpdates) {
           if (Holds(x, cmp, v)) want.add(slot);
         }
         ASSERT_EQ(got, want) << when << " seed " << seed << " CompareNumber " << CompareOpText(cmp) << " " << v;
+        Roaring within;
+        for (uint32_t slot : index.all()) {
+          if (random.Pick(8) == 0) within.add(slot);
+        }
+        ASSERT_EQ(index.CompareNumber("f.discrete", cmp, v, 0, &within), want & within) << when << " within";
       }
     };
     auto set = [&](uint32_t slot) {
@@ -209,6 +224,30 @@ TEST(BitmapIndexTest, ManyDistinctNumbersFilterTheBoundaryBucket) {
   EXPECT_TRUE(index.Stats("x").exact_buckets);
   bound.number = 3;
   EXPECT_EQ(index.Compare("x", CompareOp::kGt, bound).cardinality(), 3u * 1428u);  // residues 4, 5, 6
+}
+
+TEST(BitmapIndexTest, AmongFewCandidatesBucketByBucket) {
+  // Few candidates against many values: each bucket meets the candidates, and the
+  // bucket a bound falls in finds each candidate's value by its rank.
+  BitmapIndex index;
+  for (uint32_t slot = 0; slot < 200000; ++slot) {
+    index.AddSlot(slot);
+    index.Set(slot, "x", FieldValue::Number((slot * 7919 % 200000) * 0.001));
+  }
+  index.Optimize();
+  ASSERT_FALSE(index.Stats("x").exact_buckets);
+  Roaring few;
+  for (uint32_t slot = 3; slot < 200000; slot += 9973) few.add(slot);
+  Literal bound;
+  bound.kind = Literal::Kind::kNumber;
+  for (CompareOp op : {CompareOp::kGe, CompareOp::kLt, CompareOp::kEq, CompareOp::kNe, CompareOp::kGt, CompareOp::kLe}) {
+    for (double v : {4.2345, 42.5, 0.0, 199.95, 100.0, 7.919, 3.0}) {
+      bound.number = v;
+      EXPECT_EQ(index.Compare("x", op, bound, &few), index.Compare("x", op, bound) & few) << CompareOpText(op) << " " << v;
+      EXPECT_EQ(index.CompareNumber("x", op, v, 0, &few), index.CompareNumber("x", op, v, 0) & few)
+          << CompareOpText(op) << " " << v;
+    }
+  }
 }
 
 TEST(BitmapIndexTest, UnknownFieldsAndNulls) {
