@@ -35,18 +35,6 @@ std::string LiteralKey(const Literal& literal) {
   }
 }
 
-bool Holds(double x, CompareOp op, double v) {
-  switch (op) {
-    case CompareOp::kEq: return x == v;
-    case CompareOp::kNe: return x != v;
-    case CompareOp::kLt: return x < v;
-    case CompareOp::kLe: return x <= v;
-    case CompareOp::kGt: return x > v;
-    case CompareOp::kGe: return x >= v;
-  }
-  return false;
-}
-
 Roaring Union(const std::vector<const Roaring*>& inputs) {
   if (inputs.empty()) return Roaring();
   if (inputs.size() == 1) return *inputs[0];
@@ -183,14 +171,8 @@ class BitmapIndex::Field {
     std::vector<uint32_t> hits;
     for (const Bucket& bucket : buckets_) {
       if (bucket.members.isEmpty()) continue;
-      bool lo_holds = Holds(bucket.min, op, v);
-      bool hi_holds = Holds(bucket.max, op, v);
-      bool whole = false, nothing = false;
-      switch (op) {
-        case CompareOp::kEq: whole = bucket.min == v && bucket.max == v; nothing = v < bucket.min || v > bucket.max; break;
-        case CompareOp::kNe: whole = v < bucket.min || v > bucket.max; nothing = bucket.min == v && bucket.max == v; break;
-        default: whole = lo_holds && hi_holds; nothing = !lo_holds && !hi_holds; break;  // monotone ops
-      }
+      const RangeAnswer answer = CompareRange(bucket.min, bucket.max, op, v);
+      const bool whole = answer == RangeAnswer::kAll, nothing = answer == RangeAnswer::kNone;
       if (nothing) continue;
       Roaring part = bucket.members & within;
       if (part.isEmpty()) continue;
@@ -198,7 +180,7 @@ class BitmapIndex::Field {
         // Values are in the bucket's slot order: a member's rank finds its value.
         hits.clear();
         for (uint32_t slot : part) {
-          if (Holds(bucket.values[bucket.members.rank(slot) - 1], op, v)) hits.push_back(slot);
+          if (audience::CompareNumbers(bucket.values[bucket.members.rank(slot) - 1], op, v)) hits.push_back(slot);
         }
         part = Roaring();
         part.addMany(hits.size(), hits.data());
@@ -223,14 +205,8 @@ class BitmapIndex::Field {
     for (size_t k = 0; k < buckets_.size(); ++k) {
       const Bucket& bucket = buckets_[k];
       if (bucket.members.isEmpty()) continue;
-      bool lo_holds = Holds(bucket.min, op, v);
-      bool hi_holds = Holds(bucket.max, op, v);
-      bool whole = false, nothing = false;
-      switch (op) {
-        case CompareOp::kEq: whole = bucket.min == v && bucket.max == v; nothing = v < bucket.min || v > bucket.max; break;
-        case CompareOp::kNe: whole = v < bucket.min || v > bucket.max; nothing = bucket.min == v && bucket.max == v; break;
-        default: whole = lo_holds && hi_holds; nothing = !lo_holds && !hi_holds; break;  // monotone ops
-      }
+      const RangeAnswer answer = CompareRange(bucket.min, bucket.max, op, v);
+      const bool whole = answer == RangeAnswer::kAll, nothing = answer == RangeAnswer::kNone;
       const uint64_t size = bucket.members.cardinality();
       if (whole) {
         in_full[k] = 1;
@@ -251,7 +227,7 @@ class BitmapIndex::Field {
       bucket->members.toUint32Array(slots.data());
       hits.clear();
       for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
-        if (Holds(bucket->values[member_idx], op, v)) hits.push_back(slots[member_idx]);
+        if (audience::CompareNumbers(bucket->values[member_idx], op, v)) hits.push_back(slots[member_idx]);
       }
       result.addMany(hits.size(), hits.data());
     }
@@ -571,7 +547,7 @@ Roaring BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double 
   if (found != nullptr) {
     result = within != nullptr ? found->CompareNumbersWithin(op, value, *within) : found->CompareNumbers(op, value) & all_;
   }
-  if (Holds(missing, op, value)) result |= found == nullptr ? scope : scope - found->numbers();
+  if (CompareNumbers(missing, op, value)) result |= found == nullptr ? scope : scope - found->numbers();
   return result;
 }
 

@@ -212,19 +212,9 @@ class Evaluator {
           unsure.push_back(slot);
           continue;
         }
-        auto low = static_cast<double>(range->first), high = static_cast<double>(range->second);
-        bool at_low = CompareCount(low, node.count_op, n), at_high = CompareCount(high, node.count_op, n);
-        bool whole, nothing;
-        if (node.count_op == CompareOp::kEq) {
-          whole = low == n && high == n;
-          nothing = n < low || n > high;
-        } else if (node.count_op == CompareOp::kNe) {
-          whole = n < low || n > high;
-          nothing = low == n && high == n;
-        } else {  // monotone in the count
-          whole = at_low && at_high;
-          nothing = !at_low && !at_high;
-        }
+        RangeAnswer answer =
+            CompareRange(static_cast<double>(range->first), static_cast<double>(range->second), node.count_op, n);
+        bool whole = answer == RangeAnswer::kAll, nothing = answer == RangeAnswer::kNone;
         ++by_days;
         if (whole) {
           yes.push_back(slot);
@@ -253,18 +243,6 @@ class Evaluator {
     Roaring result;
     result.addMany(matched.size(), matched.data());
     return result;
-  }
-
-  static bool CompareCount(double count, CompareOp op, double n) {
-    switch (op) {
-      case CompareOp::kEq: return count == n;
-      case CompareOp::kNe: return count != n;
-      case CompareOp::kLt: return count < n;
-      case CompareOp::kLe: return count <= n;
-      case CompareOp::kGt: return count > n;
-      case CompareOp::kGe: return count >= n;
-    }
-    return false;
   }
 
   // The candidates as a restriction for the index (none when they are everyone).

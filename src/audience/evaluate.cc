@@ -65,18 +65,6 @@ bool Compare(std::optional<Element> value, CompareOp op, const Literal& literal)
   }
 }
 
-bool CompareNumbers(double left, CompareOp op, double right) {
-  switch (op) {
-    case CompareOp::kEq: return left == right;
-    case CompareOp::kNe: return left != right;
-    case CompareOp::kLt: return left < right;
-    case CompareOp::kLe: return left <= right;
-    case CompareOp::kGt: return left > right;
-    case CompareOp::kGe: return left >= right;
-  }
-  return false;
-}
-
 // kCompare, kIn, kContains, kExists over one value (nullopt: missing).
 bool Leaf(const Node& node, std::optional<Element> value) {
   switch (node.kind) {

@@ -619,4 +619,36 @@ absl::StatusOr<Expression> ParseExpression(std::string_view text) {
   return Parser(text).Parse();
 }
 
+bool CompareNumbers(double left, CompareOp op, double right) {
+  switch (op) {
+    case CompareOp::kEq: return left == right;
+    case CompareOp::kNe: return left != right;
+    case CompareOp::kLt: return left < right;
+    case CompareOp::kLe: return left <= right;
+    case CompareOp::kGt: return left > right;
+    case CompareOp::kGe: return left >= right;
+  }
+  return false;
+}
+
+RangeAnswer CompareRange(double low, double high, CompareOp op, double value) {
+  bool all, none;
+  switch (op) {
+    case CompareOp::kEq:
+      all = low == value && high == value;
+      none = value < low || value > high;
+      break;
+    case CompareOp::kNe:
+      all = value < low || value > high;
+      none = low == value && high == value;
+      break;
+    default: {  // monotone in x: the ends decide
+      bool at_low = CompareNumbers(low, op, value), at_high = CompareNumbers(high, op, value);
+      all = at_low && at_high;
+      none = !at_low && !at_high;
+    }
+  }
+  return all ? RangeAnswer::kAll : none ? RangeAnswer::kNone : RangeAnswer::kSome;
+}
+
 }  // namespace aidmp::audience

@@ -95,6 +95,12 @@ struct Expression {
 // Limits: 64 KiB of text, nesting 64 deep.
 absl::StatusOr<Expression> ParseExpression(std::string_view text);
 
+// `left op right` for two numbers.
+bool CompareNumbers(double left, CompareOp op, double right);
+// Whether `x op value` holds for every x in [low, high], for none, or for some only.
+enum class RangeAnswer : uint8_t { kAll, kNone, kSome };
+RangeAnswer CompareRange(double low, double high, CompareOp op, double value);
+
 std::string NodeToString(const Node& node);
 std::string LiteralToString(const Literal& literal);
 

@@ -7,22 +7,7 @@ namespace aidmp::recommend {
 
 absl::Status UserKnn::Fit(const TrainSet& train, const FitContext& context) {
   matrix_ = train.matrix;
-  means_.assign(train.num_users, 0);
-  double total = 0;
-  for (int32_t user = 0; user < train.num_users; ++user) {
-    double sum = 0;
-    int count = 0;
-    for (SparseMatrix::InnerIterator it(matrix_, user); it; ++it) {
-      sum += it.value();
-      ++count;
-    }
-    total += sum;
-    means_[user] = count > 0 ? static_cast<float>(sum / count) : 0;
-  }
-  global_mean_ = matrix_.nonZeros() > 0 ? static_cast<float>(total / matrix_.nonZeros()) : 0;
-  for (int32_t user = 0; user < train.num_users; ++user) {
-    if (means_[user] == 0 && matrix_.row(user).nonZeros() == 0) means_[user] = global_mean_;
-  }
+  global_mean_ = internal::RowMeans(matrix_, &means_);
   if (options_.mean_centring) {
     for (int32_t user = 0; user < train.num_users; ++user) {
       for (SparseMatrix::InnerIterator it(matrix_, user); it; ++it) it.valueRef() -= means_[user];

@@ -63,4 +63,24 @@ std::vector<std::vector<Neighbour>> CosineNeighbours(const SparseMatrix& rows, i
   return result;
 }
 
+float RowMeans(const SparseMatrix& rows, std::vector<float>* means) {
+  means->assign(static_cast<size_t>(rows.rows()), 0);
+  double total = 0;
+  for (int32_t row = 0; row < rows.rows(); ++row) {
+    double sum = 0;
+    int count = 0;
+    for (SparseMatrix::InnerIterator it(rows, row); it; ++it) {
+      sum += it.value();
+      ++count;
+    }
+    total += sum;
+    (*means)[row] = count > 0 ? static_cast<float>(sum / count) : 0;
+  }
+  const float overall = rows.nonZeros() > 0 ? static_cast<float>(total / rows.nonZeros()) : 0;
+  for (int32_t row = 0; row < rows.rows(); ++row) {
+    if (rows.row(row).nonZeros() == 0) (*means)[row] = overall;
+  }
+  return overall;
+}
+
 }  // namespace aidmp::recommend::internal

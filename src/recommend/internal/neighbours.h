@@ -1,5 +1,5 @@
 // Top-k cosine neighbours between the rows of a sparse matrix (users, or items via the
-// transpose), shared by the user- and item-based models. Private to recommend/.
+// transpose), and row means, shared by the user- and item-based models. Private to recommend/.
 // Thread-safety: pure; uses `threads` worker threads internally.
 #pragma once
 
@@ -19,5 +19,9 @@ struct Neighbour {
 // cosine similarity with shrinkage, sim(r, s) = <r, s> / (|r| |s| + shrink), best first,
 // zero similarities omitted. k <= 0 keeps every neighbour.
 std::vector<std::vector<Neighbour>> CosineNeighbours(const SparseMatrix& rows, int k, float shrink, int threads);
+
+// Each row's mean value into `means` (rows without values get the overall mean), and the
+// overall mean of all values, which it returns.
+float RowMeans(const SparseMatrix& rows, std::vector<float>* means);
 
 }  // namespace aidmp::recommend::internal
