@@ -363,4 +363,21 @@ void PrintTable(const std::vector<ResultRow>& rows) {
   std::cout.flush();
 }
 
+Memory ReadMemory() {
+  Memory memory;
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    auto read = [&](std::string_view prefix, uint64_t* out) {
+      if (line.rfind(prefix, 0) != 0) return;
+      std::string_view rest = StripWhitespace(std::string_view(line).substr(prefix.size()));
+      uint64_t kib = 0;
+      if (ParseNumber(rest.substr(0, rest.find(' ')), &kib)) *out = kib * 1024;
+    };
+    read("VmRSS:", &memory.rss);
+    read("VmHWM:", &memory.peak);
+  }
+  return memory;
+}
+
 }  // namespace aidmp::bench

@@ -129,6 +129,13 @@ ThroughputResult RunClosedLoop(int concurrency, double seconds,
 
 // nproc, memory, kernel, CPU model, disk of `dir`, load averages.
 std::string DescribeMachine(const std::string& dir);
+
+// Resident and peak resident memory of this process, from /proc/self/status (bytes).
+struct Memory {
+  uint64_t rss = 0;
+  uint64_t peak = 0;
+};
+Memory ReadMemory();
 // "1.23 0.98 0.70, cpu pressure 4.20%" from /proc/loadavg and /proc/pressure/cpu.
 std::string LoadAverages();
 

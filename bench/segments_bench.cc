@@ -361,28 +361,6 @@ void AppendTsvRow(uint32_t id, const Profile& p, std::string* out) {
   out->push_back('\n');
 }
 
-// Resident and peak resident memory of this process, from /proc/self/status (bytes).
-struct Memory {
-  uint64_t rss = 0;
-  uint64_t peak = 0;
-};
-Memory ReadMemory() {
-  Memory memory;
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    auto read = [&](std::string_view prefix, uint64_t* out) {
-      if (line.rfind(prefix, 0) != 0) return;
-      std::string_view rest = StripWhitespace(std::string_view(line).substr(prefix.size()));
-      uint64_t kib = 0;
-      if (ParseNumber(rest.substr(0, rest.find(' ')), &kib)) *out = kib * 1024;
-    };
-    read("VmRSS:", &memory.rss);
-    read("VmHWM:", &memory.peak);
-  }
-  return memory;
-}
-
 double Milliseconds(SteadyClock::time_point start) { return SecondsSince(start) * 1e3; }
 
 // CPU time of the calling thread: on a shared machine, what a count cost without the

@@ -481,20 +481,6 @@ bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string
   return !in_quotes;
 }
 
-std::string Latin1ToUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back(static_cast<char>(0xc0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3f)));
-    }
-  }
-  return out;
-}
-
 absl::StatusOr<CsvMapping> ParseCsvMapping(std::string_view spec) {
   CsvMapping mapping;
   for (std::string_view part : Split(spec, ',', /*skip_empty=*/true)) {

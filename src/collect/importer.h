@@ -77,7 +77,5 @@ absl::StatusOr<ImportReport> ImportFile(Engine* engine, const std::string& path,
 // Returns false if a quote is left open.
 bool SplitCsvLine(std::string_view line, char delimiter, std::vector<std::string>* fields);
 
-// Latin-1 (ISO-8859-1) to UTF-8, for MovieLens titles.
-std::string Latin1ToUtf8(std::string_view text);
 
 }  // namespace aidmp::collect

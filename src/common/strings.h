@@ -73,6 +73,9 @@ bool ParseUint64(std::string_view text, uint64_t* value);
 bool ParseDouble(std::string_view text, double* value);
 
 std::string Base64Encode(std::string_view data);
+
+// Latin-1 (ISO-8859-1) bytes to UTF-8 (MovieLens titles are Latin-1).
+std::string Latin1ToUtf8(std::string_view text);
 // False if `encoded` is not valid base64 (padding optional).
 bool Base64Decode(std::string_view encoded, std::string* out);
 

@@ -212,20 +212,6 @@ void DatasetBuilder::CollapseDuplicates() {
   rows.resize(out);
 }
 
-std::string Latin1ToUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x80) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-  }
-  return out;
-}
-
 absl::StatusOr<Dataset> LoadMovieLens100k(const std::string& dir) {
   DatasetBuilder builder;
   std::string data_path = dir + "/u.data";

@@ -106,7 +106,5 @@ absl::StatusOr<Dataset> LoadJsonl(const std::string& path, const TableOptions& o
 absl::StatusOr<Dataset> LoadDataset(std::string_view format, const std::string& path,
                                     const TableOptions& options);
 
-// Converts Latin-1 bytes to UTF-8 (MovieLens titles are Latin-1).
-std::string Latin1ToUtf8(std::string_view text);
 
 }  // namespace aidmp::recommend
