@@ -67,7 +67,7 @@ void CheckParseCsvMapping(std::string_view spec) {
 }
 
 void CheckLatin1ToUtf8(std::string_view latin1) {
-  std::string utf8 = aidmp::collect::Latin1ToUtf8(latin1);
+  std::string utf8 = aidmp::Latin1ToUtf8(latin1);
   AIDMP_FUZZ_CHECK(aidmp::IsValidUtf8(utf8));
   std::string decoded;
   for (size_t pos = 0; pos < utf8.size(); ++pos) {
