@@ -130,6 +130,15 @@ ThroughputResult RunClosedLoop(int concurrency, double seconds,
 // nproc, memory, kernel, CPU model, disk of `dir`, load averages.
 std::string DescribeMachine(const std::string& dir);
 
+// Deterministic hashing for generated data: splitmix64's finaliser, and a pair of keys.
+inline uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+inline uint64_t Mix(uint64_t a, uint64_t b) { return Mix(a * 0x100000001b3ULL ^ Mix(b)); }
+
 // Resident and peak resident memory of this process, from /proc/self/status (bytes).
 struct Memory {
   uint64_t rss = 0;

@@ -50,14 +50,6 @@ constexpr double kTargetBytes = 2.0 * (1 << 30);
 constexpr double kTargetIdentifiers = 10e6;
 constexpr double kTargetEdges = 20e6;
 
-uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-uint64_t Mix(uint64_t a, uint64_t b) { return Mix(a * 0x100000001b3ULL ^ Mix(b)); }
-
 // A bijection of [0, size): keyed rounds of xorshift and odd multiplication (each
 // invertible on k-bit numbers) over the next power of two, cycle-walking back into
 // range (fewer than two steps on average).

@@ -64,14 +64,6 @@ constexpr double kTargetMaxMs = 5;
 constexpr double kTargetSpeedup = 30;
 constexpr double kTargetIndexBytes = 1e9;
 
-uint64_t Mix(uint64_t x) {  // splitmix64's finaliser
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-uint64_t Mix(uint64_t a, uint64_t b) { return Mix(a * 0x100000001b3ULL ^ Mix(b)); }
-
 // A draw from a discrete distribution by its cumulative weights.
 class Discrete {
  public:

@@ -82,7 +82,7 @@ void Memberships::ApplyLocked(const std::string& name, const std::vector<uint64_
   }
   report->segment = name;
   report->size = members.size();
-  if (changed || report->size == 0) batch->Put(storage::Family::kMeta, SizeKey(name, now_us), std::to_string(members.size()));
+  if (changed) batch->Put(storage::Family::kMeta, SizeKey(name, now_us), std::to_string(members.size()));
 }
 
 absl::Status Memberships::RefreshLocked(const std::string& name, const SegmentDefinitions& definitions,
@@ -103,10 +103,20 @@ absl::Status Memberships::RefreshLocked(const std::string& name, const SegmentDe
   return store_->Write(&batch, false);
 }
 
+absl::StatusOr<const SegmentDefinitions*> Memberships::DefinitionsLocked() {
+  if (!definitions_) {
+    AIDMP_ASSIGN_OR_RETURN(SegmentDefinitions definitions, catalog_.Definitions());
+    definitions_ = std::move(definitions);
+  }
+  return &*definitions_;
+}
+
 absl::StatusOr<std::vector<RefreshReport>> Memberships::Refresh(const std::string& name, int64_t now_us) {
   std::lock_guard<std::mutex> lock(mu_);
   AIDMP_RETURN_IF_ERROR(LoadLocked());
-  AIDMP_ASSIGN_OR_RETURN(SegmentDefinitions definitions, catalog_.Definitions());
+  definitions_.reset();  // a segment may just have been saved
+  AIDMP_ASSIGN_OR_RETURN(const SegmentDefinitions* saved, DefinitionsLocked());
+  const SegmentDefinitions& definitions = *saved;
   std::vector<RefreshReport> reports;
   for (const auto& [segment, expression] : definitions) {
     if (!name.empty() && segment != name) continue;
@@ -122,7 +132,9 @@ absl::StatusOr<std::vector<RefreshReport>> Memberships::Refresh(const std::strin
 absl::Status Memberships::Update(const std::vector<uint64_t>& persons, int64_t now_us) {
   std::lock_guard<std::mutex> lock(mu_);
   AIDMP_RETURN_IF_ERROR(LoadLocked());
-  AIDMP_ASSIGN_OR_RETURN(SegmentDefinitions definitions, catalog_.Definitions());
+  // Read once, not per batch: saves and deletes go through Refresh and Drop.
+  AIDMP_ASSIGN_OR_RETURN(const SegmentDefinitions* saved, DefinitionsLocked());
+  const SegmentDefinitions& definitions = *saved;
   if (definitions.empty()) return absl::OkStatus();
   if (refreshed_day_ != profile::DayOf(now_us)) {
     // First update since opening, or a new day: everyone, since windows moved.
@@ -149,6 +161,7 @@ absl::Status Memberships::Update(const std::vector<uint64_t>& persons, int64_t n
 absl::Status Memberships::Drop(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   members_.erase(name);
+  definitions_.reset();
   storage::WriteBatch batch(store_);
   for (std::string_view kind : {kMemberPrefix, kChangePrefix, kSizePrefix}) {
     std::string prefix = Prefix(kind, name);

@@ -7,8 +7,9 @@
 // Refresh re-evaluates a segment over everyone and records the differences too: it is the
 // full re-evaluation that streaming must equal (tested), and it also runs once per UTC day
 // and on the first update after opening, since windows move with time and a crash may
-// have lost the last update. Saving a segment refreshes it; deleting drops its members and
-// history.
+// have lost the last update. Saving a segment must be followed by Refresh(name) and
+// deleting one by Drop(name), which drops its members and history: the definitions are
+// read once and re-read only then.
 //
 // On disk (meta family; storage/keys.h):
 //   "segmember/<name>/" person(8)              -> empty                 current members
@@ -23,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -90,6 +92,7 @@ class Memberships {
   void ApplyLocked(const std::string& name, const std::vector<uint64_t>& persons, const std::set<uint64_t>& now_in,
                    int64_t now_us, storage::WriteBatch* batch, RefreshReport* report);
   absl::Status CheckKnown(const std::string& name);
+  absl::StatusOr<const SegmentDefinitions*> DefinitionsLocked();
 
   storage::Store* store_;
   LiveAudience* audience_;
@@ -98,6 +101,7 @@ class Memberships {
   bool loaded_ = false;                                  // guarded by mu_
   std::map<std::string, std::set<uint64_t>> members_;   // guarded by mu_
   int64_t refreshed_day_ = -1;                           // guarded by mu_; -1: not since opening
+  std::optional<SegmentDefinitions> definitions_;        // guarded by mu_; read on first use
 };
 
 }  // namespace aidmp::audience
