@@ -14,6 +14,7 @@ void AddProfileCommands(CLI::App& app, int* exit_code);  // profile, rebuild pro
 void AddSegmentCommands(CLI::App& app, int* exit_code);  // segment count, segment explain
 void AddSimulateCommands(CLI::App& app, int* exit_code);  // simulate, demo
 void AddEvalCommands(CLI::App& app, int* exit_code);  // eval recommend
+void AddRecommendCommands(CLI::App& app, int* exit_code);  // train recommender, recommend, items, recommender
 
 // True once SIGINT or SIGTERM arrived (after InstallStopSignals).
 bool StopRequested();

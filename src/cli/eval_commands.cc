@@ -95,14 +95,9 @@ int RunEval(const EvalFlags& flags) {
   options.seed = flags.seed;
   options.threads = flags.threads;
   options.tune = flags.tune;
-  for (std::string_view pair : Split(flags.params, ',', /*skip_empty=*/true)) {
-    std::vector<std::string_view> parts = Split(pair, '=');
-    double value = 0;
-    if (parts.size() != 2 || !ParseDouble(parts[1], &value)) {
-      return ReportError(absl::InvalidArgumentError(StrCat("--params: \"", pair, "\" is not NAME=NUMBER")));
-    }
-    options.overrides[std::string(StripWhitespace(parts[0]))] = value;
-  }
+  auto overrides = recommend::ParseParams(flags.params);
+  if (!overrides.ok()) return ReportError(overrides.status());
+  options.overrides = *std::move(overrides);
   options.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
   std::vector<recommend::ExperimentResult> results;
   for (const recommend::AlgorithmSpec* spec : specs) {

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   aidmp::cli::AddSegmentCommands(app, &exit_code);
   aidmp::cli::AddSimulateCommands(app, &exit_code);
   aidmp::cli::AddEvalCommands(app, &exit_code);
+  aidmp::cli::AddRecommendCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -6,6 +6,8 @@
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
 #include "common/logging.h"
+#include "common/strings.h"
+#include "common/time_format.h"
 #include "serve/http_server.h"
 #include "spdlog/spdlog.h"
 
@@ -16,6 +18,7 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
     EngineFlags engine;
     serve::ServerOptions server;
     std::string port_file;
+    std::string retrain_every, train_algo = "auto";
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* command = app.add_subcommand(
@@ -28,8 +31,22 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   command->add_option("--threads", flags->server.threads, "HTTP worker threads")->capture_default_str();
   command->add_option("--port-file", flags->port_file,
                       "Write the bound port to this file once listening (for --port 0)");
+  command->add_option("--retrain-every", flags->retrain_every,
+                      "Retrain the recommender on this schedule, e.g. 24h or 30m (default: only on request)");
+  command->add_option("--train-algo", flags->train_algo, "The algorithm scheduled retraining uses")
+      ->capture_default_str();
   command->callback([flags, exit_code] {
     InitLogging(flags->engine.log_level);
+    if (!flags->retrain_every.empty()) {
+      auto every = ParseDurationMicros(flags->retrain_every);
+      if (!every.ok() || *every <= 0) {
+        *exit_code = ReportError(absl::InvalidArgumentError(
+            StrCat("--retrain-every: '", flags->retrain_every, "' is not a duration such as 24h or 30m")));
+        return;
+      }
+      flags->server.retrain_every_us = *every;
+    }
+    flags->server.train.algo = flags->train_algo;
     auto options = flags->engine.ToOptions();
     if (!options.ok()) {
       *exit_code = ReportError(options.status());

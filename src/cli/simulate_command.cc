@@ -18,6 +18,7 @@
 #include "common/logging.h"
 #include "profile/person_document.h"
 #include "profile/person_processor.h"
+#include "recserve/recommendation_service.h"
 #include "serve/http_server.h"
 #include "sim/shop_simulator.h"
 #include "simdjson.h"
@@ -284,6 +285,68 @@ void PrintSegments(collect::Engine* engine) {
     std::cout << absl::StrFormat("  %-22s %6d persons  %8.2f ms   %s\n", name, result->front().size, ms, text);
   }
 }
+
+// Trains the recommender on the shop (a new model version in the data directory, which
+// the running server picks up) and compares each registered shopper's list with their
+// hidden tastes: how many of the recommended items fall in a category they like, against
+// the popular list everyone would get.
+void PrintRecommendations(collect::Engine* engine, const std::vector<sim::Shopper>& shoppers) {
+  recserve::RecommendationService service(engine->store(), engine->data_dir(), &engine->profile_model().config(),
+                                          engine->memberships(), engine->clock());
+  auto started = std::chrono::steady_clock::now();
+  auto version = service.Train(recserve::TrainOptions());
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!version.ok()) {
+    std::cout << "recommendations: " << version.status().message() << "\n";
+    return;
+  }
+  auto model = service.model();
+  std::cout << absl::StrFormat(
+      "recommendations (model v%d, %s, trained on %d persons x %d items in %.2f s; top 10 unseen items each)\n",
+      *version, model->algo, model->persons.size(), model->items.size(), seconds);
+  recserve::RecommendRequest request;
+  auto popular = service.Popular(request);
+  if (!popular.ok()) return;
+  auto in_tastes = [&](const sim::Shopper& shopper, int32_t item) {
+    for (const auto& category : model->items[item].categories) {
+      if (shopper.hidden_tastes.count(category)) return true;
+    }
+    return false;
+  };
+  size_t measured = 0, personal_hits = 0, popular_hits = 0, listed = 0, shown = 0;
+  std::string examples;
+  for (const auto& shopper : shoppers) {
+    if (shopper.hidden_tastes.empty()) continue;
+    auto person = profile::FindPerson(engine->store(), {identity::IdType::kUserId, shopper.user_id});
+    if (!person.ok()) continue;
+    auto result = service.Recommend(person->id, request);
+    if (!result.ok() || !result->personalized) continue;
+    ++measured;
+    for (const auto& entry : result->items) personal_hits += in_tastes(shopper, entry.item) ? 1 : 0;
+    for (const auto& entry : popular->items) popular_hits += in_tastes(shopper, entry.item) ? 1 : 0;
+    listed += result->items.size();
+    if (shown < 3) {
+      ++shown;
+      std::vector<std::pair<std::string, double>> tastes(shopper.hidden_tastes.begin(), shopper.hidden_tastes.end());
+      std::sort(tastes.begin(), tastes.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+      StrAppend(&examples, "  ", shopper.user_id, " (person ", person->id, ")\n    hidden tastes    ");
+      for (const auto& [category, weight] : tastes) StrAppend(&examples, absl::StrFormat("%s %.2f  ", category, weight));
+      StrAppend(&examples, "\n    recommended      ");
+      for (size_t i = 0; i < result->items.size() && i < 5; ++i) {
+        const auto& item = model->items[result->items[i].item];
+        StrAppend(&examples, item.id, " (", item.categories.empty() ? "?" : item.categories[0], ")  ");
+      }
+      StrAppend(&examples, "\n");
+    }
+  }
+  if (measured == 0 || listed == 0) return;
+  std::cout << absl::StrFormat(
+      "  registered shoppers with a personal list %6d\n"
+      "  recommended items in a hidden taste      %6.1f%%   (the popular list: %.1f%%)\n",
+      measured, 100.0 * personal_hits / listed, 100.0 * popular_hits / (measured * popular->items.size()));
+  std::cout << examples;
+}
+
 }  // namespace
 
 void AddSimulateCommands(CLI::App& app, int* exit_code) {
@@ -386,6 +449,7 @@ void AddSimulateCommands(CLI::App& app, int* exit_code) {
         stats.persons - stats.merges, report.shoppers, stats.merges, stats.merges_blocked);
     PrintInterestsAgainstTastes(engine->get(), report.registered);
     PrintSegments(engine->get());
+    PrintRecommendations(engine->get(), report.registered);
     if (report.failed_requests > 0) *exit_code = 1;
     if (demo_flags->no_serve) return;
     std::cout << "\nTry it (Ctrl-C stops the server):\n"
@@ -406,6 +470,9 @@ void AddSimulateCommands(CLI::App& app, int* exit_code) {
               << "http://127.0.0.1:" << server.port() << "/v1/segments/count\n"
               << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:" << server.port()
               << "/v1/segments/repeat_buyers/members?format=csv&identifiers=userId,emailHash'\n"
+              << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:" << server.port()
+              << "/v1/recommendations/lookup?type=userId&value="
+              << (report.registered.empty() ? std::string("u1") : report.registered.front().user_id) << "&explain=true'\n"
               << "  curl -s http://127.0.0.1:" << server.port() << "/metrics\n"
               << std::flush;
     while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));

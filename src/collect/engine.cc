@@ -13,6 +13,7 @@ namespace aidmp::collect {
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir,
                                                      EngineOptions options) {
   std::unique_ptr<Engine> engine(new Engine());
+  engine->data_dir_ = data_dir;
   engine->clock_ = options.clock != nullptr ? options.clock : SystemClock::Default();
   options.store.clock = engine->clock_;
   options.store.dedup_window_us = options.dedup_window_us;

@@ -79,6 +79,7 @@ class Engine {
                                                       EngineOptions options);
   ~Engine();
 
+  const std::string& data_dir() const { return data_dir_; }
   storage::Store* store() { return store_.get(); }
   log::EventLog* event_log() { return log_.get(); }
   clean::Quarantine* quarantine() { return quarantine_.get(); }
@@ -120,6 +121,7 @@ class Engine {
   std::unique_ptr<profile::PersonProcessor> NewPersonProcessor();
 
   const Clock* clock_ = nullptr;
+  std::string data_dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<log::EventLog> log_;
   std::unique_ptr<clean::Quarantine> quarantine_;

@@ -250,4 +250,17 @@ std::string FormatParams(const Params& params) {
   return out;
 }
 
+absl::StatusOr<Params> ParseParams(std::string_view text) {
+  Params params;
+  for (std::string_view pair : Split(text, ',', /*skip_empty=*/true)) {
+    std::vector<std::string_view> parts = Split(pair, '=');
+    double value = 0;
+    if (parts.size() != 2 || !ParseDouble(StripWhitespace(parts[1]), &value)) {
+      return absl::InvalidArgumentError(StrCat("--params: \"", pair, "\" is not NAME=NUMBER"));
+    }
+    params[std::string(StripWhitespace(parts[0]))] = value;
+  }
+  return params;
+}
+
 }  // namespace aidmp::recommend

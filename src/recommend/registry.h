@@ -39,5 +39,7 @@ const AlgorithmSpec* FindAlgorithm(std::string_view name);
 Params Merge(const Params& base, const Params& overrides);
 // "k=50 shrink=0"
 std::string FormatParams(const Params& params);
+// "k=50,shrink=10" (as --params takes them). InvalidArgument naming the bad pair.
+absl::StatusOr<Params> ParseParams(std::string_view text);
 
 }  // namespace aidmp::recommend

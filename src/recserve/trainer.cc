@@ -8,6 +8,7 @@
 #include "common/status.h"
 #include "common/strings.h"
 #include "recommend/item_knn.h"
+#include "recommend/registry.h"
 
 namespace aidmp::recserve {
 namespace {

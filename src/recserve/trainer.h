@@ -7,11 +7,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "recommend/registry.h"
 #include "recserve/serving_model.h"
 #include "recserve/training_data.h"
 #include "storage/store.h"
@@ -22,7 +22,9 @@ struct TrainOptions {
   // A ranking algorithm of the registry, or "auto": EASE while the catalogue has at most
   // kAutoEaseMaxItems items (its cost grows with items³), item-kNN beyond.
   std::string algo = "auto";
-  recommend::Params params;            // overrides of the algorithm's ranking defaults
+  // Overrides of the algorithm's ranking defaults (recommend::Params; this header keeps
+  // Eigen out of its includers).
+  std::map<std::string, double> params;
   int recommendations_per_person = 100;  // stored per person, filtered at serving time
   int similar_per_item = 20;
   // Train on the interaction weights instead of 1 per (person, item).

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <limits>
 #include <mutex>
 #include <thread>
@@ -21,6 +22,8 @@
 #include "index/event_query.h"
 #include "storage/keys.h"
 #include "serve/http_status.h"
+#include "serve/request_util.h"
+#include "serve/recommendation_routes.h"
 #include "serve/metrics.h"
 #include "simdjson.h"
 #include "spdlog/spdlog.h"
@@ -28,51 +31,6 @@
 
 namespace aidmp::serve {
 namespace {
-
-constexpr char kJson[] = "application/json";
-
-void SendError(httplib::Response& res, const absl::Status& status) {
-  res.status = HttpStatusFor(status);
-  res.set_content(ErrorBody(status), kJson);
-}
-
-// Parses a time query parameter: ISO-8601 or epoch milliseconds.
-absl::StatusOr<int64_t> ParseTimeParam(const std::string& name, const std::string& value) {
-  int64_t millis;
-  if (ParseNumber(value, &millis)) return millis * 1000;
-  auto parsed = ParseIso8601Micros(value);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(StrCat("query parameter '", name, "': ", parsed.status().message()));
-  }
-  return *parsed;
-}
-
-absl::StatusOr<size_t> ParseLimit(const httplib::Request& req, size_t fallback) {
-  if (!req.has_param("limit")) return fallback;
-  size_t limit;
-  if (!ParseNumber(req.get_param_value("limit"), &limit) || limit == 0) {
-    return absl::InvalidArgumentError("query parameter 'limit' must be a positive integer");
-  }
-  return limit;
-}
-
-// The evaluation time: the `at` query parameter if given, else `now_us`.
-absl::StatusOr<int64_t> EvaluationTime(const httplib::Request& req, int64_t now_us) {
-  if (!req.has_param("at")) return now_us;
-  return ParseTimeParam("at", req.get_param_value("at"));
-}
-
-// The identifier named by the `type` and `value` query parameters.
-absl::StatusOr<identity::Identifier> IdentifierParam(const httplib::Request& req) {
-  identity::Identifier id;
-  if (!identity::ParseIdType(req.get_param_value("type"), &id.type)) {
-    return absl::InvalidArgumentError(
-        "query parameter 'type' must be userId, anonymousId, deviceId, advertisingId, emailHash or phoneHash");
-  }
-  id.value = req.get_param_value("value");
-  if (id.value.empty()) return absl::InvalidArgumentError("query parameter 'value' is required");
-  return id;
-}
 
 thread_local std::chrono::steady_clock::time_point request_started;
 
@@ -91,6 +49,26 @@ struct HttpServer::Impl {
   std::mutex lookalike_mu;
   std::shared_ptr<const audience::LookalikeModel> lookalike;  // guarded by lookalike_mu
   static constexpr int64_t kLookalikeMaxAge = 15 * kMicrosPerMinute;
+  std::unique_ptr<recserve::RecommendationService> recommendations;
+  // Scheduled retraining (options.retrain_every_us > 0).
+  std::thread retrain_thread;
+  std::mutex retrain_mu;
+  std::condition_variable retrain_cv;
+  bool stopping = false;  // guarded by retrain_mu
+
+  void RetrainLoop() {
+    std::unique_lock<std::mutex> lock(retrain_mu);
+    while (!retrain_cv.wait_for(lock, std::chrono::microseconds(options.retrain_every_us), [this] { return stopping; })) {
+      lock.unlock();
+      auto version = recommendations->Train(options.train);
+      if (version.ok()) {
+        spdlog::info("scheduled retraining: recommender model version {} is active", *version);
+      } else {
+        spdlog::warn("scheduled retraining failed: {}", version.status().ToString());
+      }
+      lock.lock();
+    }
+  }
 
   bool CheckAdmin(const httplib::Request& req, httplib::Response& res) {
     std::string expected = StrCat("Bearer ", options.admin_key);
@@ -820,6 +798,8 @@ struct HttpServer::Impl {
                [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentGet(req, res); });
     server.Delete(R"(/v1/segments/([A-Za-z0-9_-]+))",
                   [this](const httplib::Request& req, httplib::Response& res) { HandleSegmentDelete(req, res); });
+    RegisterRecommendationRoutes(&server, engine, recommendations.get(),
+                                 [this](const httplib::Request& req, httplib::Response& res) { return CheckAdmin(req, res); });
     server.Get("/v1/erasures", [this](const httplib::Request& req, httplib::Response& res) { HandleErasures(req, res); });
     server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
       res.set_content("{\"status\":\"ok\"}", kJson);
@@ -833,6 +813,8 @@ HttpServer::HttpServer(collect::Engine* engine, ServerOptions options) : impl_(s
   impl_->options = std::move(options);
   impl_->segments = std::make_unique<audience::SegmentCatalog>(engine->store());
   impl_->rfm_cache = std::make_unique<profile::RfmCache>(engine->store(), &engine->profile_model(), 60 * kMicrosPerSecond);
+  impl_->recommendations = std::make_unique<recserve::RecommendationService>(
+      engine->store(), engine->data_dir(), &engine->profile_model().config(), engine->memberships(), engine->clock());
   impl_->Install();
 }
 
@@ -852,6 +834,7 @@ absl::Status HttpServer::Start() {
                                                       impl->options.port, " (in use or not allowed)"));
   }
   impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+  if (impl->options.retrain_every_us > 0) impl->retrain_thread = std::thread([impl] { impl->RetrainLoop(); });
   // The socket is bound already, so connections queue from here on; wait until the
   // accept loop runs so that Stop() right after Start() cannot race it.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -867,6 +850,12 @@ absl::Status HttpServer::Start() {
 int HttpServer::port() const { return impl_->bound_port; }
 
 void HttpServer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->retrain_mu);
+    impl_->stopping = true;
+  }
+  impl_->retrain_cv.notify_all();
+  if (impl_->retrain_thread.joinable()) impl_->retrain_thread.join();
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
 }

@@ -1,6 +1,7 @@
 // The HTTP front: the Segment Tracking API (/v1/track ... /v1/batch, /v1/import), the
-// admin read API (/v1/events, /v1/stats, /v1/quarantine, quarantine replay), /healthz
-// and /metrics, over one Engine.
+// admin read API (/v1/events, /v1/stats, /v1/quarantine, quarantine replay), profiles,
+// segments, recommendations (recommendation_routes.h), /healthz and /metrics, over one
+// Engine.
 //
 // Bodies may be gzip-compressed (Content-Encoding: gzip); limits apply to the
 // decompressed bytes, so a small bomb cannot inflate past them. Admin routes take the
@@ -14,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "collect/engine.h"
+#include "recserve/trainer.h"
 
 namespace aidmp::serve {
 
@@ -24,6 +26,9 @@ struct ServerOptions {
   // Request worker threads. cpp-httplib holds one per open keep-alive connection, so
   // this is also the most clients served at once; threads mostly block, so be generous.
   int threads = 64;
+  // Retrain the recommender (recserve/) this often, with `train`; 0: only on request.
+  int64_t retrain_every_us = 0;
+  recserve::TrainOptions train;
 };
 
 class HttpServer {

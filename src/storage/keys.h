@@ -31,6 +31,8 @@
 //               "segmember/<name>/" person(8)           -> empty   current member
 //               "segchange/<name>/" time(8) person(8)   -> "entered" | "exited"
 //               "segsize/<name>/" minute(8)             -> size, decimal (audience/memberships.h)
+//               "item/<id>"                             -> catalogue item JSON (recserve/item_catalogue.h)
+//   (Recommender models are files beside the store: DIR/models/recommender/, recserve/model_store.h.)
 //
 // Thread-safe: pure functions.
 #pragma once
