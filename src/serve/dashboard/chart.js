@@ -142,16 +142,21 @@ export function stepIndexAt(xs, x) {
 // server recorded (one per minute with a change), followed by `currentSize` at `to` so
 // the line reaches now. The size before the first point in the window is not in the
 // answer, so the line starts there. With no point in the window the size did not change
-// in it: a flat line at `currentSize`.
+// in it: a flat line at `currentSize`. Points that were not recorded carry `edge`:
+// 'before' (the size held since before `from`) or 'now'.
 export function segmentSizeSeries(sizes, from, to, currentSize) {
   const points = sizes
     .map((point) => ({ x: Date.parse(point.at), y: point.size }))
     .filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y))
     .sort((a, b) => a.x - b.x);
-  if (points.length === 0) {
-    return Number.isFinite(currentSize) ? [{ x: from, y: currentSize }, { x: to, y: currentSize }] : [];
-  }
-  const last = points[points.length - 1];
-  if (Number.isFinite(currentSize) && last.x < to) points.push({ x: to, y: currentSize });
+  if (!Number.isFinite(currentSize)) return points;
+  if (points.length === 0) return [{ x: from, y: currentSize, edge: 'before' }, { x: to, y: currentSize, edge: 'now' }];
+  if (points[points.length - 1].x < to) points.push({ x: to, y: currentSize, edge: 'now' });
   return points;
+}
+
+// The time span a chart shows for points from t0 to t1: at least `minSpan` ms, widened
+// into the past (never past t1: the right edge is the latest point, often now).
+export function timeDomain(t0, t1, minSpan = 60_000) {
+  return t1 - t0 < minSpan ? [t1 - minSpan, t1] : [t0, t1];
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import {
   formatTimeTick, linePath, linearScale, nearestIndex, niceStep, niceTicks, segmentSizeSeries, stepIndexAt,
-  stepPath, timeTicks,
+  stepPath, timeDomain, timeTicks,
 } from '../chart.js';
 
 test('linearScale maps a domain onto a range, and an empty domain to the middle', () => {
@@ -109,8 +109,16 @@ test('segment size series spans the window, and is flat when nothing changed', (
   assert.deepEqual(segmentSizeSeries(sizes, from, to, 7), [
     { x: Date.UTC(2024, 0, 2), y: 2 },
     { x: Date.UTC(2024, 0, 3), y: 5 },
-    { x: to, y: 7 },
+    { x: to, y: 7, edge: 'now' },
   ]);
-  assert.deepEqual(segmentSizeSeries([], from, to, 7), [{ x: from, y: 7 }, { x: to, y: 7 }]);
+  assert.deepEqual(segmentSizeSeries([], from, to, 7), [{ x: from, y: 7, edge: 'before' }, { x: to, y: 7, edge: 'now' }]);
   assert.deepEqual(segmentSizeSeries([], from, to, undefined), []);
+  // A point recorded at `to` itself needs no 'now' point after it.
+  assert.deepEqual(segmentSizeSeries([{ at: new Date(to).toISOString(), size: 3 }], from, to, 3), [{ x: to, y: 3 }]);
+});
+
+test('time domains are at least a minute wide, widened into the past', () => {
+  assert.deepEqual(timeDomain(1000, 5000), [5000 - 60_000, 5000]);
+  assert.deepEqual(timeDomain(0, 120_000), [0, 120_000]);
+  assert.deepEqual(timeDomain(0, 10, 100), [-90, 10]);
 });
