@@ -258,6 +258,10 @@ function num(value) {
   return { node: formatCount(value), className: 'num' };
 }
 
+function millis(value) {
+  return { node: formatMillis(value), className: 'num' };
+}
+
 // Toggles a row below `tr` showing `value` as pretty JSON.
 function toggleDetail(tr, value, columns) {
   const next = tr.nextElementSibling;
@@ -307,7 +311,7 @@ async function loadOverview() {
   drawBarChart($('overview-reasons'), reasons, { empty: 'Nothing quarantined.' });
   const processors = Object.entries(stats.processors ?? {});
   $('overview-processors').replaceChildren(table(['processor', 'applied up to', 'lag (events)', 'lag'],
-    processors.map(([name, p]) => ({ cells: [text(name), num(p.applied_seq), num(p.lag_events), formatMillis(p.lag_ms)] }))));
+    processors.map(([name, p]) => ({ cells: [text(name), num(p.applied_seq), num(p.lag_events), millis(p.lag_ms)] }))));
   fillReasons(Object.keys(stats.quarantined_by_reason ?? {}));
 }
 
@@ -385,11 +389,11 @@ async function loadSegmentDetail(segment) {
   const recent = changes.slice(-100).reverse();
   $('segment-changes').replaceChildren(recent.length === 0 ? '' : h('div', {},
     h('h3', {}, `Latest ${recent.length} entries and exits`),
-    table(['time', 'change', 'person'], recent.map((change) => ({
+    h('div', { className: 'scroll' }, table(['time', 'change', 'person'], recent.map((change) => ({
       cells: [formatDateTime(parseTime(change.at)),
         { node: text(change.change), className: change.change === 'entered' ? 'entered' : 'exited' },
         num(change.person)],
-    })))));
+    }))))));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -422,7 +426,7 @@ async function runExplorer() {
       plan.map((step) => ({
         cells: [
           { node: h('span', { className: `depth depth-${Math.min(step.depth, 8)}` }, text(step.node, { maxLength: 300 })), className: 'code-cell' },
-          num(step.candidates), num(step.result), num(step.checked_one_by_one), formatMillis(step.milliseconds), text(step.how),
+          num(step.candidates), num(step.result), num(step.checked_one_by_one), millis(step.milliseconds), text(step.how),
         ],
       })), { className: 'plan' }));
 }
