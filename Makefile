@@ -39,8 +39,10 @@ debug: $(DEPS_STAMP)
 	cmake -S . -B $(DEBUG_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(DEBUG_DIR) -j $(JOBS)
 
-# Node packages for the real-client test (Segment's analytics-node), from npm.
+# Node packages for the real-client tests (Segment's analytics-node, playwright-core for
+# the dashboard), from npm, and Debian's chromium for the dashboard's browser test.
 e2e-deps:
+	@dpkg -s chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	cd tests/e2e/node && npm install --no-audit --no-fund --loglevel=error
 
 # The whole suite: unit, integration (real binary over HTTP, kill -9), the

@@ -452,7 +452,8 @@ void AddSimulateCommands(CLI::App& app, int* exit_code) {
     PrintRecommendations(engine->get(), report.registered);
     if (report.failed_requests > 0) *exit_code = 1;
     if (demo_flags->no_serve) return;
-    std::cout << "\nTry it (Ctrl-C stops the server):\n"
+    std::cout << "\nOpen http://127.0.0.1:" << server.port() << "/dashboard (admin key " << admin_key
+              << ") in a browser, or try it from a shell (Ctrl-C stops the server):\n"
               << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:"
               << server.port() << "/v1/stats'\n"
               << "  curl -s -H 'Authorization: Bearer " << admin_key << "' 'http://127.0.0.1:"

@@ -21,6 +21,7 @@
 #include "profile/person_document.h"
 #include "index/event_query.h"
 #include "storage/keys.h"
+#include "serve/dashboard.h"
 #include "serve/http_status.h"
 #include "serve/request_util.h"
 #include "serve/recommendation_routes.h"
@@ -753,6 +754,7 @@ struct HttpServer::Impl {
       }
       SendError(res, absl::InternalError(what));
     });
+    RegisterDashboardRoutes(&server);  // GET /, /dashboard: the web page (serve/dashboard.h)
 
     server.Post(R"(/v1/(track|identify|page|screen|group|alias|batch|import))",
                 [this](const httplib::Request& req, httplib::Response& res,

@@ -1,0 +1,625 @@
+// The aidmp dashboard: one page over the admin JSON API (docs/dashboard.md).
+//
+// Every string that came from the server reaches the page through h() / svg() as a text
+// node (after displayText), never as HTML: event names, user ids and quarantined
+// payloads are written by whoever sends events. tests/no_html_sinks.test.mjs keeps it so.
+import {
+  formatTimeTick, linePath, linearScale, nearestIndex, niceTicks, segmentSizeSeries, stepIndexAt, stepPath,
+  timeDomain, timeTicks,
+} from './chart.js';
+import {
+  displayText, errorCaret, eventLabel, formatCompact, formatCount, formatDateTime, formatMillis,
+  parseErrorLocation, parseTime, queryString,
+} from './format.js';
+
+const kKeyStorage = 'aidmp.adminKey';
+const kSvgNs = 'http://www.w3.org/2000/svg';
+const kStatsPollMs = 5000;
+const kMaxSamples = 720;  // an hour of 5-second samples
+
+// ---------------------------------------------------------------------------------------
+// DOM building: strings and numbers become text nodes; props set properties or, for
+// names starting with "data-" / "aria-", attributes. No HTML parsing anywhere.
+
+function append(node, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function h(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else if (name.startsWith('data-') || name.startsWith('aria-')) node.setAttribute(name, value);
+    else node[name] = value;
+  }
+  return append(node, children);
+}
+
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(kSvgNs, tag);
+  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+  return append(node, children);
+}
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+// Text from the API, made safe to look at (format.js), as a node.
+function text(value, options) {
+  return document.createTextNode(displayText(value, options));
+}
+
+// ---------------------------------------------------------------------------------------
+// The API.
+
+class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+function adminKey() {
+  return sessionStorage.getItem(kKeyStorage) ?? '';
+}
+
+async function api(path, { method = 'GET', body } = {}) {
+  const headers = { Authorization: `Bearer ${adminKey()}` };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new ApiError(0, 'unreachable', `the server did not answer (${error.message})`);
+  }
+  let json = null;
+  try {
+    json = await response.json();
+  } catch {
+    // Not JSON: reported below by status.
+  }
+  if (response.status === 401) {
+    showLogin('The server refused the key; enter the admin key again.');
+    throw new ApiError(401, 'unauthenticated', 'the admin key was refused');
+  }
+  if (!response.ok || json === null) {
+    const error = json?.error ?? {};
+    throw new ApiError(response.status, error.code ?? 'http_' + response.status,
+      error.message ?? `HTTP ${response.status} from ${path}`);
+  }
+  return json;
+}
+
+function showStatus(error) {
+  const status = $('status');
+  if (!error) {
+    status.hidden = true;
+    return;
+  }
+  status.hidden = false;
+  status.textContent = displayText(error.message ?? error);
+}
+
+// Runs an async view action, showing its failure at the bottom of the page.
+async function guarded(action) {
+  try {
+    await action();
+    showStatus(null);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return;
+    showStatus(error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Charts (hand-drawn SVG; arithmetic in chart.js).
+
+const kChart = { width: 720, height: 240, left: 60, right: 18, top: 14, bottom: 30 };
+
+// A time series chart in `container`: `points` ascending by x (epoch ms). Options:
+// step (value holds until the next point), integer (counts), label (for the tooltip),
+// xDomain ([t0, t1] to show; default: the points' own span), empty (what to say
+// without points).
+function drawTimeChart(container, points, { step = false, integer = true, label = 'value', xDomain = null, empty = 'No data yet.' } = {}) {
+  container.replaceChildren();
+  if (points.length === 0) {
+    container.append(h('p', { className: 'muted' }, empty));
+    return;
+  }
+  const { width, height, left, right, top, bottom } = kChart;
+  const [t0, t1] = timeDomain(...(xDomain ?? [points[0].x, points[points.length - 1].x]));
+  const values = points.map((point) => point.y);
+  const yTicks = niceTicks(Math.min(0, ...values), Math.max(...values), { integer });
+  const x = linearScale([t0, t1], [left, width - right]);
+  const y = linearScale([yTicks.min, yTicks.max], [height - bottom, top]);
+  const xTicks = timeTicks(t0, t1, { maxTicks: 7 });
+
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'time-chart', role: 'img', 'aria-label': label });
+  const grid = svg('g', { class: 'grid' });
+  for (const tick of yTicks.ticks) {
+    grid.append(svg('line', { x1: left, x2: width - right, y1: y(tick), y2: y(tick) }));
+    grid.append(svg('text', { x: left - 6, y: y(tick), class: 'y-label' }, formatCompact(tick)));
+  }
+  for (const tick of xTicks.ticks) {
+    grid.append(svg('line', { x1: x(tick), x2: x(tick), y1: top, y2: height - bottom, class: 'x-grid' }));
+    grid.append(svg('text', { x: x(tick), y: height - bottom + 18, class: 'x-label' }, formatTimeTick(tick, xTicks.step)));
+  }
+  root.append(grid);
+  root.append(svg('line', { x1: left, x2: width - right, y1: height - bottom, y2: height - bottom, class: 'axis' }));
+  root.append(svg('line', { x1: left, x2: left, y1: top, y2: height - bottom, class: 'axis' }));
+  root.append(svg('path', { d: (step ? stepPath : linePath)(points, x, y), class: 'series' }));
+  // Few points: mark each (a single sample would otherwise draw nothing).
+  if (points.length <= 40) {
+    for (const point of points) {
+      if (!point.edge) root.append(svg('circle', { cx: x(point.x), cy: y(point.y), r: 2.5, class: 'marker' }));
+    }
+  }
+
+  // Hover: a guide, a dot on the series and a label with time and value.
+  const guide = svg('line', { y1: top, y2: height - bottom, class: 'guide', visibility: 'hidden' });
+  const dot = svg('circle', { r: 4, class: 'dot', visibility: 'hidden' });
+  const tipBox = svg('rect', { rx: 4, class: 'tip-box' });
+  const tipValue = svg('text', { class: 'tip-value' });
+  const tipTime = svg('text', { class: 'tip-time' });
+  const tip = svg('g', { visibility: 'hidden', 'pointer-events': 'none' }, tipBox, tipValue, tipTime);
+  const overlay = svg('rect', { x: left, y: top, width: width - left - right, height: height - top - bottom, class: 'overlay' });
+  root.append(guide, dot, tip, overlay);
+
+  const xs = points.map((point) => point.x);
+  const hide = () => [guide, dot, tip].forEach((node) => node.setAttribute('visibility', 'hidden'));
+  overlay.addEventListener('pointerleave', hide);
+  overlay.addEventListener('pointermove', (event) => {
+    const box = root.getBoundingClientRect();
+    const px = ((event.clientX - box.left) / box.width) * width;
+    const t = t0 + ((px - left) / (width - left - right)) * (t1 - t0);
+    const index = step ? Math.max(0, stepIndexAt(xs, t)) : nearestIndex(xs, t);
+    const point = points[index];
+    const at = step ? Math.min(Math.max(t, xs[0]), xs[xs.length - 1]) : point.x;
+    const gx = x(at);
+    const gy = y(point.y);
+    guide.setAttribute('x1', gx);
+    guide.setAttribute('x2', gx);
+    dot.setAttribute('cx', gx);
+    dot.setAttribute('cy', gy);
+    tipValue.textContent = `${label}: ${formatCount(point.y)}`;
+    tipTime.textContent = point.edge === 'before' ? `unchanged since before ${formatDateTime(point.x)}`
+      : point.edge === 'now' ? `now, ${formatDateTime(point.x)}`
+        : step ? `since ${formatDateTime(point.x)}` : formatDateTime(point.x);
+    const tipWidth = 12 + Math.max(tipValue.getComputedTextLength(), tipTime.getComputedTextLength());
+    const tx = gx + 12 + tipWidth > width - right ? gx - 12 - tipWidth : gx + 12;
+    const ty = Math.min(Math.max(gy - 22, top), height - bottom - 40);
+    tipBox.setAttribute('x', tx);
+    tipBox.setAttribute('y', ty);
+    tipBox.setAttribute('width', tipWidth);
+    tipBox.setAttribute('height', 40);
+    tipValue.setAttribute('x', tx + 6);
+    tipValue.setAttribute('y', ty + 16);
+    tipTime.setAttribute('x', tx + 6);
+    tipTime.setAttribute('y', ty + 32);
+    [guide, dot, tip].forEach((node) => node.setAttribute('visibility', 'visible'));
+  });
+  container.append(root);
+}
+
+// Horizontal bars for `entries` [{label, value}], largest first.
+function drawBarChart(container, entries, { empty = 'Nothing to show.' } = {}) {
+  container.replaceChildren();
+  if (entries.length === 0) {
+    container.append(h('p', { className: 'muted' }, empty));
+    return;
+  }
+  entries = [...entries].sort((a, b) => b.value - a.value);
+  const rowHeight = 24;
+  const labelWidth = 180;
+  const valueWidth = 70;
+  const width = 520;
+  const height = entries.length * rowHeight + 8;
+  const max = Math.max(...entries.map((entry) => entry.value), 1);
+  const x = linearScale([0, max], [0, width - labelWidth - valueWidth]);
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'bar-chart', role: 'img', 'aria-label': 'bar chart' });
+  entries.forEach((entry, entry_idx) => {
+    const rowY = 4 + entry_idx * rowHeight;
+    const name = displayText(entry.label, { maxLength: 28 });
+    const bar = svg('rect', { x: labelWidth, y: rowY + 3, height: rowHeight - 8, width: Math.max(1, x(entry.value)), class: 'bar' },
+      svg('title', {}, `${displayText(entry.label)}: ${formatCount(entry.value)}`));
+    root.append(
+      svg('text', { x: labelWidth - 8, y: rowY + rowHeight / 2, class: 'bar-label' }, name),
+      bar,
+      svg('text', { x: labelWidth + x(entry.value) + 6, y: rowY + rowHeight / 2, class: 'bar-value' }, formatCount(entry.value)));
+  });
+  container.append(root);
+}
+
+// A table from rows of cells (nodes or strings); `onRow(row, tr)` makes rows clickable.
+function table(headers, rows, { onRow, className = '' } = {}) {
+  const body = h('tbody');
+  for (const row of rows) {
+    const tr = h('tr', {}, row.cells.map((cell) => h('td', cell.className ? { className: cell.className } : {}, cell.node ?? cell)));
+    if (onRow) {
+      tr.className = 'clickable';
+      tr.tabIndex = 0;
+      tr.addEventListener('click', () => onRow(row, tr));
+      tr.addEventListener('keydown', (event) => {
+        if (event.key === 'Enter') onRow(row, tr);
+      });
+    }
+    body.append(tr);
+  }
+  return h('table', { className }, h('thead', {}, h('tr', {}, headers.map((name) => h('th', {}, name)))), body);
+}
+
+function num(value) {
+  return { node: formatCount(value), className: 'num' };
+}
+
+function millis(value) {
+  return { node: formatMillis(value), className: 'num' };
+}
+
+// Toggles a row below `tr` showing `value` as pretty JSON.
+function toggleDetail(tr, value, columns) {
+  const next = tr.nextElementSibling;
+  if (next?.classList.contains('detail')) {
+    next.remove();
+    return;
+  }
+  const pretty = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+  tr.after(h('tr', { className: 'detail' },
+    h('td', { colSpan: columns }, h('pre', { className: 'code' }, text(pretty, { multiline: true, maxLength: 20000 })))));
+}
+
+// ---------------------------------------------------------------------------------------
+// Overview: /v1/stats, sampled while shown.
+
+const samples = [];
+let statsTimer = null;
+
+async function loadOverview() {
+  const stats = await api('/v1/stats');
+  const now = Date.now();
+  samples.push({ x: now, y: stats.events_stored });
+  if (samples.length > kMaxSamples) samples.shift();
+
+  const identity = stats.identity ?? {};
+  const cards = [
+    ['Events received', stats.events_received],
+    ['Events stored', stats.events_stored],
+    ['Duplicates dropped', stats.duplicates],
+    ['Quarantined', stats.quarantined],
+    ['Replayed from quarantine', stats.quarantine_replayed],
+    ['Suppressed (erased people)', stats.suppressed],
+    ['Persons', (identity.persons_created ?? 0) - (identity.merges ?? 0)],
+    ['Merges', identity.merges],
+    ['Merges refused', identity.merges_blocked],
+    ['Erasures', stats.erasures],
+  ];
+  $('overview-cards').replaceChildren(...cards.map(([name, value]) =>
+    h('div', { className: 'card' }, h('div', { className: 'card-value' }, formatCount(value)), h('div', { className: 'card-name' }, name))));
+  $('overview-updated').textContent = `updated ${formatDateTime(now)}`;
+
+  drawTimeChart($('overview-chart'), samples, { label: 'events stored', empty: 'Waiting for the first sample.' });
+  if (samples.length === 1) {
+    $('overview-chart').append(h('p', { className: 'muted' }, 'One sample so far; the next comes in 5 seconds.'));
+  }
+  const reasons = Object.entries(stats.quarantined_by_reason ?? {}).map(([label, value]) => ({ label, value }));
+  drawBarChart($('overview-reasons'), reasons, { empty: 'Nothing quarantined.' });
+  const processors = Object.entries(stats.processors ?? {});
+  $('overview-processors').replaceChildren(table(['processor', 'applied up to', 'lag (events)', 'lag'],
+    processors.map(([name, p]) => ({ cells: [text(name), num(p.applied_seq), num(p.lag_events), millis(p.lag_ms)] }))));
+  fillReasons(Object.keys(stats.quarantined_by_reason ?? {}));
+}
+
+function startOverview() {
+  stopOverview();
+  guarded(loadOverview);
+  statsTimer = setInterval(() => guarded(loadOverview), kStatsPollMs);
+}
+
+function stopOverview() {
+  if (statsTimer !== null) clearInterval(statsTimer);
+  statsTimer = null;
+}
+
+// ---------------------------------------------------------------------------------------
+// Segments: the list with sizes, one segment's size over time and its entries and exits.
+
+let selectedSegment = null;
+let segmentHours = 168;
+const kChangesLimit = 5000;
+
+async function loadSegments() {
+  const { segments } = await api('/v1/segments');
+  // GET /v1/segments answers definitions without sizes (only GET /v1/segments/{name} adds
+  // the size), so ask for each one the list does not size.
+  await Promise.all(segments.filter((segment) => segment.size === undefined).map(async (segment) => {
+    segment.size = (await api(`/v1/segments/${encodeURIComponent(segment.name)}`)).size;
+  }));
+  segments.sort((a, b) => a.name.localeCompare(b.name));
+  const list = $('segments-list');
+  if (segments.length === 0) {
+    list.replaceChildren(h('p', { className: 'muted' },
+      'No saved segments yet. Save one with POST /v1/segments {"name": ..., "expression": ...} or aidmp segment save.'));
+    $('segment-detail').hidden = true;
+    return;
+  }
+  list.replaceChildren(table(['name', 'size', 'expression', 'updated'],
+    segments.map((segment) => ({
+      segment,
+      cells: [
+        { node: h('a', { href: `#segments/${encodeURIComponent(segment.name)}` }, text(segment.name, { maxLength: 80 })) },
+        num(segment.size),
+        { node: text(segment.expression, { maxLength: 120 }), className: 'code-cell' },
+        formatDateTime(segment.updated_us / 1000),
+      ],
+    })),
+    { onRow: (row) => { location.hash = `#segments/${encodeURIComponent(row.segment.name)}`; } }));
+  const chosen = segments.find((segment) => segment.name === selectedSegment);
+  if (chosen) await loadSegmentDetail(chosen);
+  else $('segment-detail').hidden = true;
+}
+
+async function loadSegmentDetail(segment) {
+  const to = Date.now();
+  const from = to - segmentHours * 3600_000;
+  const history = await api(`/v1/segments/${encodeURIComponent(segment.name)}/history` +
+    queryString({ from: new Date(from).toISOString(), to: new Date(to).toISOString(), limit: kChangesLimit }));
+  $('segment-detail').hidden = false;
+  $('segment-title').textContent = displayText(segment.name);
+  $('segment-expression').textContent = displayText(segment.expression, { multiline: true, maxLength: 10000 });
+  const series = segmentSizeSeries(history.sizes ?? [], from, to, segment.size);
+  // The window, or from the first point in it: before that the answer has no size (a
+  // segment saved a minute ago gets a minute-wide chart, not a sliver at the right).
+  const xDomain = [Math.max(from, series[0]?.x ?? from), to];
+  drawTimeChart($('segment-chart'), series, { step: true, label: 'members', xDomain, empty: 'No size recorded.' });
+
+  const changes = (history.changes ?? []).filter((change) => parseTime(change.at) <= to);
+  const entered = changes.filter((change) => change.change === 'entered').length;
+  const exited = changes.length - entered;
+  const atLeast = changes.length >= kChangesLimit ? 'at least ' : '';
+  $('segment-summary').replaceChildren(
+    `Now ${formatCount(segment.size)} members. In the window: ${atLeast}${formatCount(entered)} entered, `,
+    `${atLeast}${formatCount(exited)} exited`,
+    (history.sizes ?? []).length === 0 ? ' (the size did not change in it).' : '.');
+  const recent = changes.slice(-100).reverse();
+  $('segment-changes').replaceChildren(recent.length === 0 ? '' : h('div', {},
+    h('h3', {}, `Latest ${recent.length} entries and exits`),
+    h('div', { className: 'scroll' }, table(['time', 'change', 'person'], recent.map((change) => ({
+      cells: [formatDateTime(parseTime(change.at)),
+        { node: text(change.change), className: change.change === 'entered' ? 'entered' : 'exited' },
+        num(change.person)],
+    }))))));
+}
+
+// ---------------------------------------------------------------------------------------
+// Segment explorer: POST /v1/segments/count with the plan.
+
+async function runExplorer() {
+  const textarea = $('explorer-text');
+  const expression = textarea.value;
+  const out = $('explorer-result');
+  out.replaceChildren(h('p', { className: 'muted' }, 'Counting…'));
+  let result;
+  try {
+    result = await api('/v1/segments/count', { method: 'POST', body: { expression, explain: true } });
+  } catch (error) {
+    if (!(error instanceof ApiError) || error.status === 401) throw error;
+    const location = parseErrorLocation(error.message);
+    const caret = errorCaret(expression, location);
+    out.replaceChildren(
+      h('p', { className: 'error' }, text(error.message, { maxLength: 2000 })),
+      caret ? h('pre', { className: 'code caret' }, text(caret.lineText, { multiline: true }), '\n', caret.caret) : '');
+    if (location) selectErrorLocation(textarea, expression, location);
+    return;
+  }
+  const plan = result.plan ?? [];
+  out.replaceChildren(
+    h('p', { className: 'count' }, h('strong', {}, formatCount(result.count)), ` of ${formatCount(result.persons)} persons match`,
+      h('span', { className: 'muted' }, ` · ${formatMillis(result.milliseconds)} · evaluated at `, text(result.evaluated_at))),
+    h('p', {}, 'As the server reads it: ', h('code', {}, text(result.expression, { maxLength: 4000 }))),
+    plan.length === 0 ? '' : table(['step', 'candidates', 'kept', 'checked one by one', 'time', 'answered by'],
+      plan.map((step) => ({
+        cells: [
+          { node: h('span', { className: `depth depth-${Math.min(step.depth, 8)}` }, text(step.node, { maxLength: 300 })), className: 'code-cell' },
+          num(step.candidates), num(step.result), num(step.checked_one_by_one), millis(step.milliseconds), text(step.how),
+        ],
+      })), { className: 'plan' }));
+}
+
+// Selects the character the parser complained about in the text box.
+function selectErrorLocation(textarea, expression, location) {
+  const lines = expression.split('\n');
+  if (location.line < 1 || location.line > lines.length) return;
+  const caret = errorCaret(expression, location);
+  let offset = 0;
+  for (let line_idx = 0; line_idx < location.line - 1; ++line_idx) offset += lines[line_idx].length + 1;
+  offset += caret.caret.length - 1;
+  textarea.focus();
+  textarea.setSelectionRange(offset, Math.min(offset + 1, expression.length));
+}
+
+// ---------------------------------------------------------------------------------------
+// Events: GET /v1/events with filters, paged by next_cursor.
+
+const eventsPaging = { cursors: [''], page: 0, request: 0 };
+
+function eventsFilter() {
+  const form = $('events-form');
+  return Object.fromEntries(['userId', 'anonymousId', 'event', 'type', 'limit'].map((name) => [name, form.elements[name].value.trim()]));
+}
+
+async function loadEvents() {
+  const filter = eventsFilter();
+  const cursor = eventsPaging.cursors[eventsPaging.page];
+  const request = ++eventsPaging.request;
+  const { events, next_cursor: next } = await api('/v1/events' + queryString({ ...filter, cursor }));
+  // A newer search was started while this one ran: its answer wins.
+  if (request !== eventsPaging.request) return;
+  if (next) eventsPaging.cursors[eventsPaging.page + 1] = next;
+  else eventsPaging.cursors.length = eventsPaging.page + 1;
+  const columns = 7;
+  $('events-table').replaceChildren(events.length === 0 ? h('p', { className: 'muted' }, 'No events match.') :
+    table(['seq', 'time', 'type', 'event / name', 'userId', 'anonymousId', 'messageId'], events.map((record) => ({
+      record,
+      cells: [num(record.seq), formatDateTime(parseTime(record.timestamp ?? record.receivedAt)),
+        { node: text(record.type), className: 'nowrap' },
+        text(eventLabel(record), { maxLength: 60 }), text(record.userId, { maxLength: 40 }),
+        text(record.anonymousId, { maxLength: 40 }), text(record.messageId, { maxLength: 40 })],
+    })), { onRow: (row, tr) => toggleDetail(tr, row.record, columns) }));
+  drawPager($('events-pager'), eventsPaging, next !== null && next !== undefined, events.length, loadEvents);
+}
+
+function drawPager(container, paging, hasNext, shown, reload) {
+  const previous = h('button', { type: 'button', disabled: paging.page === 0 }, '← Previous');
+  const next = h('button', { type: 'button', disabled: !hasNext }, 'Next →');
+  previous.addEventListener('click', () => { paging.page -= 1; guarded(reload); });
+  next.addEventListener('click', () => { paging.page += 1; guarded(reload); });
+  container.replaceChildren(previous, h('span', { className: 'muted' }, ` page ${paging.page + 1} · ${shown} shown `), next);
+}
+
+// ---------------------------------------------------------------------------------------
+// Quarantine: GET /v1/quarantine with a reason filter, paged by next_after.
+
+const quarantinePaging = { cursors: [''], page: 0, request: 0 };
+
+function fillReasons(reasons) {
+  const select = $('quarantine-reason');
+  const known = new Set(Array.from(select.options, (option) => option.value));
+  for (const reason of reasons) {
+    if (!known.has(reason)) select.append(h('option', { value: reason }, text(reason)));
+  }
+}
+
+async function loadQuarantine() {
+  if ($('quarantine-reason').options.length <= 1) {
+    fillReasons(Object.keys((await api('/v1/stats')).quarantined_by_reason ?? {}));
+  }
+  const form = $('quarantine-form');
+  const limit = Number(form.elements.limit.value);
+  const after = quarantinePaging.cursors[quarantinePaging.page];
+  const request = ++quarantinePaging.request;
+  const { quarantine, next_after: nextAfter } =
+    await api('/v1/quarantine' + queryString({ reason: form.elements.reason.value, limit, after }));
+  if (request !== quarantinePaging.request) return;
+  // The API has no end marker: a full page may have more behind it.
+  const hasNext = quarantine.length === limit && nextAfter !== null;
+  if (hasNext) quarantinePaging.cursors[quarantinePaging.page + 1] = String(nextAfter);
+  const columns = 5;
+  $('quarantine-table').replaceChildren(quarantine.length === 0 ? h('p', { className: 'muted' }, 'Nothing quarantined here.') :
+    table(['id', 'received', 'reason', 'message', 'source'], quarantine.map((record) => ({
+      record,
+      cells: [num(record.id), formatDateTime(parseTime(record.receivedAt)), { node: text(record.reason), className: 'nowrap' },
+        text(record.message, { maxLength: 140 }), text(record.source, { maxLength: 40 })],
+    })), { onRow: (row, tr) => toggleDetail(tr, rawPayload(row.record), columns) }));
+  drawPager($('quarantine-pager'), quarantinePaging, hasNext, quarantine.length, loadQuarantine);
+}
+
+// A quarantined record's payload as the sender sent it: pretty JSON when it parses.
+function rawPayload(record) {
+  if (record.raw === undefined) return `(not UTF-8; base64)\n${record.raw_base64 ?? ''}`;
+  try {
+    return JSON.stringify(JSON.parse(record.raw), null, 2);
+  } catch {
+    return record.raw;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Navigation and the key.
+
+const kViews = ['overview', 'segments', 'explorer', 'events', 'quarantine'];
+const loaded = new Set();
+
+function showLogin(message = '') {
+  stopOverview();
+  sessionStorage.removeItem(kKeyStorage);
+  loaded.clear();
+  $('login').hidden = false;
+  $('nav').hidden = true;
+  $('sign-out').hidden = true;
+  for (const view of kViews) $(`view-${view}`).hidden = true;
+  $('login-error').textContent = message;
+  $('login-key').focus();
+}
+
+function route() {
+  if (adminKey() === '') {
+    showLogin();
+    return;
+  }
+  const [name, ...rest] = location.hash.replace(/^#/, '').split('/');
+  const view = kViews.includes(name) ? name : 'overview';
+  $('login').hidden = true;
+  $('nav').hidden = false;
+  $('sign-out').hidden = false;
+  for (const other of kViews) $(`view-${other}`).hidden = other !== view;
+  for (const link of document.querySelectorAll('#nav a')) {
+    link.classList.toggle('active', link.dataset.view === view);
+  }
+  if (view === 'overview') startOverview();
+  else stopOverview();
+  if (view === 'segments') {
+    selectedSegment = rest.length > 0 ? decodeURIComponent(rest.join('/')) : null;
+    guarded(loadSegments);
+  } else if (!loaded.has(view)) {
+    if (view === 'events') guarded(loadEvents);
+    if (view === 'quarantine') guarded(loadQuarantine);
+  }
+  loaded.add(view);
+}
+
+function install() {
+  $('login-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(kKeyStorage, $('login-key').value);
+    $('login-key').value = '';
+    try {
+      await api('/v1/stats');
+    } catch (error) {
+      if (error.status !== 401) showLogin(displayText(error.message));
+      return;
+    }
+    route();
+  });
+  $('sign-out').addEventListener('click', () => showLogin('Key forgotten.'));
+  window.addEventListener('hashchange', route);
+
+  $('segments-refresh').addEventListener('click', () => guarded(loadSegments));
+  for (const button of $('segment-range').querySelectorAll('button')) {
+    button.addEventListener('click', () => {
+      segmentHours = Number(button.dataset.hours);
+      for (const other of $('segment-range').querySelectorAll('button')) other.classList.toggle('active', other === button);
+      guarded(loadSegments);
+    });
+  }
+  $('explorer-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    guarded(runExplorer);
+  });
+  $('explorer-text').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      guarded(runExplorer);
+    }
+  });
+  $('events-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    eventsPaging.cursors = [''];
+    eventsPaging.page = 0;
+    guarded(loadEvents);
+  });
+  $('quarantine-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    quarantinePaging.cursors = [''];
+    quarantinePaging.page = 0;
+    guarded(loadQuarantine);
+  });
+  route();
+}
+
+install();
