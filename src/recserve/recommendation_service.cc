@@ -233,6 +233,8 @@ absl::StatusOr<RecommendResult> RecommendationService::Recommend(uint64_t person
   InteractionOptions interaction_options;
   std::vector<CatalogueItem> named;
   for (const auto& entry : recent) {
+    // Newest first: what is older than the training data is in the model's history.
+    if (user >= 0 && entry.ts_us <= model->data_until_us) break;
     std::string value;
     absl::Status status = store_->Get(storage::Family::kLog, storage::LogKey(entry.seq), &value);
     if (absl::IsNotFound(status)) continue;

@@ -9,8 +9,8 @@
 //   "interests"      items in the categories of their interest tags (profile), by
 //                    popularity: content-based, so someone new still gets a fitting list
 //   "popular"        the most popular items (among the segment's members with segment=)
-// Items the person interacted with are left out (training history plus their newest
-// events) unless exclude_seen is false. A person whose profile refuses personalisation
+// Items the person interacted with are left out (training history plus their events
+// newer than the training data, at most kLiveEvents) unless exclude_seen is false. A person whose profile refuses personalisation
 // gets the non-personalised popular list, the same for everyone, marked so.
 // segment=NAME keeps items that members of that saved segment interacted with.
 //

@@ -14,6 +14,7 @@
 #include "audience/segments.h"
 #include "collect/replay.h"
 #include "common/json_writer.h"
+#include "common/status.h"
 #include "common/time_format.h"
 #include "event/event_codec.h"
 #include "identity/person_events.h"
@@ -410,12 +411,18 @@ struct HttpServer::Impl {
   }
 
   // A saved segment with its current size.
-  void SendSegment(const audience::SavedSegment& segment, httplib::Response& res) {
-    auto size = engine->memberships()->Size(segment.name);
-    if (!size.ok()) return SendError(res, size.status());
+  // The segment's JSON with its current size.
+  absl::StatusOr<std::string> SegmentWithSize(const audience::SavedSegment& segment) {
+    AIDMP_ASSIGN_OR_RETURN(uint64_t size, engine->memberships()->Size(segment.name));
     std::string json = audience::SegmentCatalog::Encode(segment);
     json.pop_back();
-    res.set_content(StrCat(json, ",\"size\":", *size, "}"), kJson);
+    return StrCat(json, ",\"size\":", size, "}");
+  }
+
+  void SendSegment(const audience::SavedSegment& segment, httplib::Response& res) {
+    auto json = SegmentWithSize(segment);
+    if (!json.ok()) return SendError(res, json.status());
+    res.set_content(*json, kJson);
   }
 
   // GET /v1/segments/{name}/members?format=jsonl|csv|json&identifiers=userId,emailHash
@@ -636,7 +643,11 @@ struct HttpServer::Impl {
     if (!list.ok()) return SendError(res, list.status());
     JsonWriter writer;
     writer.BeginObject().Key("segments").BeginArray();
-    for (const auto& segment : *list) writer.Raw(audience::SegmentCatalog::Encode(segment));
+    for (const auto& segment : *list) {
+      auto json = SegmentWithSize(segment);
+      if (!json.ok()) return SendError(res, json.status());
+      writer.Raw(*json);
+    }
     writer.EndArray().EndObject();
     res.set_content(writer.Take(), kJson);
   }

@@ -516,6 +516,7 @@ TEST_F(HttpServerTest, SavedSegmentsAndInSegment) {
   EXPECT_NE(in_use->body.find("used by: china-pro"), std::string::npos) << in_use->body;
   auto list = Admin("/v1/segments");
   EXPECT_NE(list->body.find("\"name\":\"china-pro\""), std::string::npos) << list->body;
+  EXPECT_NE(list->body.find("\"size\":"), std::string::npos) << list->body;  // every entry has its size
   EXPECT_EQ(Admin("/v1/segments/china")->status, 200);
   EXPECT_EQ(client_->Delete("/v1/segments/china-pro", admin)->status, 200);
   EXPECT_EQ(client_->Delete("/v1/segments/china", admin)->status, 200);
