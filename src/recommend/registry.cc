@@ -11,6 +11,7 @@
 #include "recommend/item_knn.h"
 #include "recommend/popularity.h"
 #include "recommend/rating_blend.h"
+#include "recommend/rp3beta.h"
 #include "recommend/user_knn.h"
 
 namespace aidmp::recommend {
@@ -94,6 +95,21 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("lambda", &options.lambda);
                      reader.Read("dropout", &options.dropout);
                      return Build<Ease>("ease", reader, options);
+                   }});
+  specs.push_back({"rp3beta", "RP3beta: 3-step random walk user-item-user-item, transition probabilities^α, divided by popularity^β",
+                   true, false,
+                   {{"alpha", 1}, {"beta", 0.6}, {"k", 200}}, {},
+                   {{}, {{"beta", 0.4}}, {{"beta", 0.5}}, {{"beta", 0.7}}, {{"alpha", 0.75}}, {{"k", 100}},
+                    {{"normalise", 1}}},
+                   {},
+                   [](const Params& params) {
+                     ParamReader reader(params);
+                     Rp3BetaOptions options;
+                     reader.Read("alpha", &options.alpha);
+                     reader.Read("beta", &options.beta);
+                     reader.Read("k", &options.k);
+                     reader.Read("normalise", &options.normalise);
+                     return Build<Rp3Beta>("rp3beta", reader, options);
                    }});
   specs.push_back({"als", "Implicit ALS (Hu, Koren, Volinsky) solved by conjugate gradient, multi-threaded", true, false,
                    {{"factors", 64}, {"iterations", 15}, {"reg", 20}, {"alpha", 1}}, {},

@@ -19,6 +19,7 @@
 #include "recommend/popularity.h"
 #include "recommend/rating_blend.h"
 #include "recommend/registry.h"
+#include "recommend/rp3beta.h"
 #include "recommend/user_knn.h"
 
 namespace aidmp::recommend {
@@ -426,6 +427,91 @@ TEST(HybridTest, BlendsStandardisedScoresAndFallsBackToPopularity) {
   // A user the models never saw gets popularity (every item has 3 users here).
   std::vector<float> cold = Scores(model, 42, 8);
   for (float score : cold) EXPECT_EQ(score, 3);
+}
+
+// RP3beta on the binary version of the seed matrix:
+//   u0 = [1 1 0 0], u1 = [1 0 1 1], u2 = [0 1 1 0]
+//   P_ui rows: u0 [1/2 1/2 0 0], u1 [1/3 0 1/3 1/3], u2 [0 1/2 1/2 0]
+//   P_iu rows: i0 {u0 1/2, u1 1/2}, i1 {u0 1/2, u2 1/2}, i2 {u1 1/2, u2 1/2}, i3 {u1 1}
+//   P_iu · P_ui, diagonal dropped (α = 1):
+//     i0 [0 1/4 1/6 1/6], i1 [1/4 0 1/4 0], i2 [1/6 1/4 0 1/6], i3 [1/3 0 1/3 0]
+//   deg = [2 2 2 1]; β = ½ divides columns 0-2 by √2:
+//     i0 {1: 0.1767767, 3: 0.1666667, 2: 0.1178511}, i1 {0: 0.1767767, 2: 0.1767767}
+//   scores(u0) = W(i0, ·) + W(i1, ·) = [0.1767767 0.1767767 0.2946278 0.1666667]
+const std::vector<std::vector<float>> kBinarySeedMatrix = {{1, 1, 0, 0}, {1, 0, 1, 1}, {0, 1, 1, 0}};
+
+TEST(Rp3BetaTest, RandomWalkWeightsOnAHandComputed3x4Matrix) {
+  Rp3BetaOptions options;
+  options.alpha = 1;
+  options.beta = 0.5f;
+  options.k = 0;
+  Rp3Beta model(options);
+  ASSERT_TRUE(model.Fit(FromTable(kBinarySeedMatrix, false), FitContext()).ok());
+  const std::vector<internal::Neighbour>& row0 = model.Weights(0);
+  ASSERT_EQ(row0.size(), 3u);
+  EXPECT_EQ(row0[0].index, 1);
+  EXPECT_NEAR(row0[0].similarity, 0.1767767, 1e-6);
+  EXPECT_EQ(row0[1].index, 3);
+  EXPECT_NEAR(row0[1].similarity, 0.1666667, 1e-6);
+  EXPECT_EQ(row0[2].index, 2);
+  EXPECT_NEAR(row0[2].similarity, 0.1178511, 1e-6);
+  ASSERT_EQ(model.Weights(3).size(), 2u);  // i3 {0: 1/(3√2), 2: 1/(3√2)}
+  EXPECT_NEAR(model.Weights(3)[0].similarity, 0.2357023, 1e-6);
+  std::vector<float> scores = Scores(model, 0, 4);
+  EXPECT_NEAR(scores[0], 0.1767767, 1e-6);
+  EXPECT_NEAR(scores[1], 0.1767767, 1e-6);
+  EXPECT_NEAR(scores[2], 0.2946278, 1e-6);
+  EXPECT_NEAR(scores[3], 0.1666667, 1e-6);
+  // A user without training data gets zeros.
+  for (float score : Scores(model, 7, 4)) EXPECT_EQ(score, 0);
+}
+
+TEST(Rp3BetaTest, AlphaIsAnElementwisePowerAndKCutsEachRow) {
+  // α = 2, β = 0: P_ui² rows u0 [1/4 1/4 0 0], u1 [1/9 0 1/9 1/9]; P_iu² i0 {u0 1/4, u1 1/4}
+  // so W(i0, ·) = 1/4 · u0 + 1/4 · u1 = [· 1/16 1/36 1/36]; i3 {u1 1}: W(i3, ·) = [1/9 0 1/9 ·].
+  Rp3BetaOptions options;
+  options.alpha = 2;
+  options.beta = 0;
+  options.k = 0;
+  Rp3Beta squared(options);
+  ASSERT_TRUE(squared.Fit(FromTable(kBinarySeedMatrix, false), FitContext()).ok());
+  ASSERT_EQ(squared.Weights(0).size(), 3u);
+  EXPECT_EQ(squared.Weights(0)[0].index, 1);
+  EXPECT_NEAR(squared.Weights(0)[0].similarity, 1.0 / 16, 1e-7);
+  EXPECT_NEAR(squared.Weights(0)[1].similarity, 1.0 / 36, 1e-7);
+  EXPECT_NEAR(squared.Weights(0)[2].similarity, 1.0 / 36, 1e-7);
+  ASSERT_EQ(squared.Weights(3).size(), 2u);
+  EXPECT_NEAR(squared.Weights(3)[1].similarity, 1.0 / 9, 1e-7);
+
+  // k = 1 with α = 1, β = ½ keeps i0 -> 1, i1 -> 0 (a tie with 2, the smaller index wins).
+  options.alpha = 1;
+  options.beta = 0.5f;
+  options.k = 1;
+  Rp3Beta cut(options);
+  ASSERT_TRUE(cut.Fit(FromTable(kBinarySeedMatrix, false), FitContext()).ok());
+  std::vector<float> scores = Scores(cut, 0, 4);
+  EXPECT_NEAR(scores[0], 0.1767767, 1e-6);
+  EXPECT_NEAR(scores[1], 0.1767767, 1e-6);
+  EXPECT_EQ(scores[2], 0);
+  EXPECT_EQ(scores[3], 0);
+
+  // normalise divides each kept row by its sum: row i0 sums to 0.4612945 with k = 0.
+  options.k = 0;
+  options.normalise = true;
+  Rp3Beta normalised(options);
+  ASSERT_TRUE(normalised.Fit(FromTable(kBinarySeedMatrix, false), FitContext()).ok());
+  EXPECT_NEAR(normalised.Weights(0)[0].similarity, 0.1767767 / 0.4612945, 1e-6);
+  EXPECT_NEAR(normalised.Weights(0)[2].similarity, 0.1178511 / 0.4612945, 1e-6);
+
+  options.alpha = 0;
+  EXPECT_EQ(Rp3Beta(options).Fit(FromTable(kBinarySeedMatrix, false), FitContext()).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Rp3BetaTest, LearnsTwoTasteGroups) {
+  Rp3Beta model{Rp3BetaOptions()};
+  ASSERT_TRUE(model.Fit(TwoGroups(), FitContext()).ok());
+  ExpectPrefersOwnGroup(model);
 }
 
 TEST(RegistryTest, EveryAlgorithmBuildsAndRejectsUnknownParameters) {
