@@ -12,6 +12,7 @@
 #include "recommend/popularity.h"
 #include "recommend/rating_blend.h"
 #include "recommend/rp3beta.h"
+#include "recommend/svd_plus_plus.h"
 #include "recommend/user_knn.h"
 
 namespace aidmp::recommend {
@@ -197,6 +198,22 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("reg", &options.regularization);
                      reader.Read("bias_reg", &options.bias_regularization);
                      return Build<BiasedMf>("mf", reader, options);
+                   }});
+  specs.push_back({"svdpp", "SVD++ (Koren 2008): biased MF whose user vector adds |N(u)|^-½ Σ y_j over the items u rated",
+                   false, true, {},
+                   {{"factors", 100}, {"epochs", 60}, {"lr", 0.007}, {"lr_decay", 0.98}, {"reg", 0.06}, {"init_std", 0.05}},
+                   {}, {{}, {{"reg", 0.05}}, {{"reg", 0.08}}, {{"epochs", 80}}, {{"factors", 50}}},
+                   [](const Params& params) {
+                     ParamReader reader(params);
+                     SvdPlusPlusOptions options;
+                     reader.Read("factors", &options.factors);
+                     reader.Read("epochs", &options.epochs);
+                     reader.Read("lr", &options.learning_rate);
+                     reader.Read("lr_decay", &options.learning_rate_decay);
+                     reader.Read("reg", &options.regularization);
+                     reader.Read("bias_reg", &options.bias_regularization);
+                     reader.Read("init_std", &options.init_std);
+                     return Build<SvdPlusPlus>("svdpp", reader, options);
                    }});
   specs.push_back({"bayesmf", "Bayesian MF with biases by Gibbs sampling (BPMF, as libFM's MCMC): no regularisation to tune",
                    false, true, {},

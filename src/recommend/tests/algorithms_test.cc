@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "recommend/bayesian_mf.h"
@@ -20,6 +21,7 @@
 #include "recommend/rating_blend.h"
 #include "recommend/registry.h"
 #include "recommend/rp3beta.h"
+#include "recommend/svd_plus_plus.h"
 #include "recommend/user_knn.h"
 
 namespace aidmp::recommend {
@@ -512,6 +514,165 @@ TEST(Rp3BetaTest, LearnsTwoTasteGroups) {
   Rp3Beta model{Rp3BetaOptions()};
   ASSERT_TRUE(model.Fit(TwoGroups(), FitContext()).ok());
   ExpectPrefersOwnGroup(model);
+}
+
+// SVD++'s first epoch on two users with one rating each (u0: i0 = 5, u1: i1 = 1; μ = 3):
+// with one rating, N(u) = {i}, |N(u)|^-½ = 1, and one epoch is one step per user, so the
+// parameters after it follow from the starting ones (the same seed, zero epochs) by the
+// update rules written out here. Item 2 has no rating: its factors end at zero.
+TEST(SvdPlusPlusTest, OneStepFollowsTheUpdateRules) {
+  TrainSet train = FromTable({{5, 0, 0}, {0, 1, 0}});
+  SvdPlusPlusOptions options;
+  options.factors = 3;
+  options.learning_rate = 0.1f;
+  options.regularization = 0.05f;
+  options.bias_regularization = 0.02f;
+  options.epochs = 0;
+  SvdPlusPlus start(options);
+  ASSERT_TRUE(start.Fit(train, FitContext()).ok());
+  options.epochs = 1;
+  SvdPlusPlus stepped(options);
+  ASSERT_TRUE(stepped.Fit(train, FitContext()).ok());
+  EXPECT_FLOAT_EQ(stepped.global_mean(), 3);
+  const float rate = 0.1f, reg = 0.05f;
+  const float ratings[2] = {5, 1};
+  for (int32_t user = 0; user < 2; ++user) {
+    const int32_t item = user;
+    Eigen::VectorXf p = start.user_factors().col(user), q = start.item_factors().col(item),
+                    y = start.implicit_factors().col(item);
+    const float error = ratings[user] - (3 + q.dot(p + y));  // the biases start at 0
+    EXPECT_NEAR(stepped.user_bias()[user], rate * error, 1e-6);
+    EXPECT_NEAR(stepped.item_bias()[item], rate * error, 1e-6);
+    Eigen::VectorXf p1 = p + rate * (error * q - reg * p);
+    Eigen::VectorXf q1 = q + rate * (error * (p + y) - reg * q);
+    Eigen::VectorXf y1 = y + rate * (error * q - reg * y);
+    EXPECT_LT((stepped.user_factors().col(user) - p1).norm(), 1e-6);
+    EXPECT_LT((stepped.item_factors().col(item) - q1).norm(), 1e-6);
+    EXPECT_LT((stepped.implicit_factors().col(item) - y1).norm(), 1e-6);
+    EXPECT_NEAR(stepped.PredictRating(user, item), 3 + 2 * rate * error + q1.dot(p1 + y1), 1e-5);
+    EXPECT_NEAR(stepped.PredictRating(user, 2), 3 + rate * error, 1e-6);  // unrated item: μ + b_u
+  }
+  EXPECT_TRUE(stepped.item_factors().col(2).isZero());
+  EXPECT_NEAR(stepped.PredictRating(5, 0), 3 + stepped.item_bias()[0], 1e-6);  // unknown user: μ + b_i
+}
+
+// The closed-form per-user update of the y_j against the per-rating rule applied literally
+// (every y_j of the user moved at every rating), replaying the model's random numbers: the
+// same seed, the factors drawn p, q, y column by column, then per epoch a shuffle of the
+// users and, per user, of the positions of their ratings.
+TEST(SvdPlusPlusTest, ClosedFormUserUpdateEqualsThePerRatingRule) {
+  std::mt19937_64 data_rng(11);
+  std::uniform_int_distribution<int> stars(1, 5);
+  std::bernoulli_distribution present(0.6);
+  std::vector<std::vector<float>> table(6, std::vector<float>(5, 0));
+  for (auto& row : table) {
+    for (float& cell : row) cell = present(data_rng) ? static_cast<float>(stars(data_rng)) : 0;
+  }
+  TrainSet train = FromTable(table);
+  SvdPlusPlusOptions options;
+  options.factors = 4;
+  options.epochs = 3;
+  options.learning_rate = 0.05f;
+  options.learning_rate_decay = 0.9f;
+  SvdPlusPlus model(options);
+  FitContext context;
+  context.seed = 99;
+  ASSERT_TRUE(model.Fit(train, context).ok());
+
+  const int k = options.factors, users = train.num_users, items = train.num_items;
+  std::mt19937_64 rng(context.seed);
+  std::normal_distribution<float> normal(0, options.init_std);
+  Eigen::MatrixXf p(k, users), q(k, items), y(k, items);
+  for (Eigen::MatrixXf* factors : {&p, &q, &y}) {
+    for (Eigen::Index idx = 0; idx < factors->size(); ++idx) factors->data()[idx] = normal(rng);
+  }
+  std::vector<float> bu(users, 0), bi(items, 0);
+  double sum = 0;
+  for (int64_t idx = 0; idx < train.matrix.nonZeros(); ++idx) sum += train.matrix.valuePtr()[idx];
+  const float mu = static_cast<float>(sum / train.matrix.nonZeros());
+  std::vector<int32_t> order(users);
+  std::iota(order.begin(), order.end(), 0);
+  float rate = options.learning_rate;
+  const float reg = options.regularization, bias_reg = options.bias_regularization;
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int32_t user : order) {
+      std::vector<int32_t> rated;
+      std::vector<float> values;
+      for (SparseMatrix::InnerIterator it(train.matrix, user); it; ++it) {
+        rated.push_back(static_cast<int32_t>(it.col()));
+        values.push_back(it.value());
+      }
+      if (rated.empty()) continue;
+      std::vector<int32_t> positions(rated.size());
+      std::iota(positions.begin(), positions.end(), 0);
+      std::shuffle(positions.begin(), positions.end(), rng);
+      const float scale = 1 / std::sqrt(static_cast<float>(rated.size()));
+      for (int32_t position : positions) {
+        const int32_t item = rated[position];
+        Eigen::VectorXf implicit = Eigen::VectorXf::Zero(k);
+        for (int32_t other : rated) implicit += y.col(other);
+        implicit *= scale;
+        const float error = values[position] - (mu + bu[user] + bi[item] + q.col(item).dot(p.col(user) + implicit));
+        bu[user] += rate * (error - bias_reg * bu[user]);
+        bi[item] += rate * (error - bias_reg * bi[item]);
+        Eigen::VectorXf p_old = p.col(user), q_old = q.col(item);
+        p.col(user) += rate * (error * q_old - reg * p_old);
+        q.col(item) += rate * (error * (p_old + implicit) - reg * q_old);
+        for (int32_t other : rated) y.col(other) += rate * (error * scale * q_old - reg * y.col(other));
+      }
+    }
+    rate *= options.learning_rate_decay;
+  }
+  for (int32_t user = 0; user < users; ++user) {
+    EXPECT_NEAR(model.user_bias()[user], bu[user], 1e-4);
+    EXPECT_LT((model.user_factors().col(user) - p.col(user)).norm(), 1e-4);
+  }
+  std::vector<char> rated(items, 0);
+  for (int64_t idx = 0; idx < train.matrix.nonZeros(); ++idx) rated[train.matrix.innerIndexPtr()[idx]] = 1;
+  for (int32_t item = 0; item < items; ++item) {
+    EXPECT_NEAR(model.item_bias()[item], bi[item], 1e-4);
+    if (!rated[item]) continue;  // zeroed after training
+    EXPECT_LT((model.item_factors().col(item) - q.col(item)).norm(), 1e-4);
+    EXPECT_LT((model.implicit_factors().col(item) - y.col(item)).norm(), 1e-4);
+  }
+}
+
+// Two taste groups that biases cannot describe (every user's and item's mean is 3): on
+// held-out cells SVD++ must beat the bias-only model by far.
+TEST(SvdPlusPlusTest, FitsTwoTasteGroupsBetterThanBiases) {
+  const int users = 20, items = 10;
+  std::vector<Interaction> train_rows, held_out;
+  for (int32_t user = 0; user < users; ++user) {
+    for (int32_t item = 0; item < items; ++item) {
+      const bool likes = (user < users / 2) == (item < items / 2);
+      Interaction row{user, item, likes ? 5.0f : 1.0f, 0};
+      ((user * 7 + item * 3) % 5 == 0 ? held_out : train_rows).push_back(row);
+    }
+  }
+  std::vector<Eigen::Triplet<float, int32_t>> triplets;
+  for (const Interaction& row : train_rows) triplets.emplace_back(row.user, row.item, row.rating);
+  TrainSet train;
+  train.num_users = users;
+  train.num_items = items;
+  train.matrix.resize(users, items);
+  train.matrix.setFromTriplets(triplets.begin(), triplets.end());
+  SvdPlusPlusOptions options;
+  options.factors = 4;
+  options.epochs = 100;
+  options.learning_rate = 0.02f;
+  SvdPlusPlus svdpp(options);
+  ASSERT_TRUE(svdpp.Fit(train, FitContext()).ok());
+  BiasedMfOptions bias_options;
+  bias_options.factors = 0;
+  BiasedMf bias(bias_options);
+  ASSERT_TRUE(bias.Fit(train, FitContext()).ok());
+  const double svdpp_rmse = EvaluateRatings(svdpp, held_out, 1, 5).rmse;
+  const double bias_rmse = EvaluateRatings(bias, held_out, 1, 5).rmse;
+  EXPECT_GT(bias_rmse, 1.5);
+  EXPECT_LT(svdpp_rmse, 0.5);
+
+  EXPECT_EQ(svdpp.Fit(FromTable(kSeedMatrix, false), FitContext()).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RegistryTest, EveryAlgorithmBuildsAndRejectsUnknownParameters) {
