@@ -89,12 +89,16 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                    }});
   specs.push_back({"ease", "EASE: closed-form item-item model B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹", true, false,
                    {{"lambda", 250}}, {},
-                   {{}, {{"lambda", 100}}, {{"lambda", 400}}, {{"lambda", 1000}}, {{"dropout", 0.25}}}, {},
+                   {{}, {{"lambda", 100}}, {{"lambda", 400}}, {{"lambda", 1000}}, {{"dropout", 0.25}},
+                    {{"user_exponent", 0.5}, {"lambda", 25}}, {{"user_exponent", 0.5}, {"lambda", 35}},
+                    {{"user_exponent", 0.5}, {"lambda", 50}}},
+                   {},
                    [](const Params& params) {
                      ParamReader reader(params);
                      EaseOptions options;
                      reader.Read("lambda", &options.lambda);
                      reader.Read("dropout", &options.dropout);
+                     reader.Read("user_exponent", &options.user_exponent);
                      return Build<Ease>("ease", reader, options);
                    }});
   specs.push_back({"rp3beta", "RP3beta: 3-step random walk user-item-user-item, transition probabilities^α, divided by popularity^β",
@@ -114,7 +118,9 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                    }});
   specs.push_back({"als", "Implicit ALS (Hu, Koren, Volinsky) solved by conjugate gradient, multi-threaded", true, false,
                    {{"factors", 64}, {"iterations", 15}, {"reg", 20}, {"alpha", 1}}, {},
-                   {{}, {{"reg", 10}}, {{"reg", 40}}, {{"factors", 128}}, {{"alpha", 2}}}, {},
+                   {{}, {{"reg", 10}}, {{"reg", 40}}, {{"factors", 128}}, {{"alpha", 2}},
+                    {{"user_exponent", 0.5}, {"reg", 2.5}}},
+                   {},
                    [](const Params& params) {
                      ParamReader reader(params);
                      ImplicitAlsOptions options;
@@ -123,6 +129,7 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("reg", &options.regularization);
                      reader.Read("alpha", &options.alpha);
                      reader.Read("cg_steps", &options.cg_steps);
+                     reader.Read("user_exponent", &options.user_exponent);
                      return Build<ImplicitAls>("als", reader, options);
                    }});
   specs.push_back({"bpr", "BPR: matrix factorisation trained on sampled (seen, unseen) pairs", true, false,

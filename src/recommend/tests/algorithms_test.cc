@@ -171,35 +171,44 @@ TEST(ItemKnnTest, ScoresSumTheNeighbourSimilaritiesOfTheUsersItems) {
 TEST(EaseTest, MatchesTheConstrainedLeastSquaresDefinition) {
   // EASE's B column j minimises |X_j − X b|² + λ|b|² with b_j = 0, i.e. the ridge
   // regression of item j on the other items: b_{−j} = (X_{−j}ᵀX_{−j} + λI)⁻¹ X_{−j}ᵀ x_j.
+  // With a user exponent e, row u of the squared error weighs w_u = n_u^−e:
+  // b_{−j} = (X_{−j}ᵀ W X_{−j} + λI)⁻¹ X_{−j}ᵀ W x_j.
   std::vector<std::vector<float>> table = {{1, 1, 0, 1, 0}, {1, 0, 1, 0, 0}, {0, 1, 1, 1, 1},
                                            {1, 1, 1, 0, 0}, {0, 0, 1, 1, 1}, {1, 0, 0, 0, 1}};
   const double lambda = 0.5;
-  EaseOptions options;
-  options.lambda = lambda;
-  Ease model(options);
-  ASSERT_TRUE(model.Fit(FromTable(table, false), FitContext()).ok());
-  Eigen::MatrixXf weights = model.Weights();
   const int n = 5;
   Eigen::MatrixXd x(6, n);
   for (int user = 0; user < 6; ++user) {
     for (int item = 0; item < n; ++item) x(user, item) = table[user][item];
   }
-  for (int target = 0; target < n; ++target) {
-    Eigen::MatrixXd others(6, n - 1);
-    for (int item = 0, col = 0; item < n; ++item) {
-      if (item != target) others.col(col++) = x.col(item);
+  for (double exponent : {0.0, 0.5, 1.0}) {
+    SCOPED_TRACE(exponent);
+    EaseOptions options;
+    options.lambda = lambda;
+    options.user_exponent = exponent;
+    Ease model(options);
+    ASSERT_TRUE(model.Fit(FromTable(table, false), FitContext()).ok());
+    Eigen::MatrixXf weights = model.Weights();
+    Eigen::VectorXd row_weights(6);
+    for (int user = 0; user < 6; ++user) row_weights(user) = std::pow(x.row(user).sum(), -exponent);
+    for (int target = 0; target < n; ++target) {
+      Eigen::MatrixXd others(6, n - 1);
+      for (int item = 0, col = 0; item < n; ++item) {
+        if (item != target) others.col(col++) = x.col(item);
+      }
+      Eigen::MatrixXd gram =
+          others.transpose() * row_weights.asDiagonal() * others + lambda * Eigen::MatrixXd::Identity(n - 1, n - 1);
+      Eigen::VectorXd b = gram.ldlt().solve(others.transpose() * row_weights.asDiagonal() * x.col(target));
+      EXPECT_EQ(weights(target, target), 0);
+      for (int item = 0, col = 0; item < n; ++item) {
+        if (item == target) continue;
+        EXPECT_NEAR(weights(item, target), b(col++), 1e-5) << "B(" << item << ", " << target << ")";
+      }
     }
-    Eigen::MatrixXd gram = others.transpose() * others + lambda * Eigen::MatrixXd::Identity(n - 1, n - 1);
-    Eigen::VectorXd b = gram.ldlt().solve(others.transpose() * x.col(target));
-    EXPECT_EQ(weights(target, target), 0);
-    for (int item = 0, col = 0; item < n; ++item) {
-      if (item == target) continue;
-      EXPECT_NEAR(weights(item, target), b(col++), 1e-5) << "B(" << item << ", " << target << ")";
-    }
+    // Scores are x_u B: user 1 has items 0 and 2.
+    std::vector<float> scores = Scores(model, 1, n);
+    for (int item = 0; item < n; ++item) EXPECT_NEAR(scores[item], weights(0, item) + weights(2, item), 1e-5);
   }
-  // Scores are x_u B: user 1 has items 0 and 2.
-  std::vector<float> scores = Scores(model, 1, n);
-  for (int item = 0; item < n; ++item) EXPECT_NEAR(scores[item], weights(0, item) + weights(2, item), 1e-5);
 }
 
 TEST(BiasedMfTest, BiasOnlyModelRecoversAnAdditiveMatrix) {
@@ -375,6 +384,47 @@ TEST(ImplicitAlsTest, ConjugateGradientMatchesTheExactSolve) {
   context.threads = 2;
   ASSERT_TRUE(fast.Fit(train, context).ok());
   ExpectPrefersOwnGroup(fast);
+}
+
+// With a user exponent e, converged ALS is a stationary point of the weighted loss
+// Σ_u w_u Σ_i c_ui (p_ui − x_u·y_i)² + λ(Σ|x_u|² + Σ|y_i|²), w_u = n_u^−e: both halves of
+// its gradient vanish, while the unweighted loss's gradient does not.
+TEST(ImplicitAlsTest, UserExponentWeighsEachUsersLoss) {
+  const std::vector<std::vector<float>> table = {{1, 1, 0, 1, 0}, {1, 0, 1, 0, 0}, {0, 1, 1, 1, 1},
+                                                 {1, 1, 1, 0, 0}, {0, 0, 1, 1, 1}, {1, 0, 0, 0, 1}};
+  ImplicitAlsOptions options;
+  options.factors = 2;
+  options.iterations = 400;
+  options.regularization = 0.5f;
+  options.alpha = 2;
+  options.user_exponent = 0.5f;
+  for (int cg_steps : {0, 2}) {  // exact, and CG with as many steps as factors
+    SCOPED_TRACE(cg_steps);
+    options.cg_steps = cg_steps;
+    ImplicitAls model(options);
+    ASSERT_TRUE(model.Fit(FromTable(table, false), FitContext()).ok());
+    const Eigen::MatrixXd x = model.user_factors().cast<double>(), y = model.item_factors().cast<double>();
+    auto gradient_norms = [&](bool weighted) {
+      Eigen::MatrixXd grad_x = options.regularization * x, grad_y = options.regularization * y;
+      for (int user = 0; user < 6; ++user) {
+        double count = 0;
+        for (float cell : table[user]) count += cell;
+        const double weight = weighted ? std::pow(count, -0.5) : 1;
+        for (int item = 0; item < 5; ++item) {
+          const double confidence = 1 + options.alpha * table[user][item];
+          const double residual = x.col(user).dot(y.col(item)) - (table[user][item] > 0 ? 1 : 0);
+          grad_x.col(user) += weight * confidence * residual * y.col(item);
+          grad_y.col(item) += weight * confidence * residual * x.col(user);
+        }
+      }
+      return std::make_pair(grad_x.colwise().norm().maxCoeff(), grad_y.colwise().norm().maxCoeff());
+    };
+    auto [weighted_x, weighted_y] = gradient_norms(true);
+    EXPECT_LT(weighted_x, 1e-4);
+    EXPECT_LT(weighted_y, 1e-4);
+    auto [plain_x, plain_y] = gradient_norms(false);
+    EXPECT_GT(std::max(plain_x, plain_y), 1e-2);
+  }
 }
 
 TEST(BprTest, LearnsTwoTasteGroups) {
