@@ -153,27 +153,39 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("centre", &options.centre_ratings);
                      return Build<ContentBased>("content", reader, options);
                    }});
-  specs.push_back({"hybrid", "Weighted blend of standardised EASE, ALS, user- and item-kNN scores; popularity for new users",
+  specs.push_back({"hybrid", "Weighted blend of standardised EASE, RP3beta, ALS, user- and item-kNN scores; popularity for new users",
                    true, false,
-                   {{"ease", 1}, {"als", 0.5}, {"userknn", 0.25}, {"itemknn", 0}, {"lambda", 250}, {"als_reg", 20}},
+                   {{"ease", 1}, {"rp3beta", 0}, {"als", 1}, {"userknn", 0}, {"itemknn", 0}, {"lambda", 35},
+                    {"user_exponent", 0.5}, {"als_reg", 2.5}, {"als_user_exponent", 0.5}},
                    {},
-                   {{}, {{"als", 1}}, {{"als", 0.25}}, {{"userknn", 0}}, {{"userknn", 0.5}}, {{"itemknn", 0.25}}},
+                   {{}, {{"als", 0.5}}, {{"als", 2}}, {{"userknn", 0.25}}, {{"itemknn", 0.25}}, {{"rp3beta", 0.25}},
+                    // The previous default: plain EASE and ALS with user-kNN.
+                    {{"lambda", 250}, {"user_exponent", 0}, {"als_reg", 20}, {"als_user_exponent", 0}, {"als", 0.5},
+                     {"userknn", 0.25}}},
                    {},
                    [](const Params& params) {
                      ParamReader reader(params);
-                     float ease_weight = 1, als_weight = 0.5, userknn_weight = 0.25, itemknn_weight = 0;
+                     float ease_weight = 1, rp3beta_weight = 0, als_weight = 1, userknn_weight = 0, itemknn_weight = 0;
                      EaseOptions ease;
+                     ease.lambda = 35;
+                     ease.user_exponent = 0.5;
                      ImplicitAlsOptions als;
-                     als.regularization = 20;
+                     als.regularization = 2.5f;
+                     als.user_exponent = 0.5f;
                      reader.Read("ease", &ease_weight);
+                     reader.Read("rp3beta", &rp3beta_weight);
                      reader.Read("als", &als_weight);
                      reader.Read("userknn", &userknn_weight);
                      reader.Read("itemknn", &itemknn_weight);
                      reader.Read("lambda", &ease.lambda);
+                     reader.Read("user_exponent", &ease.user_exponent);
+                     reader.Read("dropout", &ease.dropout);
                      reader.Read("als_reg", &als.regularization);
+                     reader.Read("als_user_exponent", &als.user_exponent);
                      if (auto status = reader.Done("hybrid"); !status.ok()) return absl::StatusOr<std::unique_ptr<Recommender>>(status);
                      std::vector<HybridComponent> components;
                      components.push_back({"ease", ease_weight, std::make_unique<Ease>(ease)});
+                     components.push_back({"rp3beta", rp3beta_weight, std::make_unique<Rp3Beta>(Rp3BetaOptions())});
                      components.push_back({"als", als_weight, std::make_unique<ImplicitAls>(als)});
                      components.push_back({"userknn", userknn_weight, std::make_unique<UserKnn>(UserKnnOptions())});
                      ItemKnnOptions item_knn;
