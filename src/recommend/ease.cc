@@ -1,5 +1,7 @@
 #include "recommend/ease.h"
 
+#include <cmath>
+
 #include "common/strings.h"
 
 namespace aidmp::recommend {
@@ -13,12 +15,21 @@ absl::Status Ease::Fit(const TrainSet& train, const FitContext& context) {
   for (int32_t user = 0; user < train.num_users; ++user) {
     for (SparseMatrix::InnerIterator it(matrix_, user); it; ++it) it.valueRef() = 1;
   }
-  const int32_t n = train.num_items;
-  Eigen::SparseMatrix<double, Eigen::ColMajor, int32_t> x = matrix_.cast<double>();
-  Eigen::MatrixXd gram = Eigen::MatrixXd(x.transpose() * x);
   if (options_.dropout < 0 || options_.dropout >= 1) {
     return absl::InvalidArgumentError(StrCat("EASE: dropout ", options_.dropout, " must be in [0, 1)"));
   }
+  const int32_t n = train.num_items;
+  Eigen::SparseMatrix<double, Eigen::ColMajor, int32_t> x = matrix_.cast<double>();
+  Eigen::SparseMatrix<double, Eigen::ColMajor, int32_t> weighted = x;
+  if (options_.user_exponent != 0) {
+    Eigen::VectorXd row_weights(train.num_users);
+    for (int32_t user = 0; user < train.num_users; ++user) {
+      const int64_t count = matrix_.row(user).nonZeros();
+      row_weights(user) = count > 0 ? std::pow(static_cast<double>(count), -options_.user_exponent) : 0;
+    }
+    weighted = row_weights.asDiagonal() * x;
+  }
+  Eigen::MatrixXd gram = Eigen::MatrixXd(x.transpose() * weighted);
   gram.diagonal() = gram.diagonal() * (1 + options_.dropout / (1 - options_.dropout));
   gram.diagonal().array() += options_.lambda;
   Eigen::MatrixXd p = gram.llt().solve(Eigen::MatrixXd::Identity(n, n));

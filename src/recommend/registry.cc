@@ -11,6 +11,8 @@
 #include "recommend/item_knn.h"
 #include "recommend/popularity.h"
 #include "recommend/rating_blend.h"
+#include "recommend/rp3beta.h"
+#include "recommend/svd_plus_plus.h"
 #include "recommend/user_knn.h"
 
 namespace aidmp::recommend {
@@ -87,17 +89,38 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                    }});
   specs.push_back({"ease", "EASE: closed-form item-item model B = I − P·diag(1/diag(P)), P = (XᵀX + λI)⁻¹", true, false,
                    {{"lambda", 250}}, {},
-                   {{}, {{"lambda", 100}}, {{"lambda", 400}}, {{"lambda", 1000}}, {{"dropout", 0.25}}}, {},
+                   {{}, {{"lambda", 100}}, {{"lambda", 400}}, {{"lambda", 1000}}, {{"dropout", 0.25}},
+                    {{"user_exponent", 0.5}, {"lambda", 25}}, {{"user_exponent", 0.5}, {"lambda", 35}},
+                    {{"user_exponent", 0.5}, {"lambda", 50}}},
+                   {},
                    [](const Params& params) {
                      ParamReader reader(params);
                      EaseOptions options;
                      reader.Read("lambda", &options.lambda);
                      reader.Read("dropout", &options.dropout);
+                     reader.Read("user_exponent", &options.user_exponent);
                      return Build<Ease>("ease", reader, options);
+                   }});
+  specs.push_back({"rp3beta", "RP3beta: 3-step random walk user-item-user-item, transition probabilities^α, divided by popularity^β",
+                   true, false,
+                   {{"alpha", 1}, {"beta", 0.6}, {"k", 200}}, {},
+                   {{}, {{"beta", 0.4}}, {{"beta", 0.5}}, {{"beta", 0.7}}, {{"alpha", 0.75}}, {{"k", 100}},
+                    {{"normalise", 1}}},
+                   {},
+                   [](const Params& params) {
+                     ParamReader reader(params);
+                     Rp3BetaOptions options;
+                     reader.Read("alpha", &options.alpha);
+                     reader.Read("beta", &options.beta);
+                     reader.Read("k", &options.k);
+                     reader.Read("normalise", &options.normalise);
+                     return Build<Rp3Beta>("rp3beta", reader, options);
                    }});
   specs.push_back({"als", "Implicit ALS (Hu, Koren, Volinsky) solved by conjugate gradient, multi-threaded", true, false,
                    {{"factors", 64}, {"iterations", 15}, {"reg", 20}, {"alpha", 1}}, {},
-                   {{}, {{"reg", 10}}, {{"reg", 40}}, {{"factors", 128}}, {{"alpha", 2}}}, {},
+                   {{}, {{"reg", 10}}, {{"reg", 40}}, {{"factors", 128}}, {{"alpha", 2}},
+                    {{"user_exponent", 0.5}, {"reg", 2.5}}},
+                   {},
                    [](const Params& params) {
                      ParamReader reader(params);
                      ImplicitAlsOptions options;
@@ -106,6 +129,7 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("reg", &options.regularization);
                      reader.Read("alpha", &options.alpha);
                      reader.Read("cg_steps", &options.cg_steps);
+                     reader.Read("user_exponent", &options.user_exponent);
                      return Build<ImplicitAls>("als", reader, options);
                    }});
   specs.push_back({"bpr", "BPR: matrix factorisation trained on sampled (seen, unseen) pairs", true, false,
@@ -129,27 +153,39 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("centre", &options.centre_ratings);
                      return Build<ContentBased>("content", reader, options);
                    }});
-  specs.push_back({"hybrid", "Weighted blend of standardised EASE, ALS, user- and item-kNN scores; popularity for new users",
+  specs.push_back({"hybrid", "Weighted blend of standardised EASE, RP3beta, ALS, user- and item-kNN scores; popularity for new users",
                    true, false,
-                   {{"ease", 1}, {"als", 0.5}, {"userknn", 0.25}, {"itemknn", 0}, {"lambda", 250}, {"als_reg", 20}},
+                   {{"ease", 1}, {"rp3beta", 0}, {"als", 1}, {"userknn", 0}, {"itemknn", 0}, {"lambda", 35},
+                    {"user_exponent", 0.5}, {"als_reg", 2.5}, {"als_user_exponent", 0.5}},
                    {},
-                   {{}, {{"als", 1}}, {{"als", 0.25}}, {{"userknn", 0}}, {{"userknn", 0.5}}, {{"itemknn", 0.25}}},
+                   {{}, {{"als", 0.5}}, {{"als", 2}}, {{"userknn", 0.25}}, {{"itemknn", 0.25}}, {{"rp3beta", 0.25}},
+                    // The previous default: plain EASE and ALS with user-kNN.
+                    {{"lambda", 250}, {"user_exponent", 0}, {"als_reg", 20}, {"als_user_exponent", 0}, {"als", 0.5},
+                     {"userknn", 0.25}}},
                    {},
                    [](const Params& params) {
                      ParamReader reader(params);
-                     float ease_weight = 1, als_weight = 0.5, userknn_weight = 0.25, itemknn_weight = 0;
+                     float ease_weight = 1, rp3beta_weight = 0, als_weight = 1, userknn_weight = 0, itemknn_weight = 0;
                      EaseOptions ease;
+                     ease.lambda = 35;
+                     ease.user_exponent = 0.5;
                      ImplicitAlsOptions als;
-                     als.regularization = 20;
+                     als.regularization = 2.5f;
+                     als.user_exponent = 0.5f;
                      reader.Read("ease", &ease_weight);
+                     reader.Read("rp3beta", &rp3beta_weight);
                      reader.Read("als", &als_weight);
                      reader.Read("userknn", &userknn_weight);
                      reader.Read("itemknn", &itemknn_weight);
                      reader.Read("lambda", &ease.lambda);
+                     reader.Read("user_exponent", &ease.user_exponent);
+                     reader.Read("dropout", &ease.dropout);
                      reader.Read("als_reg", &als.regularization);
+                     reader.Read("als_user_exponent", &als.user_exponent);
                      if (auto status = reader.Done("hybrid"); !status.ok()) return absl::StatusOr<std::unique_ptr<Recommender>>(status);
                      std::vector<HybridComponent> components;
                      components.push_back({"ease", ease_weight, std::make_unique<Ease>(ease)});
+                     components.push_back({"rp3beta", rp3beta_weight, std::make_unique<Rp3Beta>(Rp3BetaOptions())});
                      components.push_back({"als", als_weight, std::make_unique<ImplicitAls>(als)});
                      components.push_back({"userknn", userknn_weight, std::make_unique<UserKnn>(UserKnnOptions())});
                      ItemKnnOptions item_knn;
@@ -181,6 +217,22 @@ std::vector<AlgorithmSpec> MakeAlgorithms() {
                      reader.Read("reg", &options.regularization);
                      reader.Read("bias_reg", &options.bias_regularization);
                      return Build<BiasedMf>("mf", reader, options);
+                   }});
+  specs.push_back({"svdpp", "SVD++ (Koren 2008): biased MF whose user vector adds |N(u)|^-½ Σ y_j over the items u rated",
+                   false, true, {},
+                   {{"factors", 100}, {"epochs", 60}, {"lr", 0.007}, {"lr_decay", 0.98}, {"reg", 0.06}, {"init_std", 0.05}},
+                   {}, {{}, {{"reg", 0.05}}, {{"reg", 0.08}}, {{"epochs", 80}}, {{"factors", 50}}},
+                   [](const Params& params) {
+                     ParamReader reader(params);
+                     SvdPlusPlusOptions options;
+                     reader.Read("factors", &options.factors);
+                     reader.Read("epochs", &options.epochs);
+                     reader.Read("lr", &options.learning_rate);
+                     reader.Read("lr_decay", &options.learning_rate_decay);
+                     reader.Read("reg", &options.regularization);
+                     reader.Read("bias_reg", &options.bias_regularization);
+                     reader.Read("init_std", &options.init_std);
+                     return Build<SvdPlusPlus>("svdpp", reader, options);
                    }});
   specs.push_back({"bayesmf", "Bayesian MF with biases by Gibbs sampling (BPMF, as libFM's MCMC): no regularisation to tune",
                    false, true, {},

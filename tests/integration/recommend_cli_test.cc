@@ -64,7 +64,7 @@ TEST(RecommendCliTest, EvaluatesEveryRankingModelAsJsonLines) {
     if (algo == "ease") ease_ndcg = ndcg;
     ++lines;
   }
-  EXPECT_EQ(lines, 8) << output;  // pop userknn itemknn ease als bpr content hybrid
+  EXPECT_EQ(lines, 9) << output;  // pop userknn itemknn ease rp3beta als bpr content hybrid
   // The taste groups are learnable: a personalised model beats popularity.
   EXPECT_GT(ease_ndcg, pop_ndcg) << output;
 }
@@ -74,12 +74,13 @@ TEST(RecommendCliTest, RatingCrossValidationTableAndErrors) {
   WriteMovieLens1m(dir.path());
   std::string output;
   ASSERT_EQ(testing::RunAidmp({"eval", "recommend", "--input", dir.path(), "--format", "movielens-1m", "--protocol",
-                               "ratings-5fold", "--algo", "bias,mf", "--tune"},
+                               "ratings-5fold", "--algo", "bias,mf,svdpp", "--tune"},
                               &output),
             0)
       << output;
   EXPECT_NE(output.find("rmse"), std::string::npos) << output;
   EXPECT_NE(output.find("\nmf "), std::string::npos) << output;
+  EXPECT_NE(output.find("\nsvdpp "), std::string::npos) << output;
 
   EXPECT_NE(testing::RunAidmp({"eval", "recommend", "--input", dir.path(), "--format", "movielens-1m", "--algo", "svd"},
                               &output),

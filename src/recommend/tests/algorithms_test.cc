@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <numeric>
 #include <random>
 
 #include "recommend/bayesian_mf.h"
@@ -19,6 +20,8 @@
 #include "recommend/popularity.h"
 #include "recommend/rating_blend.h"
 #include "recommend/registry.h"
+#include "recommend/rp3beta.h"
+#include "recommend/svd_plus_plus.h"
 #include "recommend/user_knn.h"
 
 namespace aidmp::recommend {
@@ -168,35 +171,44 @@ TEST(ItemKnnTest, ScoresSumTheNeighbourSimilaritiesOfTheUsersItems) {
 TEST(EaseTest, MatchesTheConstrainedLeastSquaresDefinition) {
   // EASE's B column j minimises |X_j − X b|² + λ|b|² with b_j = 0, i.e. the ridge
   // regression of item j on the other items: b_{−j} = (X_{−j}ᵀX_{−j} + λI)⁻¹ X_{−j}ᵀ x_j.
+  // With a user exponent e, row u of the squared error weighs w_u = n_u^−e:
+  // b_{−j} = (X_{−j}ᵀ W X_{−j} + λI)⁻¹ X_{−j}ᵀ W x_j.
   std::vector<std::vector<float>> table = {{1, 1, 0, 1, 0}, {1, 0, 1, 0, 0}, {0, 1, 1, 1, 1},
                                            {1, 1, 1, 0, 0}, {0, 0, 1, 1, 1}, {1, 0, 0, 0, 1}};
   const double lambda = 0.5;
-  EaseOptions options;
-  options.lambda = lambda;
-  Ease model(options);
-  ASSERT_TRUE(model.Fit(FromTable(table, false), FitContext()).ok());
-  Eigen::MatrixXf weights = model.Weights();
   const int n = 5;
   Eigen::MatrixXd x(6, n);
   for (int user = 0; user < 6; ++user) {
     for (int item = 0; item < n; ++item) x(user, item) = table[user][item];
   }
-  for (int target = 0; target < n; ++target) {
-    Eigen::MatrixXd others(6, n - 1);
-    for (int item = 0, col = 0; item < n; ++item) {
-      if (item != target) others.col(col++) = x.col(item);
+  for (double exponent : {0.0, 0.5, 1.0}) {
+    SCOPED_TRACE(exponent);
+    EaseOptions options;
+    options.lambda = lambda;
+    options.user_exponent = exponent;
+    Ease model(options);
+    ASSERT_TRUE(model.Fit(FromTable(table, false), FitContext()).ok());
+    Eigen::MatrixXf weights = model.Weights();
+    Eigen::VectorXd row_weights(6);
+    for (int user = 0; user < 6; ++user) row_weights(user) = std::pow(x.row(user).sum(), -exponent);
+    for (int target = 0; target < n; ++target) {
+      Eigen::MatrixXd others(6, n - 1);
+      for (int item = 0, col = 0; item < n; ++item) {
+        if (item != target) others.col(col++) = x.col(item);
+      }
+      Eigen::MatrixXd gram =
+          others.transpose() * row_weights.asDiagonal() * others + lambda * Eigen::MatrixXd::Identity(n - 1, n - 1);
+      Eigen::VectorXd b = gram.ldlt().solve(others.transpose() * row_weights.asDiagonal() * x.col(target));
+      EXPECT_EQ(weights(target, target), 0);
+      for (int item = 0, col = 0; item < n; ++item) {
+        if (item == target) continue;
+        EXPECT_NEAR(weights(item, target), b(col++), 1e-5) << "B(" << item << ", " << target << ")";
+      }
     }
-    Eigen::MatrixXd gram = others.transpose() * others + lambda * Eigen::MatrixXd::Identity(n - 1, n - 1);
-    Eigen::VectorXd b = gram.ldlt().solve(others.transpose() * x.col(target));
-    EXPECT_EQ(weights(target, target), 0);
-    for (int item = 0, col = 0; item < n; ++item) {
-      if (item == target) continue;
-      EXPECT_NEAR(weights(item, target), b(col++), 1e-5) << "B(" << item << ", " << target << ")";
-    }
+    // Scores are x_u B: user 1 has items 0 and 2.
+    std::vector<float> scores = Scores(model, 1, n);
+    for (int item = 0; item < n; ++item) EXPECT_NEAR(scores[item], weights(0, item) + weights(2, item), 1e-5);
   }
-  // Scores are x_u B: user 1 has items 0 and 2.
-  std::vector<float> scores = Scores(model, 1, n);
-  for (int item = 0; item < n; ++item) EXPECT_NEAR(scores[item], weights(0, item) + weights(2, item), 1e-5);
 }
 
 TEST(BiasedMfTest, BiasOnlyModelRecoversAnAdditiveMatrix) {
@@ -374,6 +386,47 @@ TEST(ImplicitAlsTest, ConjugateGradientMatchesTheExactSolve) {
   ExpectPrefersOwnGroup(fast);
 }
 
+// With a user exponent e, converged ALS is a stationary point of the weighted loss
+// Σ_u w_u Σ_i c_ui (p_ui − x_u·y_i)² + λ(Σ|x_u|² + Σ|y_i|²), w_u = n_u^−e: both halves of
+// its gradient vanish, while the unweighted loss's gradient does not.
+TEST(ImplicitAlsTest, UserExponentWeighsEachUsersLoss) {
+  const std::vector<std::vector<float>> table = {{1, 1, 0, 1, 0}, {1, 0, 1, 0, 0}, {0, 1, 1, 1, 1},
+                                                 {1, 1, 1, 0, 0}, {0, 0, 1, 1, 1}, {1, 0, 0, 0, 1}};
+  ImplicitAlsOptions options;
+  options.factors = 2;
+  options.iterations = 400;
+  options.regularization = 0.5f;
+  options.alpha = 2;
+  options.user_exponent = 0.5f;
+  for (int cg_steps : {0, 2}) {  // exact, and CG with as many steps as factors
+    SCOPED_TRACE(cg_steps);
+    options.cg_steps = cg_steps;
+    ImplicitAls model(options);
+    ASSERT_TRUE(model.Fit(FromTable(table, false), FitContext()).ok());
+    const Eigen::MatrixXd x = model.user_factors().cast<double>(), y = model.item_factors().cast<double>();
+    auto gradient_norms = [&](bool weighted) {
+      Eigen::MatrixXd grad_x = options.regularization * x, grad_y = options.regularization * y;
+      for (int user = 0; user < 6; ++user) {
+        double count = 0;
+        for (float cell : table[user]) count += cell;
+        const double weight = weighted ? std::pow(count, -0.5) : 1;
+        for (int item = 0; item < 5; ++item) {
+          const double confidence = 1 + options.alpha * table[user][item];
+          const double residual = x.col(user).dot(y.col(item)) - (table[user][item] > 0 ? 1 : 0);
+          grad_x.col(user) += weight * confidence * residual * y.col(item);
+          grad_y.col(item) += weight * confidence * residual * x.col(user);
+        }
+      }
+      return std::make_pair(grad_x.colwise().norm().maxCoeff(), grad_y.colwise().norm().maxCoeff());
+    };
+    auto [weighted_x, weighted_y] = gradient_norms(true);
+    EXPECT_LT(weighted_x, 1e-4);
+    EXPECT_LT(weighted_y, 1e-4);
+    auto [plain_x, plain_y] = gradient_norms(false);
+    EXPECT_GT(std::max(plain_x, plain_y), 1e-2);
+  }
+}
+
 TEST(BprTest, LearnsTwoTasteGroups) {
   BprOptions options;
   options.factors = 8;
@@ -426,6 +479,250 @@ TEST(HybridTest, BlendsStandardisedScoresAndFallsBackToPopularity) {
   // A user the models never saw gets popularity (every item has 3 users here).
   std::vector<float> cold = Scores(model, 42, 8);
   for (float score : cold) EXPECT_EQ(score, 3);
+}
+
+// RP3beta on the binary version of the seed matrix:
+//   u0 = [1 1 0 0], u1 = [1 0 1 1], u2 = [0 1 1 0]
+//   P_ui rows: u0 [1/2 1/2 0 0], u1 [1/3 0 1/3 1/3], u2 [0 1/2 1/2 0]
+//   P_iu rows: i0 {u0 1/2, u1 1/2}, i1 {u0 1/2, u2 1/2}, i2 {u1 1/2, u2 1/2}, i3 {u1 1}
+//   P_iu · P_ui, diagonal dropped (α = 1):
+//     i0 [0 1/4 1/6 1/6], i1 [1/4 0 1/4 0], i2 [1/6 1/4 0 1/6], i3 [1/3 0 1/3 0]
+//   deg = [2 2 2 1]; β = ½ divides columns 0-2 by √2:
+//     i0 {1: 0.1767767, 3: 0.1666667, 2: 0.1178511}, i1 {0: 0.1767767, 2: 0.1767767}
+//   scores(u0) = W(i0, ·) + W(i1, ·) = [0.1767767 0.1767767 0.2946278 0.1666667]
+const std::vector<std::vector<float>> kBinarySeedMatrix = {{1, 1, 0, 0}, {1, 0, 1, 1}, {0, 1, 1, 0}};
+
+TEST(Rp3BetaTest, RandomWalkWeightsOnAHandComputed3x4Matrix) {
+  Rp3BetaOptions options;
+  options.alpha = 1;
+  options.beta = 0.5f;
+  options.k = 0;
+  Rp3Beta model(options);
+  ASSERT_TRUE(model.Fit(FromTable(kBinarySeedMatrix, false), FitContext()).ok());
+  const std::vector<internal::Neighbour>& row0 = model.Weights(0);
+  ASSERT_EQ(row0.size(), 3u);
+  EXPECT_EQ(row0[0].index, 1);
+  EXPECT_NEAR(row0[0].similarity, 0.1767767, 1e-6);
+  EXPECT_EQ(row0[1].index, 3);
+  EXPECT_NEAR(row0[1].similarity, 0.1666667, 1e-6);
+  EXPECT_EQ(row0[2].index, 2);
+  EXPECT_NEAR(row0[2].similarity, 0.1178511, 1e-6);
+  ASSERT_EQ(model.Weights(3).size(), 2u);  // i3 {0: 1/(3√2), 2: 1/(3√2)}
+  EXPECT_NEAR(model.Weights(3)[0].similarity, 0.2357023, 1e-6);
+  std::vector<float> scores = Scores(model, 0, 4);
+  EXPECT_NEAR(scores[0], 0.1767767, 1e-6);
+  EXPECT_NEAR(scores[1], 0.1767767, 1e-6);
+  EXPECT_NEAR(scores[2], 0.2946278, 1e-6);
+  EXPECT_NEAR(scores[3], 0.1666667, 1e-6);
+  // A user without training data gets zeros.
+  for (float score : Scores(model, 7, 4)) EXPECT_EQ(score, 0);
+}
+
+TEST(Rp3BetaTest, AlphaIsAnElementwisePowerAndKCutsEachRow) {
+  // α = 2, β = 0: P_ui² rows u0 [1/4 1/4 0 0], u1 [1/9 0 1/9 1/9]; P_iu² i0 {u0 1/4, u1 1/4}
+  // so W(i0, ·) = 1/4 · u0 + 1/4 · u1 = [· 1/16 1/36 1/36]; i3 {u1 1}: W(i3, ·) = [1/9 0 1/9 ·].
+  Rp3BetaOptions options;
+  options.alpha = 2;
+  options.beta = 0;
+  options.k = 0;
+  Rp3Beta squared(options);
+  ASSERT_TRUE(squared.Fit(FromTable(kBinarySeedMatrix, false), FitContext()).ok());
+  ASSERT_EQ(squared.Weights(0).size(), 3u);
+  EXPECT_EQ(squared.Weights(0)[0].index, 1);
+  EXPECT_NEAR(squared.Weights(0)[0].similarity, 1.0 / 16, 1e-7);
+  EXPECT_NEAR(squared.Weights(0)[1].similarity, 1.0 / 36, 1e-7);
+  EXPECT_NEAR(squared.Weights(0)[2].similarity, 1.0 / 36, 1e-7);
+  ASSERT_EQ(squared.Weights(3).size(), 2u);
+  EXPECT_NEAR(squared.Weights(3)[1].similarity, 1.0 / 9, 1e-7);
+
+  // k = 1 with α = 1, β = ½ keeps i0 -> 1, i1 -> 0 (a tie with 2, the smaller index wins).
+  options.alpha = 1;
+  options.beta = 0.5f;
+  options.k = 1;
+  Rp3Beta cut(options);
+  ASSERT_TRUE(cut.Fit(FromTable(kBinarySeedMatrix, false), FitContext()).ok());
+  std::vector<float> scores = Scores(cut, 0, 4);
+  EXPECT_NEAR(scores[0], 0.1767767, 1e-6);
+  EXPECT_NEAR(scores[1], 0.1767767, 1e-6);
+  EXPECT_EQ(scores[2], 0);
+  EXPECT_EQ(scores[3], 0);
+
+  // normalise divides each kept row by its sum: row i0 sums to 0.4612945 with k = 0.
+  options.k = 0;
+  options.normalise = true;
+  Rp3Beta normalised(options);
+  ASSERT_TRUE(normalised.Fit(FromTable(kBinarySeedMatrix, false), FitContext()).ok());
+  EXPECT_NEAR(normalised.Weights(0)[0].similarity, 0.1767767 / 0.4612945, 1e-6);
+  EXPECT_NEAR(normalised.Weights(0)[2].similarity, 0.1178511 / 0.4612945, 1e-6);
+
+  options.alpha = 0;
+  EXPECT_EQ(Rp3Beta(options).Fit(FromTable(kBinarySeedMatrix, false), FitContext()).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Rp3BetaTest, LearnsTwoTasteGroups) {
+  Rp3Beta model{Rp3BetaOptions()};
+  ASSERT_TRUE(model.Fit(TwoGroups(), FitContext()).ok());
+  ExpectPrefersOwnGroup(model);
+}
+
+// SVD++'s first epoch on two users with one rating each (u0: i0 = 5, u1: i1 = 1; μ = 3):
+// with one rating, N(u) = {i}, |N(u)|^-½ = 1, and one epoch is one step per user, so the
+// parameters after it follow from the starting ones (the same seed, zero epochs) by the
+// update rules written out here. Item 2 has no rating: its factors end at zero.
+TEST(SvdPlusPlusTest, OneStepFollowsTheUpdateRules) {
+  TrainSet train = FromTable({{5, 0, 0}, {0, 1, 0}});
+  SvdPlusPlusOptions options;
+  options.factors = 3;
+  options.learning_rate = 0.1f;
+  options.regularization = 0.05f;
+  options.bias_regularization = 0.02f;
+  options.epochs = 0;
+  SvdPlusPlus start(options);
+  ASSERT_TRUE(start.Fit(train, FitContext()).ok());
+  options.epochs = 1;
+  SvdPlusPlus stepped(options);
+  ASSERT_TRUE(stepped.Fit(train, FitContext()).ok());
+  EXPECT_FLOAT_EQ(stepped.global_mean(), 3);
+  const float rate = 0.1f, reg = 0.05f;
+  const float ratings[2] = {5, 1};
+  for (int32_t user = 0; user < 2; ++user) {
+    const int32_t item = user;
+    Eigen::VectorXf p = start.user_factors().col(user), q = start.item_factors().col(item),
+                    y = start.implicit_factors().col(item);
+    const float error = ratings[user] - (3 + q.dot(p + y));  // the biases start at 0
+    EXPECT_NEAR(stepped.user_bias()[user], rate * error, 1e-6);
+    EXPECT_NEAR(stepped.item_bias()[item], rate * error, 1e-6);
+    Eigen::VectorXf p1 = p + rate * (error * q - reg * p);
+    Eigen::VectorXf q1 = q + rate * (error * (p + y) - reg * q);
+    Eigen::VectorXf y1 = y + rate * (error * q - reg * y);
+    EXPECT_LT((stepped.user_factors().col(user) - p1).norm(), 1e-6);
+    EXPECT_LT((stepped.item_factors().col(item) - q1).norm(), 1e-6);
+    EXPECT_LT((stepped.implicit_factors().col(item) - y1).norm(), 1e-6);
+    EXPECT_NEAR(stepped.PredictRating(user, item), 3 + 2 * rate * error + q1.dot(p1 + y1), 1e-5);
+    EXPECT_NEAR(stepped.PredictRating(user, 2), 3 + rate * error, 1e-6);  // unrated item: μ + b_u
+  }
+  EXPECT_TRUE(stepped.item_factors().col(2).isZero());
+  EXPECT_NEAR(stepped.PredictRating(5, 0), 3 + stepped.item_bias()[0], 1e-6);  // unknown user: μ + b_i
+}
+
+// The closed-form per-user update of the y_j against the per-rating rule applied literally
+// (every y_j of the user moved at every rating), replaying the model's random numbers: the
+// same seed, the factors drawn p, q, y column by column, then per epoch a shuffle of the
+// users and, per user, of the positions of their ratings.
+TEST(SvdPlusPlusTest, ClosedFormUserUpdateEqualsThePerRatingRule) {
+  std::mt19937_64 data_rng(11);
+  std::uniform_int_distribution<int> stars(1, 5);
+  std::bernoulli_distribution present(0.6);
+  std::vector<std::vector<float>> table(6, std::vector<float>(5, 0));
+  for (auto& row : table) {
+    for (float& cell : row) cell = present(data_rng) ? static_cast<float>(stars(data_rng)) : 0;
+  }
+  TrainSet train = FromTable(table);
+  SvdPlusPlusOptions options;
+  options.factors = 4;
+  options.epochs = 3;
+  options.learning_rate = 0.05f;
+  options.learning_rate_decay = 0.9f;
+  SvdPlusPlus model(options);
+  FitContext context;
+  context.seed = 99;
+  ASSERT_TRUE(model.Fit(train, context).ok());
+
+  const int k = options.factors, users = train.num_users, items = train.num_items;
+  std::mt19937_64 rng(context.seed);
+  std::normal_distribution<float> normal(0, options.init_std);
+  Eigen::MatrixXf p(k, users), q(k, items), y(k, items);
+  for (Eigen::MatrixXf* factors : {&p, &q, &y}) {
+    for (Eigen::Index idx = 0; idx < factors->size(); ++idx) factors->data()[idx] = normal(rng);
+  }
+  std::vector<float> bu(users, 0), bi(items, 0);
+  double sum = 0;
+  for (int64_t idx = 0; idx < train.matrix.nonZeros(); ++idx) sum += train.matrix.valuePtr()[idx];
+  const float mu = static_cast<float>(sum / train.matrix.nonZeros());
+  std::vector<int32_t> order(users);
+  std::iota(order.begin(), order.end(), 0);
+  float rate = options.learning_rate;
+  const float reg = options.regularization, bias_reg = options.bias_regularization;
+  for (int epoch = 0; epoch < options.epochs; ++epoch) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int32_t user : order) {
+      std::vector<int32_t> rated;
+      std::vector<float> values;
+      for (SparseMatrix::InnerIterator it(train.matrix, user); it; ++it) {
+        rated.push_back(static_cast<int32_t>(it.col()));
+        values.push_back(it.value());
+      }
+      if (rated.empty()) continue;
+      std::vector<int32_t> positions(rated.size());
+      std::iota(positions.begin(), positions.end(), 0);
+      std::shuffle(positions.begin(), positions.end(), rng);
+      const float scale = 1 / std::sqrt(static_cast<float>(rated.size()));
+      for (int32_t position : positions) {
+        const int32_t item = rated[position];
+        Eigen::VectorXf implicit = Eigen::VectorXf::Zero(k);
+        for (int32_t other : rated) implicit += y.col(other);
+        implicit *= scale;
+        const float error = values[position] - (mu + bu[user] + bi[item] + q.col(item).dot(p.col(user) + implicit));
+        bu[user] += rate * (error - bias_reg * bu[user]);
+        bi[item] += rate * (error - bias_reg * bi[item]);
+        Eigen::VectorXf p_old = p.col(user), q_old = q.col(item);
+        p.col(user) += rate * (error * q_old - reg * p_old);
+        q.col(item) += rate * (error * (p_old + implicit) - reg * q_old);
+        for (int32_t other : rated) y.col(other) += rate * (error * scale * q_old - reg * y.col(other));
+      }
+    }
+    rate *= options.learning_rate_decay;
+  }
+  for (int32_t user = 0; user < users; ++user) {
+    EXPECT_NEAR(model.user_bias()[user], bu[user], 1e-4);
+    EXPECT_LT((model.user_factors().col(user) - p.col(user)).norm(), 1e-4);
+  }
+  std::vector<char> rated(items, 0);
+  for (int64_t idx = 0; idx < train.matrix.nonZeros(); ++idx) rated[train.matrix.innerIndexPtr()[idx]] = 1;
+  for (int32_t item = 0; item < items; ++item) {
+    EXPECT_NEAR(model.item_bias()[item], bi[item], 1e-4);
+    if (!rated[item]) continue;  // zeroed after training
+    EXPECT_LT((model.item_factors().col(item) - q.col(item)).norm(), 1e-4);
+    EXPECT_LT((model.implicit_factors().col(item) - y.col(item)).norm(), 1e-4);
+  }
+}
+
+// Two taste groups that biases cannot describe (every user's and item's mean is 3): on
+// held-out cells SVD++ must beat the bias-only model by far.
+TEST(SvdPlusPlusTest, FitsTwoTasteGroupsBetterThanBiases) {
+  const int users = 20, items = 10;
+  std::vector<Interaction> train_rows, held_out;
+  for (int32_t user = 0; user < users; ++user) {
+    for (int32_t item = 0; item < items; ++item) {
+      const bool likes = (user < users / 2) == (item < items / 2);
+      Interaction row{user, item, likes ? 5.0f : 1.0f, 0};
+      ((user * 7 + item * 3) % 5 == 0 ? held_out : train_rows).push_back(row);
+    }
+  }
+  std::vector<Eigen::Triplet<float, int32_t>> triplets;
+  for (const Interaction& row : train_rows) triplets.emplace_back(row.user, row.item, row.rating);
+  TrainSet train;
+  train.num_users = users;
+  train.num_items = items;
+  train.matrix.resize(users, items);
+  train.matrix.setFromTriplets(triplets.begin(), triplets.end());
+  SvdPlusPlusOptions options;
+  options.factors = 4;
+  options.epochs = 100;
+  options.learning_rate = 0.02f;
+  SvdPlusPlus svdpp(options);
+  ASSERT_TRUE(svdpp.Fit(train, FitContext()).ok());
+  BiasedMfOptions bias_options;
+  bias_options.factors = 0;
+  BiasedMf bias(bias_options);
+  ASSERT_TRUE(bias.Fit(train, FitContext()).ok());
+  const double svdpp_rmse = EvaluateRatings(svdpp, held_out, 1, 5).rmse;
+  const double bias_rmse = EvaluateRatings(bias, held_out, 1, 5).rmse;
+  EXPECT_GT(bias_rmse, 1.5);
+  EXPECT_LT(svdpp_rmse, 0.5);
+
+  EXPECT_EQ(svdpp.Fit(FromTable(kSeedMatrix, false), FitContext()).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(RegistryTest, EveryAlgorithmBuildsAndRejectsUnknownParameters) {
