@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/engine_flags.h"
+#include "recserve/training_data.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "recommend/experiment.h"
@@ -86,7 +87,20 @@ int RunEval(const EvalFlags& flags) {
     }
   }
   std::fprintf(stderr, "loading %s (%s)\n", flags.input.c_str(), flags.format.c_str());
-  auto dataset = recommend::LoadDataset(flags.format, flags.input, *table_options);
+  absl::StatusOr<recommend::Dataset> dataset;
+  if (flags.format == "data-dir") {
+    // The events an aidmp data directory holds, read as training for serving reads them.
+    EngineFlags engine_flags;
+    engine_flags.data_dir = flags.input;
+    engine_flags.log_level = "warn";
+    auto engine = engine_flags.OpenForReading();
+    if (!engine.ok()) return ReportError(engine.status());
+    auto data = recserve::ReadTrainingData((*engine)->store(), recserve::InteractionOptions());
+    if (!data.ok()) return ReportError(data.status());
+    dataset = std::move(data->dataset);
+  } else {
+    dataset = recommend::LoadDataset(flags.format, flags.input, *table_options);
+  }
   if (!dataset.ok()) return ReportError(dataset.status());
   std::fprintf(stderr, "%d users, %d items, %zu interactions\n", dataset->num_users(), dataset->num_items(),
                dataset->interactions.size());
@@ -126,8 +140,8 @@ void AddEvalCommands(CLI::App& app, int* exit_code) {
   auto flags = std::make_shared<EvalFlags>();
   CLI::App* recommend = eval->add_subcommand(
       "recommend", "Evaluate recommenders: RecBole top-N protocol or rating cross-validation");
-  recommend->add_option("--input", flags->input, "Data set directory (MovieLens) or file (csv, jsonl)")->required();
-  recommend->add_option("--format", flags->format, "movielens-100k, movielens-1m, movielens-20m, csv, jsonl")
+  recommend->add_option("--input", flags->input, "Data set directory (MovieLens, or an aidmp data directory) or file (csv, jsonl)")->required();
+  recommend->add_option("--format", flags->format, "movielens-100k, movielens-1m, movielens-20m, csv, jsonl, or data-dir (the events of an aidmp --data directory)")
       ->capture_default_str();
   recommend->add_option("--protocol", flags->protocol, "recbole (top-N) or ratings-5fold (RMSE/MAE)")
       ->capture_default_str();

@@ -91,5 +91,62 @@ TEST(RecommendCliTest, RatingCrossValidationTableAndErrors) {
   EXPECT_NE(output.find("ratings.dat line"), std::string::npos) << output;
 }
 
+// Training and serving from the command line on a data directory: import events, evaluate
+// on them, train a model version, ask for a person's list and an item's neighbours.
+TEST(RecommendCliTest, TrainsOnADataDirectoryAndRecommends) {
+  testing::TempDir dir;
+  const std::string data = dir.path() + "/data";
+  const std::string events = dir.path() + "/events.jsonl";
+  {
+    // 45 people in three taste groups over 30 items (group g likes items i with i % 3 == g).
+    std::ofstream out(events);
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> uniform(0, 1);
+    const char* categories[] = {"books", "games", "music"};
+    for (int user = 0; user < 45; ++user) {
+      for (int item = 0; item < 30; ++item) {
+        if (item % 3 != user % 3 || uniform(rng) > 0.6) continue;
+        out << R"({"type":"track","userId":"u)" << user << R"(","event":"Product Viewed","messageId":"m)" << user << "-"
+            << item << R"(","timestamp":"2026-01-0)" << 1 + item % 9 << R"(T10:00:00Z","properties":{"product_id":"i)"
+            << item << R"(","category":")" << categories[item % 3] << R"("}})" << "\n";
+      }
+    }
+  }
+  std::string output;
+  ASSERT_EQ(testing::RunAidmp({"import", "--data", data, "--format", "jsonl", events}, &output), 0) << output;
+  ASSERT_EQ(testing::RunAidmp({"eval", "recommend", "--input", data, "--format", "data-dir", "--algo", "itemknn",
+                               "--json"},
+                              &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("{\"algo\":\"itemknn\",\"protocol\":\"recbole\""), std::string::npos) << output;
+
+  ASSERT_EQ(testing::RunAidmp({"train", "recommender", "--data", data, "--algo", "itemknn"}, &output), 0) << output;
+  EXPECT_NE(output.find("\"version\":1,\"algo\":\"itemknn\""), std::string::npos) << output;
+  EXPECT_NE(output.find("\"persons\":45"), std::string::npos) << output;
+
+  ASSERT_EQ(testing::RunAidmp({"recommend", "--data", data, "--user-id", "u4", "-k", "3", "--json"}, &output), 0)
+      << output;
+  simdjson::dom::parser parser;
+  std::string json = output.substr(output.find('{'));
+  simdjson::dom::element answer;
+  ASSERT_EQ(parser.parse(json).get(answer), simdjson::SUCCESS) << output;
+  simdjson::dom::array items;
+  ASSERT_EQ(answer["items"].get(items), simdjson::SUCCESS) << output;
+  ASSERT_EQ(items.size(), 3u) << output;
+  for (simdjson::dom::element item : items) {
+    std::string_view category = item["categories"].at(0);
+    EXPECT_EQ(category, "games") << output;  // u4 is in group 1: games
+  }
+
+  ASSERT_EQ(testing::RunAidmp({"items", "similar", "i3", "--data", data, "-k", "2"}, &output), 0) << output;
+  EXPECT_NE(output.find("similar-items"), std::string::npos) << output;
+  ASSERT_EQ(testing::RunAidmp({"recommender", "models", "--data", data}, &output), 0) << output;
+  EXPECT_NE(output.find("* {\"version\":1"), std::string::npos) << output;
+  EXPECT_NE(testing::RunAidmp({"recommend", "--data", data, "--user-id", "nobody"}, &output), 0);
+  EXPECT_NE(testing::RunAidmp({"train", "recommender", "--data", data, "--algo", "nope"}, &output), 0);
+  EXPECT_NE(output.find("unknown algorithm"), std::string::npos) << output;
+}
+
 }  // namespace
 }  // namespace aidmp
