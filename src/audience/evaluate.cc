@@ -287,13 +287,32 @@ absl::StatusOr<bool> Matches(const Node& node, const PersonFacts& facts, const p
   return evaluator.Eval(node);
 }
 
-absl::StatusOr<std::vector<event::Event>> LoadPersonEvents(storage::Store* store, uint64_t person) {
+int64_t EarliestEventNeeded(const Node& node, const SegmentDefinitions* segments, int64_t now_us) {
+  constexpr int kMaxDepth = 32;  // as deep as segment references may nest
+  std::function<int64_t(const Node&, int)> earliest = [&](const Node& at, int depth) -> int64_t {
+    if (at.kind == Node::Kind::kDid) {
+      return at.within_us > 0 ? now_us - at.within_us : std::numeric_limits<int64_t>::min();
+    }
+    if (at.kind == Node::Kind::kInSegment) {
+      if (segments == nullptr || depth >= kMaxDepth) return std::numeric_limits<int64_t>::min();
+      auto found = segments->find(at.name);
+      if (found == segments->end()) return std::numeric_limits<int64_t>::min();
+      return earliest(*found->second.root, depth + 1);
+    }
+    int64_t result = std::numeric_limits<int64_t>::max();
+    for (const auto& child : at.children) result = std::min(result, earliest(*child, depth));
+    return result;
+  };
+  return earliest(node, 0);
+}
+
+absl::StatusOr<std::vector<event::Event>> LoadPersonEvents(storage::Store* store, uint64_t person, int64_t since_us) {
   auto read = identity::IdentityGraph::ReadPerson(store, person);
   if (absl::IsNotFound(read.status())) return std::vector<event::Event>();  // erased meanwhile
   AIDMP_RETURN_IF_ERROR(read.status());
   const identity::PersonRecord& record = *read;
   AIDMP_ASSIGN_OR_RETURN(auto seqs, identity::PersonEventSeqs(store, record, std::numeric_limits<int64_t>::max(),
-                                                             std::numeric_limits<size_t>::max()));
+                                                             std::numeric_limits<size_t>::max(), since_us));
   std::vector<event::Event> events;
   for (const auto& entry : seqs) {
     std::string value;

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -54,8 +55,15 @@ absl::StatusOr<bool> Matches(const Node& node, const PersonFacts& facts, const p
 // segment names exist.
 absl::Status Check(const Node& node, const profile::ProfileModel& model, const SegmentDefinitions* segments = nullptr);
 
-// A stored person's events, in event-time order (for PersonFacts::load_events).
-absl::StatusOr<std::vector<event::Event>> LoadPersonEvents(storage::Store* store, uint64_t person);
+// A stored person's events, in event-time order (for PersonFacts::load_events); only
+// those at or after `since_us` when given (a did(...) with a window needs no older ones).
+absl::StatusOr<std::vector<event::Event>> LoadPersonEvents(storage::Store* store, uint64_t person,
+                                                           int64_t since_us = std::numeric_limits<int64_t>::min());
+
+// The earliest event time evaluating `node` at `now_us` can look at: now minus the
+// longest did(...) window in it (through saved segments too); the smallest int64 if
+// some did(...) has no window; the largest if it has no did(...) at all.
+int64_t EarliestEventNeeded(const Node& node, const SegmentDefinitions* segments, int64_t now_us);
 
 struct CountResult {
   uint64_t matching = 0;

@@ -230,12 +230,16 @@ ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefini
     }
     PersonFacts facts;
     facts.profile = profile;
-    facts.load_events = [store, person, cache]() -> absl::StatusOr<std::vector<event::Event>> {
-      if (cache == nullptr) return LoadPersonEvents(store, person);
+    // Only the events the node's did(...) windows reach: a 3-day window reads 3 days.
+    const int64_t since_us = EarliestEventNeeded(node, segments, now_us);
+    facts.load_events = [store, person, cache, since_us]() -> absl::StatusOr<std::vector<event::Event>> {
+      if (cache == nullptr) return LoadPersonEvents(store, person, since_us);
       auto cached = cache->events.find(person);
-      if (cached != cache->events.end()) return cached->second;
-      AIDMP_ASSIGN_OR_RETURN(auto events, LoadPersonEvents(store, person));
-      return cache->events.emplace(person, std::move(events)).first->second;
+      if (cached != cache->events.end() && cached->second.first <= since_us) return cached->second.second;
+      AIDMP_ASSIGN_OR_RETURN(auto events, LoadPersonEvents(store, person, since_us));
+      auto& slot = cache->events[person];
+      slot = {since_us, std::move(events)};
+      return slot.second;
     };
     return Matches(node, facts, *model_, now_us, segments);
   };

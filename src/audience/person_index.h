@@ -63,7 +63,8 @@ class PersonIndex {
   // batch's re-evaluation of every segment reads each changed person once).
   struct PersonCache {
     std::map<uint64_t, profile::Profile> profiles;
-    std::map<uint64_t, std::vector<event::Event>> events;
+    // A person's events from a time on (those a check needed), and that time.
+    std::map<uint64_t, std::pair<int64_t, std::vector<event::Event>>> events;
   };
   // A residual check reading each person's profile and events from `store` (or `cache`,
   // if given), evaluating at `now_us` (a time on the index's day).

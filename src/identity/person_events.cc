@@ -12,7 +12,7 @@ void StagePersonEvent(uint64_t person, int64_t ts_us, uint64_t seq, storage::Wri
 }
 
 absl::StatusOr<std::vector<PersonEvent>> PersonEventSeqs(storage::Store* store, const PersonRecord& person,
-                                                         int64_t before_us, size_t limit) {
+                                                         int64_t before_us, size_t limit, int64_t after_us) {
   std::vector<std::pair<int64_t, uint64_t>> found;  // (time, seq)
   std::vector<uint64_t> persons = person.absorbed;
   persons.push_back(person.id);
@@ -24,6 +24,7 @@ absl::StatusOr<std::vector<PersonEvent>> PersonEventSeqs(storage::Store* store, 
          it->Valid() && taken < limit; it->Prev(), ++taken) {
       std::string_view key = it->key();
       if (key.size() != prefix.size() + 16 || key.compare(0, prefix.size(), prefix) != 0) break;
+      if (storage::IndexKeyTime(key) < after_us) break;  // older ones follow
       found.emplace_back(storage::IndexKeyTime(key), storage::IndexKeySeq(key));
     }
     if (!it->status().ok()) return it->status();

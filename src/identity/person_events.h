@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,8 +23,10 @@ struct PersonEvent {
 };
 
 // A person's events (their own and those of persons merged into them), by event time,
-// newest first, at most `limit`, only events before `before_us`.
+// newest first, at most `limit`, only events before `before_us` and at or after
+// `after_us`.
 absl::StatusOr<std::vector<PersonEvent>> PersonEventSeqs(storage::Store* store, const PersonRecord& person,
-                                                         int64_t before_us, size_t limit);
+                                                         int64_t before_us, size_t limit,
+                                                         int64_t after_us = std::numeric_limits<int64_t>::min());
 
 }  // namespace aidmp::identity
