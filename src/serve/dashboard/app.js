@@ -4,7 +4,7 @@
 // node (after displayText), never as HTML: event names, user ids and quarantined
 // payloads are written by whoever sends events. tests/no_html_sinks.test.mjs keeps it so.
 import {
-  formatTimeTick, linePath, linearScale, nearestIndex, niceTicks, segmentSizeSeries, stepIndexAt, stepPath,
+  barLayout, formatTimeTick, linePath, linearScale, nearestIndex, niceTicks, segmentSizeSeries, stepIndexAt, stepPath,
   timeDomain, timeTicks,
 } from './chart.js';
 import {
@@ -207,31 +207,28 @@ function drawTimeChart(container, points, { step = false, integer = true, label 
   container.append(root);
 }
 
-// Horizontal bars for `entries` [{label, value}], largest first.
-function drawBarChart(container, entries, { empty = 'Nothing to show.' } = {}) {
+// Horizontal bars for `entries` [{label, value}], largest first (layout in chart.js).
+// `format` writes a value; `title` is a bar's tooltip (default: label and value).
+function drawBarChart(container, entries, { empty = 'Nothing to show.', format = formatCount, label = 'bar chart', title } = {}) {
   container.replaceChildren();
   if (entries.length === 0) {
     container.append(h('p', { className: 'muted' }, empty));
     return;
   }
   entries = [...entries].sort((a, b) => b.value - a.value);
-  const rowHeight = 24;
   const labelWidth = 180;
-  const valueWidth = 70;
-  const width = 520;
-  const height = entries.length * rowHeight + 8;
-  const max = Math.max(...entries.map((entry) => entry.value), 1);
-  const x = linearScale([0, max], [0, width - labelWidth - valueWidth]);
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'bar-chart', role: 'img', 'aria-label': 'bar chart' });
+  const layout = barLayout(entries.map((entry) => entry.value), { labelWidth });
+  const root = svg('svg', { viewBox: `0 0 ${layout.width} ${layout.height}`, class: 'bar-chart', role: 'img', 'aria-label': label });
   entries.forEach((entry, entry_idx) => {
-    const rowY = 4 + entry_idx * rowHeight;
+    const row = layout.rows[entry_idx];
     const name = displayText(entry.label, { maxLength: 28 });
-    const bar = svg('rect', { x: labelWidth, y: rowY + 3, height: rowHeight - 8, width: Math.max(1, x(entry.value)), class: 'bar' },
-      svg('title', {}, `${displayText(entry.label)}: ${formatCount(entry.value)}`));
+    const tooltip = title ? title(entry) : `${displayText(entry.label)}: ${format(entry.value)}`;
+    const bar = svg('rect', { x: labelWidth, y: row.barY, height: row.barHeight, width: row.barWidth, class: 'bar' },
+      svg('title', {}, tooltip));
     root.append(
-      svg('text', { x: labelWidth - 8, y: rowY + rowHeight / 2, class: 'bar-label' }, name),
+      svg('text', { x: labelWidth - 8, y: row.middle, class: 'bar-label' }, name),
       bar,
-      svg('text', { x: labelWidth + x(entry.value) + 6, y: rowY + rowHeight / 2, class: 'bar-value' }, formatCount(entry.value)));
+      svg('text', { x: row.valueX, y: row.middle, class: 'bar-value' }, format(entry.value)));
   });
   container.append(root);
 }
