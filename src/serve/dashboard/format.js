@@ -155,7 +155,7 @@ const kSources = {
   model: 'the model\u2019s best unseen items for this person',
   'similar-items': 'similar to what the person did',
   interests: 'in the categories of the person\u2019s interest tags',
-  popular: 'popular (the segment\u2019s popular items with a segment)',
+  popular: 'one of the most popular items (within the segment, when one is chosen)',
   categories: 'shares categories with the item',
 };
 
