@@ -540,16 +540,21 @@ function errorNode(error) {
 }
 
 // Runs `action`; an API failure is shown in `container` (it belongs to that panel),
-// anything else at the bottom of the page.
-async function inPanel(container, action) {
+// anything else at the bottom of the page. `isCurrent()` false: a newer request for the
+// panel was made meanwhile, and its answer, not this failure, belongs there.
+async function inPanel(container, action, isCurrent = () => true) {
   try {
     await action();
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    if (error.status === 401) return;
+    if (error.status === 401 || !isCurrent()) return;
     container.replaceChildren(errorNode(error));
   }
 }
+
+// Per panel, the number of the latest request: answers to older ones are dropped (a
+// slow lookup must not overwrite the one asked for after it).
+const panelRequests = { lookup: 0, similar: 0, popular: 0 };
 
 async function loadModels() {
   const { active, models } = await api('/v1/recommender/models');
@@ -686,8 +691,11 @@ async function runLookup() {
     explain: form.elements.explain.checked ? 'true' : '',
   };
   out.replaceChildren(h('p', { className: 'muted' }, 'Looking up\u2026'));
+  const request = ++panelRequests.lookup;
+  const isCurrent = () => request === panelRequests.lookup;
   await inPanel(out, async () => {
     const result = await api('/v1/recommendations/lookup' + queryString(params));
+    if (!isCurrent()) return;
     const personal = result.personalized !== false;
     out.replaceChildren(
       h('p', { className: 'lookup-head' }, 'Person ', h('strong', {}, formatCount(result.person)), ` \u00B7 personalized: ${personal}`,
@@ -695,7 +703,7 @@ async function runLookup() {
       personal && !result.note ? '' : h('p', { className: 'notice' }, h('strong', {}, `personalized: ${personal}`),
         result.note ? [' \u2014 ', text(result.note, { maxLength: 500 })] : ''),
       recommendationTable(result.items ?? []));
-  });
+  }, isCurrent);
 }
 
 async function showSimilar(id) {
@@ -704,11 +712,14 @@ async function showSimilar(id) {
   const out = $('similar-result');
   out.replaceChildren(h('p', { className: 'muted' }, 'Looking up\u2026'));
   const path = `/v1/items/${encodeURIComponent(id)}`;
+  const request = ++panelRequests.similar;
+  const isCurrent = () => request === panelRequests.similar;
   await inPanel(out, async () => {
     const [item, similar] = await Promise.all([
       api(path).catch(() => ({ id })),  // the similar list says why if the item is unknown
       api(`${path}/similar` + queryString({ k: 10, explain: 'true' })),
     ]);
+    if (!isCurrent()) return;
     const facts = [(item.categories ?? []).join(', '), formatPrice(item.price)].filter((fact) => fact !== '');
     out.replaceChildren(
       h('p', { className: 'item-head' }, h('strong', {}, text(item.id, { maxLength: 120 })),
@@ -716,7 +727,7 @@ async function showSimilar(id) {
         facts.length ? h('span', { className: 'muted' }, ' \u00B7 ', text(facts.join(' \u00B7 '), { maxLength: 200 })) : '',
         modelLine(similar.model)),
       recommendationTable(similar.items ?? [], { forItem: true }));
-  });
+  }, isCurrent);
   out.scrollIntoView?.({ block: 'nearest' });
 }
 
@@ -725,17 +736,20 @@ async function loadPopular() {
   const chart = $('popular-chart');
   const list = $('popular-table');
   chart.replaceChildren();
+  const request = ++panelRequests.popular;
+  const isCurrent = () => request === panelRequests.popular;
   await inPanel(list, async () => {
     const result = await api('/v1/items/popular' + queryString({
       k: 10, segment: form.elements.segment.value, category: form.elements.category.value.trim(), explain: 'true',
     }));
+    if (!isCurrent()) return;
     const items = result.items ?? [];
     drawBarChart(chart, items.map((item) => ({ label: item.title || item.id, value: item.score, item })), {
       empty: 'No popular items.', format: formatScore, label: 'popular items', labelWidth: 220, maxLength: 32,
       title: (entry) => `${displayText(entry.item.id)} \u2014 ${displayText(entry.item.title)}: ${formatScore(entry.value)}`,
     });
     list.replaceChildren(recommendationTable(items, { forItem: true }));
-  });
+  }, isCurrent);
 }
 
 async function loadRecommendations() {
