@@ -4,12 +4,12 @@
 // node (after displayText), never as HTML: event names, user ids and quarantined
 // payloads are written by whoever sends events. tests/no_html_sinks.test.mjs keeps it so.
 import {
-  formatTimeTick, linePath, linearScale, nearestIndex, niceTicks, segmentSizeSeries, stepIndexAt, stepPath,
+  barLayout, formatTimeTick, linePath, linearScale, nearestIndex, niceTicks, segmentSizeSeries, stepIndexAt, stepPath,
   timeDomain, timeTicks,
 } from './chart.js';
 import {
-  displayText, errorCaret, eventLabel, formatCompact, formatCount, formatDateTime, formatMillis,
-  parseErrorLocation, parseTime, queryString,
+  describeReason, describeSource, displayText, errorCaret, eventLabel, formatBytes, formatCompact, formatCount,
+  formatDateTime, formatMillis, formatPrice, formatScore, parseErrorLocation, parseTime, queryString,
 } from './format.js';
 
 const kKeyStorage = 'aidmp.adminKey';
@@ -207,31 +207,30 @@ function drawTimeChart(container, points, { step = false, integer = true, label 
   container.append(root);
 }
 
-// Horizontal bars for `entries` [{label, value}], largest first.
-function drawBarChart(container, entries, { empty = 'Nothing to show.' } = {}) {
+// Horizontal bars for `entries` [{label, value}], largest first (layout in chart.js).
+// `format` writes a value; `title` is a bar's tooltip (default: label and value); names
+// longer than `maxLength` are cut to fit `labelWidth` (about 6.5 units a character).
+function drawBarChart(container, entries, {
+  empty = 'Nothing to show.', format = formatCount, label = 'bar chart', title, labelWidth = 180, maxLength = 26,
+} = {}) {
   container.replaceChildren();
   if (entries.length === 0) {
     container.append(h('p', { className: 'muted' }, empty));
     return;
   }
   entries = [...entries].sort((a, b) => b.value - a.value);
-  const rowHeight = 24;
-  const labelWidth = 180;
-  const valueWidth = 70;
-  const width = 520;
-  const height = entries.length * rowHeight + 8;
-  const max = Math.max(...entries.map((entry) => entry.value), 1);
-  const x = linearScale([0, max], [0, width - labelWidth - valueWidth]);
-  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'bar-chart', role: 'img', 'aria-label': 'bar chart' });
+  const layout = barLayout(entries.map((entry) => entry.value), { labelWidth, width: labelWidth + 340 });
+  const root = svg('svg', { viewBox: `0 0 ${layout.width} ${layout.height}`, class: 'bar-chart', role: 'img', 'aria-label': label });
   entries.forEach((entry, entry_idx) => {
-    const rowY = 4 + entry_idx * rowHeight;
-    const name = displayText(entry.label, { maxLength: 28 });
-    const bar = svg('rect', { x: labelWidth, y: rowY + 3, height: rowHeight - 8, width: Math.max(1, x(entry.value)), class: 'bar' },
-      svg('title', {}, `${displayText(entry.label)}: ${formatCount(entry.value)}`));
+    const row = layout.rows[entry_idx];
+    const name = displayText(entry.label, { maxLength });
+    const tooltip = title ? title(entry) : `${displayText(entry.label)}: ${format(entry.value)}`;
+    const bar = svg('rect', { x: labelWidth, y: row.barY, height: row.barHeight, width: row.barWidth, class: 'bar' },
+      svg('title', {}, tooltip));
     root.append(
-      svg('text', { x: labelWidth - 8, y: rowY + rowHeight / 2, class: 'bar-label' }, name),
+      svg('text', { x: labelWidth - 8, y: row.middle, class: 'bar-label' }, name),
       bar,
-      svg('text', { x: labelWidth + x(entry.value) + 6, y: rowY + rowHeight / 2, class: 'bar-value' }, formatCount(entry.value)));
+      svg('text', { x: row.valueX, y: row.middle, class: 'bar-value' }, format(entry.value)));
   });
   container.append(root);
 }
@@ -530,9 +529,238 @@ function rawPayload(record) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Recommendations: model versions (train, activate), a person's list, an item's similar
+// items and the popular items.
+
+// The message of a failed call as the JSON error body put it, with its code.
+function errorNode(error) {
+  const code = error instanceof ApiError ? error.code : '';
+  return h('p', { className: 'error' }, text(error.message ?? error, { maxLength: 2000 }),
+    code ? h('span', { className: 'muted' }, ' (', text(code), ')') : '');
+}
+
+// Runs `action`; an API failure is shown in `container` (it belongs to that panel),
+// anything else at the bottom of the page. `isCurrent()` false: a newer request for the
+// panel was made meanwhile, and its answer, not this failure, belongs there.
+async function inPanel(container, action, isCurrent = () => true) {
+  try {
+    await action();
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    if (error.status === 401 || !isCurrent()) return;
+    container.replaceChildren(errorNode(error));
+  }
+}
+
+// Per panel, the number of the latest request: answers to older ones are dropped (a
+// slow lookup must not overwrite the one asked for after it).
+const panelRequests = { lookup: 0, similar: 0, popular: 0 };
+
+async function loadModels() {
+  const { active, models } = await api('/v1/recommender/models');
+  const list = $('models-list');
+  if (models.length === 0) {
+    list.replaceChildren(h('p', { className: 'muted' }, 'No model trained yet: train one below.'));
+    return null;
+  }
+  models.sort((a, b) => b.version - a.version);
+  list.replaceChildren(table(
+    ['version', '', 'algo', 'params', 'trained', 'persons', 'items', 'interactions', 'training', 'size'],
+    models.map((model) => {
+      const summary = model.summary ?? {};
+      const isActive = model.active || model.version === active;
+      const activate = h('button', { type: 'button', className: 'activate', 'data-version': model.version }, 'Activate');
+      activate.addEventListener('click', () => activateModel(model.version, activate));
+      return {
+        cells: [
+          num(model.version),
+          { node: isActive ? h('strong', { className: 'active-model' }, '\u25CF active') : activate, className: 'nowrap' },
+          text(summary.algo),
+          { node: text(summary.params || '(defaults)', { maxLength: 200 }), className: 'code-cell' },
+          { node: formatDateTime(parseTime(summary.trained_at)), className: 'nowrap' },
+          num(summary.persons), num(summary.items), num(summary.interactions),
+          millis(summary.train_seconds * 1000),
+          { node: formatBytes(model.bytes), className: 'num' },
+        ],
+      };
+    }), { className: 'models' }));
+  return active;
+}
+
+async function activateModel(version, button) {
+  const errors = $('models-error');
+  errors.replaceChildren();
+  button.disabled = true;
+  await inPanel(errors, async () => {
+    const summary = await api(`/v1/recommender/models/${version}/activate`, { method: 'POST' });
+    $('train-status').textContent = `version ${summary.version} (${displayText(summary.algo)}) is active`;
+  });
+  button.disabled = false;
+  await refreshModels();
+}
+
+async function trainModel() {
+  const form = $('train-form');
+  const button = form.querySelector('button');
+  const status = $('train-status');
+  const errors = $('models-error');
+  errors.replaceChildren();
+  button.disabled = true;
+  status.textContent = 'Training\u2026';
+  const started = Date.now();
+  try {
+    await inPanel(errors, async () => {
+      const summary = await api('/v1/recommender/train', { method: 'POST', body: { algo: form.elements.algo.value } });
+      status.textContent = `trained version ${summary.version} (${displayText(summary.algo)}) in ` +
+        `${formatMillis(summary.train_seconds * 1000)}; it is active`;
+    });
+    if (errors.childElementCount > 0) status.textContent = `failed after ${formatMillis(Date.now() - started)}`;
+  } finally {
+    button.disabled = false;
+  }
+  await refreshModels();
+}
+
+// The versions, and the popular items of the active one (none without a model: the
+// API would answer that there is no model yet).
+async function refreshModels() {
+  let active = null;
+  await inPanel($('models-error'), async () => { active = await loadModels(); });
+  if (active === null || active === undefined) {
+    $('popular-chart').replaceChildren(h('p', { className: 'muted' }, 'Popular items appear once a model is active.'));
+    $('popular-table').replaceChildren();
+    return;
+  }
+  await loadPopular();
+}
+
+// Fills every segment select of the view from GET /v1/segments, keeping choices made.
+async function loadSegmentChoices() {
+  const { segments } = await api('/v1/segments');
+  const names = segments.map((segment) => segment.name).sort((a, b) => a.localeCompare(b));
+  for (const select of document.querySelectorAll('.segment-select')) {
+    const chosen = select.value;
+    select.replaceChildren(h('option', { value: '' }, 'any'),
+      ...names.map((name) => h('option', { value: name }, text(name, { maxLength: 60 }))));
+    if (names.includes(chosen)) select.value = chosen;
+  }
+}
+
+// A list of recommended items as a table. `forItem`: the reasons are about an item,
+// not a person.
+function recommendationTable(items, { forItem = false } = {}) {
+  if (items.length === 0) return h('p', { className: 'muted' }, 'No items.');
+  return table(['#', 'item', 'title', 'categories', 'price', 'score', 'source', 'why'],
+    items.map((item, item_idx) => {
+      const source = describeSource(item.source);
+      const similar = h('button', { type: 'button', className: 'link item-id', title: 'show its similar items' },
+        text(item.id, { maxLength: 60 }));
+      similar.addEventListener('click', () => showSimilar(item.id));
+      const reasons = (item.reasons ?? []).map((reason) => h('li', {}, text(describeReason(reason, { forItem }), { maxLength: 300 })));
+      return {
+        cells: [
+          num(item_idx + 1),
+          { node: similar, className: 'nowrap' },
+          { node: text(item.title, { maxLength: 120 }), className: 'item-title' },
+          text((item.categories ?? []).join(', '), { maxLength: 120 }),
+          { node: formatPrice(item.price), className: 'num' },
+          { node: formatScore(item.score), className: 'num' },
+          { node: h('span', { className: `source source-${source.known ? source.name : 'other'}`, title: source.description },
+            text(source.name)), className: 'nowrap' },
+          reasons.length === 0 ? '' : h('ul', { className: 'reasons' }, reasons),
+        ],
+      };
+    }), { className: 'recommendations' });
+}
+
+function modelLine(model) {
+  if (!model) return '';
+  return h('span', { className: 'muted' }, ` \u00B7 model version ${formatCount(model.version)} (`, text(model.algo),
+    `, trained ${formatDateTime(parseTime(model.trained_at))})`);
+}
+
+async function runLookup() {
+  const form = $('lookup-form');
+  const out = $('lookup-result');
+  const params = {
+    type: form.elements.type.value,
+    value: form.elements.value.value,
+    k: form.elements.k.value,
+    category: form.elements.category.value.trim(),
+    segment: form.elements.segment.value,
+    explain: form.elements.explain.checked ? 'true' : '',
+  };
+  out.replaceChildren(h('p', { className: 'muted' }, 'Looking up\u2026'));
+  const request = ++panelRequests.lookup;
+  const isCurrent = () => request === panelRequests.lookup;
+  await inPanel(out, async () => {
+    const result = await api('/v1/recommendations/lookup' + queryString(params));
+    if (!isCurrent()) return;
+    const personal = result.personalized !== false;
+    out.replaceChildren(
+      h('p', { className: 'lookup-head' }, 'Person ', h('strong', {}, formatCount(result.person)), ` \u00B7 personalized: ${personal}`,
+        modelLine(result.model)),
+      personal && !result.note ? '' : h('p', { className: 'notice' }, h('strong', {}, `personalized: ${personal}`),
+        result.note ? [' \u2014 ', text(result.note, { maxLength: 500 })] : ''),
+      recommendationTable(result.items ?? []));
+  }, isCurrent);
+}
+
+async function showSimilar(id) {
+  const form = $('similar-form');
+  form.elements.id.value = id;
+  const out = $('similar-result');
+  out.replaceChildren(h('p', { className: 'muted' }, 'Looking up\u2026'));
+  const path = `/v1/items/${encodeURIComponent(id)}`;
+  const request = ++panelRequests.similar;
+  const isCurrent = () => request === panelRequests.similar;
+  await inPanel(out, async () => {
+    const [item, similar] = await Promise.all([
+      api(path).catch(() => ({ id })),  // the similar list says why if the item is unknown
+      api(`${path}/similar` + queryString({ k: 10, explain: 'true' })),
+    ]);
+    if (!isCurrent()) return;
+    const facts = [(item.categories ?? []).join(', '), formatPrice(item.price)].filter((fact) => fact !== '');
+    out.replaceChildren(
+      h('p', { className: 'item-head' }, h('strong', {}, text(item.id, { maxLength: 120 })),
+        item.title ? [' \u2014 ', h('span', { className: 'item-title' }, text(item.title, { maxLength: 200 }))] : '',
+        facts.length ? h('span', { className: 'muted' }, ' \u00B7 ', text(facts.join(' \u00B7 '), { maxLength: 200 })) : '',
+        modelLine(similar.model)),
+      recommendationTable(similar.items ?? [], { forItem: true }));
+  }, isCurrent);
+  out.scrollIntoView?.({ block: 'nearest' });
+}
+
+async function loadPopular() {
+  const form = $('popular-form');
+  const chart = $('popular-chart');
+  const list = $('popular-table');
+  chart.replaceChildren();
+  const request = ++panelRequests.popular;
+  const isCurrent = () => request === panelRequests.popular;
+  await inPanel(list, async () => {
+    const result = await api('/v1/items/popular' + queryString({
+      k: 10, segment: form.elements.segment.value, category: form.elements.category.value.trim(), explain: 'true',
+    }));
+    if (!isCurrent()) return;
+    const items = result.items ?? [];
+    drawBarChart(chart, items.map((item) => ({ label: item.title || item.id, value: item.score, item })), {
+      empty: 'No popular items.', format: formatScore, label: 'popular items', labelWidth: 220, maxLength: 32,
+      title: (entry) => `${displayText(entry.item.id)} \u2014 ${displayText(entry.item.title)}: ${formatScore(entry.value)}`,
+    });
+    list.replaceChildren(recommendationTable(items, { forItem: true }));
+  }, isCurrent);
+}
+
+async function loadRecommendations() {
+  $('models-error').replaceChildren();
+  await Promise.all([refreshModels(), loadSegmentChoices()]);
+}
+
+// ---------------------------------------------------------------------------------------
 // Navigation and the key.
 
-const kViews = ['overview', 'segments', 'explorer', 'events', 'quarantine'];
+const kViews = ['overview', 'segments', 'explorer', 'events', 'quarantine', 'recommendations'];
 const loaded = new Set();
 
 function showLogin(message = '') {
@@ -569,6 +797,7 @@ function route() {
   } else if (!loaded.has(view)) {
     if (view === 'events') guarded(loadEvents);
     if (view === 'quarantine') guarded(loadQuarantine);
+    if (view === 'recommendations') guarded(loadRecommendations);
   }
   loaded.add(view);
 }
@@ -618,6 +847,23 @@ function install() {
     quarantinePaging.cursors = [''];
     quarantinePaging.page = 0;
     guarded(loadQuarantine);
+  });
+  $('models-refresh').addEventListener('click', () => guarded(loadRecommendations));
+  $('train-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    guarded(trainModel);
+  });
+  $('lookup-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    guarded(runLookup);
+  });
+  $('similar-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    guarded(() => showSimilar($('similar-form').elements.id.value.trim()));
+  });
+  $('popular-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    guarded(loadPopular);
   });
   route();
 }

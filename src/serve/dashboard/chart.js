@@ -160,3 +160,28 @@ export function segmentSizeSeries(sizes, from, to, currentSize) {
 export function timeDomain(t0, t1, minSpan = 60_000) {
   return t1 - t0 < minSpan ? [t1 - minSpan, t1] : [t0, t1];
 }
+
+// The layout of a horizontal bar chart with a row per value (in the given order): names
+// right-aligned left of `labelWidth`, bars from there, scaled so the largest value fills
+// the width left after the value labels (`valueWidth`), the values after the bars.
+// Bars are for sizes: a value that is zero, negative or not a number gets a 1-unit
+// sliver so that its row still shows. { width, height, rows: [{ y, middle, barY,
+// barHeight, barWidth, valueX }] }, all in SVG units.
+export function barLayout(values, { width = 520, labelWidth = 180, valueWidth = 70, rowHeight = 24, padding = 4 } = {}) {
+  const sizes = values.map((value) => (Number.isFinite(value) && value > 0 ? value : 0));
+  const max = Math.max(0, ...sizes);
+  const x = linearScale([0, max === 0 ? 1 : max], [0, Math.max(1, width - labelWidth - valueWidth)]);
+  const rows = sizes.map((size, row_idx) => {
+    const y = padding + row_idx * rowHeight;
+    const barWidth = Math.max(1, round2(x(size)));
+    return {
+      y,
+      middle: y + rowHeight / 2,
+      barY: y + 3,
+      barHeight: Math.max(1, rowHeight - 8),
+      barWidth,
+      valueX: round2(labelWidth + barWidth + 6),
+    };
+  });
+  return { width, height: values.length * rowHeight + 2 * padding, rows };
+}

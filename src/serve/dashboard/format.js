@@ -126,3 +126,67 @@ export function queryString(params) {
   const text = search.toString();
   return text === '' ? '' : '?' + text;
 }
+
+// A recommendation score or weight: counts as counts ("1,234"), fractions with three
+// significant digits ("0.619", "-0.0532"); not a finite number -> "–".
+export function formatScore(value) {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return '\u2013';
+  if (Number.isInteger(value)) return formatCount(value);
+  return trimZeros(value.toPrecision(3));
+}
+
+// A price as the catalogue has it, with two decimals; none -> "".
+export function formatPrice(value) {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(2) : '';
+}
+
+// A file size: 812 -> "812 B", 20480 -> "20 KiB", 1572864 -> "1.5 MiB".
+export function formatBytes(value) {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return '\u2013';
+  const units = [[1024 ** 3, 'GiB'], [1024 ** 2, 'MiB'], [1024, 'KiB']];
+  for (const [size, suffix] of units) {
+    if (value >= size) return trimZeros((value / size).toFixed(value >= size * 100 ? 0 : 1)) + ' ' + suffix;
+  }
+  return `${Math.round(value)} B`;
+}
+
+// Where a recommended item came from (the API's `source`), in words.
+const kSources = {
+  model: 'the model\u2019s best unseen items for this person',
+  'similar-items': 'similar to what the person did',
+  interests: 'in the categories of the person\u2019s interest tags',
+  popular: 'one of the most popular items (within the segment, when one is chosen)',
+  categories: 'shares categories with the item',
+};
+
+// { name, known, description } for a source; unknown sources keep their name.
+export function describeSource(source) {
+  const name = typeof source === 'string' ? source : '';
+  const known = Object.hasOwn(kSources, name);
+  return { name, known, description: known ? kSources[name] : '' };
+}
+
+// One reason of an explained recommendation as a sentence. `forItem` is true for an
+// item's similar items, where an "interacted" reason names that item rather than
+// something the person did.
+export function describeReason(reason, { forItem = false } = {}) {
+  if (!reason || typeof reason !== 'object') return '';
+  const weight = formatScore(reason.weight);
+  switch (reason.kind) {
+    case 'model':
+      return `model score ${weight}` + (reason.algo ? ` (${reason.algo})` : '');
+    case 'interacted':
+      return forItem ? `similar to ${reason.item} (similarity ${weight})`
+        : `interacted with ${reason.item}, similar to it (similarity ${weight})`;
+    case 'interest':
+      return `interest tag "${reason.tag}" (score ${weight})`;
+    case 'category':
+      return `shares the category "${reason.tag}"`;
+    case 'popular':
+      return `popular: ${weight} ${reason.weight === 1 ? 'person' : 'people'} interacted with it`;
+    default: {
+      const what = reason.item ?? reason.tag ?? reason.algo;
+      return [String(reason.kind ?? 'reason'), what, `weight ${weight}`].filter((part) => part !== undefined).join(' ');
+    }
+  }
+}

@@ -1,8 +1,9 @@
 // End-to-end: the web dashboard in a real browser (Debian's chromium, driven by npm's
 // playwright-core, which brings no browser of its own) against a real `aidmp serve`
 // filled by `aidmp simulate`. Checks that the page logs in with the admin key, shows
-// the stats, draws a saved segment's size chart, points at a parse error, and shows a
-// hostile event's strings as text without running them.
+// the stats, draws a saved segment's size chart, points at a parse error, shows a
+// hostile event's strings as text without running them, and trains a recommender,
+// looks a person up and shows a hostile item title as text.
 //
 // Skips, saying why, when chromium or playwright-core is absent (make e2e-deps installs
 // both). Run: make e2e-deps && AIDMP_BINARY=build/release/aidmp node --test tests/e2e/node/dashboard_browser.test.mjs
@@ -39,6 +40,9 @@ describe('the dashboard in chromium', { skip, timeout: 120_000 }, () => {
   let page;
   const pageErrors = [];
   const hostile = '<img src=x onerror="window.__pwned=1">\u202Egnp.exe';
+  // An item title from the catalogue: markup and a bidi override.
+  const hostileTitle = '<img src=x onerror=alert(1)>\u202Egnp.exe';
+  const dialogs = [];
 
   before(async () => {
     server = await AidmpServer.start();
@@ -57,13 +61,42 @@ describe('the dashboard in chromium', { skip, timeout: 120_000 }, () => {
       body: JSON.stringify({ name: 'buyers', expression: 'did("Order Completed")' }),
     });
     assert.equal(saved.status, 200, await saved.text());
+    // For the recommendations view: a catalogue item with a hostile title that 60 people
+    // viewed (more than the 40 shoppers and the 10 of them who also viewed prod-00001,
+    // so it leads the popular list; prod-00001 is its one similar item by co-views), and
+    // a person who refused personalisation.
+    const imported = await server.fetch('/v1/items', {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${ADMIN_KEY}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify([{ id: 'xss-item', title: hostileTitle, categories: ['books'], price: 1.5 }]),
+    });
+    assert.equal(imported.status, 200, await imported.text());
+    const views = [];
+    for (let fan = 1; fan <= 60; ++fan) {
+      for (const item of fan <= 10 ? ['xss-item', 'prod-00001'] : ['xss-item']) {
+        views.push({ type: 'track', userId: `fan-${fan}`, event: 'Product Viewed', properties: { product_id: item } });
+      }
+    }
+    views.push({ type: 'track', userId: 'no-consent', event: 'Product Viewed', properties: { product_id: 'prod-00002' },
+      context: { consent: { categoryPreferences: { personalization: false } } } });
+    const batch = await server.fetch('/v1/batch', {
+      method: 'POST',
+      headers: { Authorization: basicAuth(WRITE_KEY), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ batch: views }),
+    });
+    assert.equal(batch.status, 200, await batch.text());
     await waitFor('the hostile event to be indexed', async () =>
       (await server.adminGet('/v1/events?event=' + encodeURIComponent(hostile))).body.events?.length === 1);
+    await server.waitForIndexer();
 
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      dialog.dismiss().catch(() => {});
+    });
     page.on('console', (message) => {
       // The policy violations and script errors the page would show a developer.
       if (message.type() === 'error') pageErrors.push(message.text());
@@ -152,9 +185,68 @@ describe('the dashboard in chromium', { skip, timeout: 120_000 }, () => {
     await page.locator('#quarantine-table tr.detail pre').waitFor();
   });
 
+  test('recommendations: train through the page, a person\'s list with sources, a hostile title as text', async () => {
+    await page.goto(server.url('/dashboard#recommendations'));
+    await page.locator('#models-list', { hasText: 'No model trained yet' }).waitFor();
+    await page.locator('#popular-chart', { hasText: 'once a model is active' }).waitFor();
+
+    // Train EASE, then item-kNN, then go back to the first version with its button.
+    for (const [algo, version] of [['ease', 1], ['itemknn', 2]]) {
+      await page.locator('#train-form select[name=algo]').selectOption(algo);
+      await page.locator('#train-form button').click();
+      await page.locator('#train-status', { hasText: `trained version ${version} (${algo})` }).waitFor();
+    }
+    const models = page.locator('#models-list tbody tr');
+    assert.equal(await models.count(), 2);
+    assert.match(await models.first().innerText(), /^2\s+● active\s+itemknn/);
+    await page.locator('#models-list button[data-version="1"]').click();
+    await page.locator('#models-list tbody tr', { hasText: '● active' }).filter({ hasText: 'ease' }).waitFor();
+    assert.equal((await server.adminJson('/v1/recommender/models')).active, 1);
+
+    // The popular list: the hostile item leads, its title is text in the table and the chart.
+    await page.locator('#popular-chart svg rect.bar').first().waitFor();
+    assert.equal(await page.locator('#popular-chart svg rect.bar').count(), 10);
+    assert.match(await page.locator('#popular-chart svg text.bar-label').first().textContent(), /^<img src=x onerror=/);
+    const escaped = '<img src=x onerror=alert(1)>\\u202Egnp.exe';
+    assert.equal(await page.locator('#popular-table .item-title').first().innerText(), escaped);
+
+    // A shopper's list: every row has a known source, and the reasons are sentences.
+    const shopper = (await server.adminJson('/v1/events?event=Order%20Completed&limit=1')).events[0].userId;
+    await page.locator('#lookup-form input[name=value]').fill(shopper);
+    await page.locator('#lookup-form button').click();
+    await page.locator('#lookup-result table.recommendations tbody tr').first().waitFor();
+    assert.match(await page.locator('#lookup-result .lookup-head').innerText(), /personalized: true · model version 1 \(ease/);
+    const sources = await page.locator('#lookup-result .source').allInnerTexts();
+    assert.equal(sources.length, 10);
+    for (const source of sources) assert.ok(['model', 'similar-items', 'interests', 'popular'].includes(source), source);
+    assert.ok(sources.includes('model'), sources.join());
+    assert.match(await page.locator('#lookup-result ul.reasons li').first().innerText(), /^model score -?[\d.]+ \(ease\)$/);
+
+    // Someone who refused personalisation: said so, prominently.
+    await page.locator('#lookup-form input[name=value]').fill('no-consent');
+    await page.locator('#lookup-form button').click();
+    await page.locator('#lookup-result .notice').waitFor();
+    assert.match(await page.locator('#lookup-result .notice').innerText(), /^personalized: false — the person refused personalisation/);
+    // An unknown person: the API's error message.
+    await page.locator('#lookup-form input[name=value]').fill('nobody-at-all');
+    await page.locator('#lookup-form button').click();
+    await page.locator('#lookup-result p.error').waitFor();
+
+    // The hostile item's own panel, opened from the popular list: its similar items.
+    await page.locator('#popular-table button.item-id', { hasText: 'xss-item' }).click();
+    await page.locator('#similar-result table.recommendations tbody tr').first().waitFor();
+    assert.equal(await page.locator('#similar-result .item-head .item-title').innerText(), escaped);
+    assert.equal(await page.locator('#similar-result tbody tr').first().locator('.item-id').innerText(), 'prod-00001');
+    assert.match(await page.locator('#similar-result ul.reasons li').first().innerText(), /^similar to xss-item \(similarity [\d.]+\)$/);
+
+    assert.equal(await page.locator('#view-recommendations img').count(), 0);
+    assert.deepEqual(dialogs, []);
+  });
+
   test('no script errors and no policy violations', () => {
-    // The refused key (401) and the bad expression (400) above are deliberate.
-    const unexpected = pageErrors.filter((text) => !/status of 40[01] /.test(text));
+    // The refused key (401), the bad expression (400) and the unknown person (404) above
+    // are deliberate.
+    const unexpected = pageErrors.filter((text) => !/status of 40[014] /.test(text));
     assert.deepEqual(unexpected, []);
   });
 });

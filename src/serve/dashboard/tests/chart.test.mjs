@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  formatTimeTick, linePath, linearScale, nearestIndex, niceStep, niceTicks, segmentSizeSeries, stepIndexAt,
+  barLayout, formatTimeTick, linePath, linearScale, nearestIndex, niceStep, niceTicks, segmentSizeSeries, stepIndexAt,
   stepPath, timeDomain, timeTicks,
 } from '../chart.js';
 
@@ -121,4 +121,22 @@ test('time domains are at least a minute wide, widened into the past', () => {
   assert.deepEqual(timeDomain(1000, 5000), [5000 - 60_000, 5000]);
   assert.deepEqual(timeDomain(0, 120_000), [0, 120_000]);
   assert.deepEqual(timeDomain(0, 10, 100), [-90, 10]);
+});
+
+test('bar layout: the largest value fills the bar space, rows stack, nothing vanishes', () => {
+  const layout = barLayout([10, 5, 2.5], { width: 300, labelWidth: 100, valueWidth: 40, rowHeight: 20, padding: 4 });
+  assert.equal(layout.width, 300);
+  assert.equal(layout.height, 3 * 20 + 8);
+  assert.deepEqual(layout.rows.map((row) => row.barWidth), [160, 80, 40]);
+  assert.deepEqual(layout.rows.map((row) => row.y), [4, 24, 44]);
+  assert.deepEqual(layout.rows[0], { y: 4, middle: 14, barY: 7, barHeight: 12, barWidth: 160, valueX: 266 });
+  // Bars stay inside the chart, with room for the value label.
+  for (const row of layout.rows) assert.ok(100 + row.barWidth <= 300 - 40);
+  // Zero, negative and missing values keep a sliver; all zero is not a division by zero.
+  assert.deepEqual(barLayout([0, -3, NaN, 4], { width: 300, labelWidth: 100, valueWidth: 40 }).rows.map((row) => row.barWidth),
+    [1, 1, 1, 160]);
+  assert.deepEqual(barLayout([0, 0]).rows.map((row) => row.barWidth), [1, 1]);
+  // Fractional scores scale like counts.
+  assert.deepEqual(barLayout([0.5, 0.25], { width: 300, labelWidth: 100, valueWidth: 40 }).rows.map((row) => row.barWidth), [160, 80]);
+  assert.deepEqual(barLayout([]), { width: 520, height: 8, rows: [] });
 });

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  byteColumnToIndex, displayText, errorCaret, eventLabel, formatCompact, formatCount, formatDateTime,
-  formatMillis, parseErrorLocation, queryString,
+  byteColumnToIndex, describeReason, describeSource, displayText, errorCaret, eventLabel, formatBytes, formatCompact,
+  formatCount, formatDateTime, formatMillis, formatPrice, formatScore, parseErrorLocation, queryString,
 } from '../format.js';
 
 test('displayText keeps ordinary text, including markup, as it is', () => {
@@ -95,4 +95,44 @@ test('event labels and query strings', () => {
   assert.equal(eventLabel(null), '');
   assert.equal(queryString({ userId: 'a b&c', event: '', type: null, limit: 50 }), '?userId=a+b%26c&limit=50');
   assert.equal(queryString({}), '');
+});
+
+test('scores, prices and sizes', () => {
+  assert.equal(formatScore(0.619123), '0.619');
+  assert.equal(formatScore(-0.0532), '-0.0532');
+  assert.equal(formatScore(12), '12');
+  assert.equal(formatScore(1234), '1,234');
+  assert.equal(formatScore(2.5), '2.5');
+  assert.equal(formatScore(undefined), '\u2013');
+  assert.equal(formatPrice(19.99), '19.99');
+  assert.equal(formatPrice(5), '5.00');
+  assert.equal(formatPrice(undefined), '');
+  assert.equal(formatBytes(812), '812 B');
+  assert.equal(formatBytes(20480), '20 KiB');
+  assert.equal(formatBytes(1572864), '1.5 MiB');
+  assert.equal(formatBytes(300 * 1024 * 1024), '300 MiB');
+  assert.equal(formatBytes(-1), '\u2013');
+});
+
+test('recommendation sources and reasons read as sentences', () => {
+  assert.deepEqual(describeSource('model'), { name: 'model', known: true, description: 'the model\u2019s best unseen items for this person' });
+  assert.deepEqual(describeSource('<b>new</b>'), { name: '<b>new</b>', known: false, description: '' });
+  assert.equal(describeSource('toString').known, false, 'no inherited names');
+  assert.equal(describeSource(undefined).name, '');
+
+  assert.equal(describeReason({ kind: 'model', algo: 'ease', weight: 0.619 }), 'model score 0.619 (ease)');
+  assert.equal(describeReason({ kind: 'interacted', item: 'prod-00023', weight: 0.486 }),
+    'interacted with prod-00023, similar to it (similarity 0.486)');
+  assert.equal(describeReason({ kind: 'interacted', item: 'prod-00023', weight: 0.486 }, { forItem: true }),
+    'similar to prod-00023 (similarity 0.486)');
+  assert.equal(describeReason({ kind: 'interest', tag: 'video games', weight: 1.0 }), 'interest tag "video games" (score 1)');
+  assert.equal(describeReason({ kind: 'category', tag: 'books', weight: 1 }), 'shares the category "books"');
+  assert.equal(describeReason({ kind: 'popular', weight: 12 }), 'popular: 12 people interacted with it');
+  assert.equal(describeReason({ kind: 'popular', weight: 1 }), 'popular: 1 person interacted with it');
+  assert.equal(describeReason({ kind: 'novel', tag: 'x', weight: 0.5 }), 'novel x weight 0.5');
+  assert.equal(describeReason({ weight: 2 }), 'reason weight 2');
+  assert.equal(describeReason(null), '');
+  // Data in a reason stays as it is here; displayText makes it safe to show.
+  assert.equal(displayText(describeReason({ kind: 'interacted', item: 'a\u202Eb', weight: 1 }, { forItem: true })),
+    'similar to a\\u202Eb (similarity 1)');
 });
