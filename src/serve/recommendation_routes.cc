@@ -156,12 +156,19 @@ void RegisterRecommendationRoutes(httplib::Server* server, collect::Engine* engi
     if (!request.ok()) return SendError(res, request.status());
     Reply(res, service->Popular(*request), false);
   });
-  server->Get(R"(/v1/items/([^/]+)/similar)", [service, check_admin](const httplib::Request& req, httplib::Response& res) {
+  // The item id in the path, or as ?id= for ids holding a '/'.
+  auto similar = [service, check_admin](const httplib::Request& req, httplib::Response& res, bool in_path) {
     if (!check_admin(req, res)) return;
     auto request = ParseRequest(req);
     if (!request.ok()) return SendError(res, request.status());
-    Reply(res, service->Similar(std::string(req.matches[1]), *request), false);
-  });
+    std::string id = in_path ? std::string(req.matches[1]) : req.get_param_value("id");
+    if (id.empty()) return SendError(res, absl::InvalidArgumentError("query parameter 'id' (the item id) is required"));
+    Reply(res, service->Similar(id, *request), false);
+  };
+  server->Get("/v1/items/similar",
+              [similar](const httplib::Request& req, httplib::Response& res) { similar(req, res, false); });
+  server->Get(R"(/v1/items/([^/]+)/similar)",
+              [similar](const httplib::Request& req, httplib::Response& res) { similar(req, res, true); });
   server->Get(R"(/v1/items/([^/]+))", [engine, service, check_admin](const httplib::Request& req, httplib::Response& res) {
     if (!check_admin(req, res)) return;
     std::string id = req.matches[1];

@@ -111,6 +111,12 @@ TEST_F(RecommendationRoutesTest, TrainThenServeListsAndSimilarItems) {
   res = Get("/v1/items/g1/similar?k=1");
   ASSERT_TRUE(res);
   EXPECT_EQ(Ids(res->body), std::vector<std::string>{"g2"}) << res->body;
+  res = Get("/v1/items/similar?id=g1&k=1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(Ids(res->body), std::vector<std::string>{"g2"}) << res->body;
+  res = Get("/v1/items/similar");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400) << res->body;
   res = Get("/v1/items/popular?k=1");
   ASSERT_TRUE(res);
   EXPECT_EQ(Ids(res->body), std::vector<std::string>{"b1"}) << res->body;
