@@ -178,8 +178,13 @@ std::string EncodeServingModel(const ServingModel& model) {
   }
   WriteScored(&out, model.recommended);
   WriteScored(&out, model.similar);
-  out.U64(Hash64(out.out(), kHashSeed));
+  AppendModelChecksum(&out.out());
   return std::move(out.out());
+}
+
+void AppendModelChecksum(std::string* body) {
+  uint64_t hash = Hash64(*body, kHashSeed);
+  for (int i = 0; i < 8; ++i) body->push_back(static_cast<char>(hash >> (8 * i)));
 }
 
 absl::StatusOr<ServingModel> DecodeServingModel(std::string_view data) {

@@ -82,6 +82,9 @@ struct ServingModel {
 };
 
 std::string EncodeServingModel(const ServingModel& model);
+// Appends the trailing hash the format ends with to `body` (magic and sections): for
+// tools and the fuzzer that build model files by hand.
+void AppendModelChecksum(std::string* body);
 // InvalidArgument naming the section for anything truncated, corrupted or inconsistent.
 // The result has its lookups built.
 absl::StatusOr<ServingModel> DecodeServingModel(std::string_view data);
