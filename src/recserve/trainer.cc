@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <random>
 #include <thread>
 
 #include "common/status.h"
 #include "common/strings.h"
 #include "recommend/item_knn.h"
 #include "recommend/registry.h"
+#include "recserve/internal/ann_index.h"
 
 namespace aidmp::recserve {
 namespace {
@@ -26,6 +31,8 @@ void ParallelFor(int32_t n, int threads, const std::function<void(int32_t)>& fn)
   for (auto& thread : pool) thread.join();
 }
 
+bool Better(const ScoredItem& a, const ScoredItem& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; }
+
 std::vector<ScoredItem> TopUnseen(std::span<const float> scores, const int32_t* seen_begin, const int32_t* seen_end,
                                   int k) {
   std::vector<ScoredItem> candidates;
@@ -38,19 +45,159 @@ std::vector<ScoredItem> TopUnseen(std::span<const float> scores, const int32_t* 
     candidates.push_back({item, scores[item]});
   }
   size_t keep = std::min(candidates.size(), static_cast<size_t>(std::max(k, 0)));
-  auto better = [](const ScoredItem& a, const ScoredItem& b) {
-    return a.score != b.score ? a.score > b.score : a.item < b.item;
-  };
-  std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), better);
+  std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), Better);
   candidates.resize(keep);
   return candidates;
 }
 
+// Item i is indexed as q_i (with b_i appended when the model has item biases) and person
+// u asks with p_u (with 1 appended), so the index's inner product is the model's score.
+class FactorRanker {
+ public:
+  FactorRanker(const recommend::FactorView& view, const TrainOptions& options)
+      : view_(view),
+        factors_(static_cast<int>(view.items->rows())),
+        dimensions_(factors_ + (view.item_bias.empty() ? 0 : 1)),
+        index_(std::max(dimensions_, 1), static_cast<size_t>(view.items->cols()),
+               internal::AnnIndexOptions{options.hnsw_m, options.hnsw_ef_construction, options.hnsw_ef, options.seed}) {}
+
+  void Build(int threads) {
+    const int32_t items = static_cast<int32_t>(view_.items->cols());
+    if (items == 0) return;
+    // The first insertion sets the entry point; the rest may then run in parallel.
+    Add(0);
+    ParallelFor(items - 1, threads, [&](int32_t offset) { Add(offset + 1); });
+  }
+
+  // The user's best `k` items not in [seen_begin, seen_end) (ascending), best first,
+  // leaving out scores of exactly 0 as TopUnseen does.
+  std::vector<ScoredItem> TopUnseen(int32_t user, const int32_t* seen_begin, const int32_t* seen_end, int k) const {
+    std::vector<float> query(std::max(dimensions_, 1), 0.0f);
+    auto factors = view_.users->col(user);
+    std::copy(factors.data(), factors.data() + factors_, query.begin());
+    if (dimensions_ > factors_) query[factors_] = 1;
+    const size_t wanted = std::min<size_t>(static_cast<size_t>(std::max(k, 0)) + (seen_end - seen_begin),
+                                           static_cast<size_t>(view_.items->cols()));
+    std::vector<ScoredItem> list;
+    for (const internal::AnnIndex::Match& match : index_.Search(query.data(), wanted)) {
+      if (std::binary_search(seen_begin, seen_end, match.label)) continue;
+      float score = factors.dot(view_.items->col(match.label));
+      if (!view_.item_bias.empty()) score += view_.item_bias[match.label];
+      if (!(score != 0)) continue;
+      list.push_back({match.label, score});
+    }
+    std::sort(list.begin(), list.end(), Better);
+    if (list.size() > static_cast<size_t>(std::max(k, 0))) list.resize(std::max(k, 0));
+    return list;
+  }
+
+  size_t MemoryBytes() const { return index_.MemoryBytes(); }
+
+ private:
+  void Add(int32_t item) {
+    std::vector<float> vector(std::max(dimensions_, 1), 0.0f);
+    auto factors = view_.items->col(item);
+    std::copy(factors.data(), factors.data() + factors_, vector.begin());
+    if (dimensions_ > factors_) vector[factors_] = view_.item_bias[item];
+    index_.Add(vector.data(), item);
+  }
+
+  recommend::FactorView view_;
+  int factors_, dimensions_;
+  internal::AnnIndex index_;
+};
+
 }  // namespace
+
+absl::StatusOr<AnnMode> ParseAnnMode(std::string_view text) {
+  if (text == "auto") return AnnMode::kAuto;
+  if (text == "on") return AnnMode::kOn;
+  if (text == "off") return AnnMode::kOff;
+  return absl::InvalidArgumentError(StrCat("ann must be auto, on or off, not '", text, "'"));
+}
+
+std::string_view AnnModeName(AnnMode mode) {
+  switch (mode) {
+    case AnnMode::kAuto: return "auto";
+    case AnnMode::kOn: return "on";
+    case AnnMode::kOff: return "off";
+  }
+  return "auto";
+}
 
 std::string ResolveAlgorithm(std::string_view algo, int32_t items) {
   if (algo != "auto") return std::string(algo);
   return items <= kAutoEaseMaxItems ? "ease" : "itemknn";
+}
+
+Rows<ScoredItem> RankForServing(const recommend::Recommender& model, const Rows<int32_t>& seen, int32_t num_items,
+                                const TrainOptions& options, RankingReport* report, const TrainProgress& progress) {
+  const auto started = std::chrono::steady_clock::now();
+  const int32_t num_users = static_cast<int32_t>(seen.size());
+  const int per_person = options.recommendations_per_person;
+  std::optional<recommend::FactorView> factors = model.Factors();
+  const bool approximate = factors.has_value() && factors->items->cols() == num_items &&
+                           factors->users->cols() == num_users && options.ann != AnnMode::kOff &&
+                           (options.ann == AnnMode::kOn || num_items >= kAutoAnnMinItems);
+  std::unique_ptr<FactorRanker> ranker;
+  RankingReport local;
+  if (report == nullptr) report = &local;
+  *report = RankingReport();
+  if (approximate) {
+    if (progress) progress("index", 0);
+    ranker = std::make_unique<FactorRanker>(*factors, options);
+    ranker->Build(options.threads);
+    if (progress) progress("index", 1);
+    report->ranking = StrCat("hnsw m=", options.hnsw_m, " ef_construction=", options.hnsw_ef_construction,
+                             " ef=", options.hnsw_ef);
+    report->index_bytes = ranker->MemoryBytes();
+    report->index_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+  auto exact = [&](int32_t user) {
+    std::vector<float> scores(num_items);
+    model.ScoreItems(user, scores);
+    return TopUnseen(scores, seen.begin(user), seen.end(user), per_person);
+  };
+  const auto ranking_started = std::chrono::steady_clock::now();
+  std::vector<std::vector<ScoredItem>> lists(num_users);
+  std::atomic<int32_t> done{0};
+  ParallelFor(num_users, options.threads, [&](int32_t user) {
+    lists[user] = ranker ? ranker->TopUnseen(user, seen.begin(user), seen.end(user), per_person) : exact(user);
+    int32_t finished = done.fetch_add(1) + 1;
+    if (progress && finished % 1024 == 0) progress("rank", static_cast<double>(finished) / num_users);
+  });
+  report->rank_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - ranking_started).count();
+  if (ranker) {
+    ranker.reset();
+    // Recall against scoring every item, on a seeded sample of persons.
+    std::vector<int32_t> users(num_users);
+    for (int32_t user = 0; user < num_users; ++user) users[user] = user;
+    std::vector<int32_t> sample;
+    std::mt19937_64 rng(options.seed);
+    std::sample(users.begin(), users.end(), std::back_inserter(sample), options.ann_recall_sample, rng);
+    std::vector<double> recall(sample.size(), -1);
+    ParallelFor(static_cast<int32_t>(sample.size()), options.threads, [&](int32_t pos) {
+      std::vector<ScoredItem> truth = exact(sample[pos]);
+      if (truth.empty()) return;
+      std::vector<int32_t> found;
+      for (const ScoredItem& entry : lists[sample[pos]]) found.push_back(entry.item);
+      std::sort(found.begin(), found.end());
+      size_t hits = 0;
+      for (const ScoredItem& entry : truth) hits += std::binary_search(found.begin(), found.end(), entry.item);
+      recall[pos] = static_cast<double>(hits) / static_cast<double>(truth.size());
+    });
+    double sum = 0;
+    for (double value : recall) {
+      if (value < 0) continue;
+      sum += value;
+      ++report->recall_persons;
+    }
+    report->recall = report->recall_persons > 0 ? sum / report->recall_persons : 1;
+  }
+  Rows<ScoredItem> recommended;
+  for (const auto& list : lists) recommended.Add(list);
+  if (progress) progress("rank", 1);
+  return recommended;
 }
 
 absl::StatusOr<ServingModel> BuildServingModel(const TrainingData& data, const TrainOptions& options,
@@ -66,6 +213,12 @@ absl::StatusOr<ServingModel> BuildServingModel(const TrainingData& data, const T
   const recommend::AlgorithmSpec* spec = recommend::FindAlgorithm(algo);
   if (spec == nullptr) return absl::InvalidArgumentError(StrCat("unknown algorithm '", algo, "'"));
   if (!spec->ranks) return absl::InvalidArgumentError(StrCat("'", algo, "' does not rank items (a rating model)"));
+  if (options.hnsw_m < 2 || options.hnsw_m > 1000 || options.hnsw_ef_construction < 1 || options.hnsw_ef < 1 ||
+      options.ann_recall_sample < 0) {
+    return absl::InvalidArgumentError(StrCat("HNSW parameters out of range: m ", options.hnsw_m, " (2 to 1000), ef_construction ",
+                                             options.hnsw_ef_construction, " and ef ", options.hnsw_ef,
+                                             " (at least 1), recall sample ", options.ann_recall_sample, " (at least 0)"));
+  }
   recommend::Params params = recommend::Merge(spec->ranking_defaults, options.params);
   AIDMP_ASSIGN_OR_RETURN(std::unique_ptr<recommend::Recommender> model, spec->make(params));
 
@@ -100,18 +253,11 @@ absl::StatusOr<ServingModel> BuildServingModel(const TrainingData& data, const T
   }
 
   // Each person's best unseen items.
-  std::vector<std::vector<ScoredItem>> lists(train.num_users);
-  std::atomic<int32_t> done{0};
-  ParallelFor(train.num_users, options.threads, [&](int32_t user) {
-    std::vector<float> scores(train.num_items);
-    model->ScoreItems(user, scores);
-    lists[user] = TopUnseen(scores, serving.seen.begin(user), serving.seen.end(user), options.recommendations_per_person);
-    int32_t finished = done.fetch_add(1) + 1;
-    if (progress && finished % 1024 == 0) progress("rank", static_cast<double>(finished) / train.num_users);
-  });
-  for (const auto& list : lists) serving.recommended.Add(list);
-  lists.clear();
-  if (progress) progress("rank", 1);
+  RankingReport report;
+  serving.recommended = RankForServing(*model, serving.seen, train.num_items, options, &report, progress);
+  serving.ranking = report.ranking;
+  serving.ann_recall = report.recall;
+  serving.ann_recall_persons = report.recall_persons;
 
   // Similar items: item-kNN cosine over who interacted with what.
   recommend::ItemKnnOptions knn_options;
