@@ -46,8 +46,9 @@ std::vector<ScoredItem> TopUnseen(std::span<const float> scores, const int32_t* 
   }
   size_t keep = std::min(candidates.size(), static_cast<size_t>(std::max(k, 0)));
   std::partial_sort(candidates.begin(), candidates.begin() + keep, candidates.end(), Better);
-  candidates.resize(keep);
-  return candidates;
+  // A copy, not resize: the list is kept until every person's is done, and the candidates'
+  // capacity (the catalogue) would stay with it (2 GB for 5,000 people x 50,000 items).
+  return std::vector<ScoredItem>(candidates.begin(), candidates.begin() + keep);
 }
 
 // Item i is indexed as q_i (with b_i appended when the model has item biases) and person
