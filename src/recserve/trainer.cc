@@ -1,8 +1,10 @@
 #include "recserve/trainer.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -51,61 +53,146 @@ std::vector<ScoredItem> TopUnseen(std::span<const float> scores, const int32_t* 
   return std::vector<ScoredItem>(candidates.begin(), candidates.begin() + keep);
 }
 
-// Item i is indexed as q_i (with b_i appended when the model has item biases) and person
-// u asks with p_u (with 1 appended), so the index's inner product is the model's score.
+// Maximum inner product search over the model's item vectors v_i = [q_i, b_i] (b_i only
+// when the model has item biases) for a person's w_u = [p_u, 1], whose inner product is
+// the model's score.
+//
+// Items are split by norm into buckets, each at most twice as long as the next (Norm-
+// Ranging, Yan et al. 2018). In a bucket whose longest vector has norm Φ, item i is
+// indexed as [v_i, √(Φ² − |v_i|²)] and queried with [w_u, 0] (Bachrach et al. 2014): the
+// inner product is unchanged while every indexed vector has norm Φ, so the graph is one
+// over angles, which HNSW navigates well. Buckets are searched longest first and stop
+// once the best items found cannot be beaten: no item of a bucket scores above |w_u|·Φ.
+// Why not one index over raw factors: on 50,000 items (ALS, 64 factors) hnswlib's inner-
+// product graph recalled 61% of the exact top 100 whatever ef was, and one transformed
+// index 49-60%, since most items' vectors are short (never-seen items' are ~0) and crowd
+// together once lengthened.
 class FactorRanker {
  public:
+  static constexpr int kBuckets = 8;
+  // A bucket this small is scanned; an HNSW search computes about as many products.
+  static constexpr size_t kScanMaxItems = 2048;
+
   FactorRanker(const recommend::FactorView& view, const TrainOptions& options)
       : view_(view),
         factors_(static_cast<int>(view.items->rows())),
-        dimensions_(factors_ + (view.item_bias.empty() ? 0 : 1)),
-        index_(std::max(dimensions_, 1), static_cast<size_t>(view.items->cols()),
-               internal::AnnIndexOptions{options.hnsw_m, options.hnsw_ef_construction, options.hnsw_ef, options.seed}) {}
+        has_bias_(!view.item_bias.empty()),
+        dimensions_(factors_ + (has_bias_ ? 1 : 0) + 1),
+        index_options_{options.hnsw_m, options.hnsw_ef_construction, options.hnsw_ef, options.seed} {
+    const int32_t items = static_cast<int32_t>(view.items->cols());
+    std::vector<float> norms(items);
+    float longest = 0;
+    for (int32_t item = 0; item < items; ++item) longest = std::max(longest, norms[item] = Norm(item));
+    bucket_of_.resize(items);
+    buckets_.resize(kBuckets);
+    for (int32_t item = 0; item < items; ++item) {
+      int bucket = kBuckets - 1;
+      if (norms[item] > 0) bucket = std::min(kBuckets - 1, static_cast<int>(std::floor(std::log2(longest / norms[item]))));
+      bucket_of_[item] = static_cast<uint8_t>(std::max(bucket, 0));
+      Bucket& into = buckets_[bucket_of_[item]];
+      into.items.push_back(item);
+      into.longest = std::max(into.longest, norms[item]);
+    }
+  }
 
   void Build(int threads) {
-    const int32_t items = static_cast<int32_t>(view_.items->cols());
-    if (items == 0) return;
-    // The first insertion sets the entry point; the rest may then run in parallel.
-    Add(0);
-    ParallelFor(items - 1, threads, [&](int32_t offset) { Add(offset + 1); });
+    for (Bucket& bucket : buckets_) {
+      if (bucket.items.size() <= kScanMaxItems) continue;
+      bucket.index = std::make_unique<internal::AnnIndex>(dimensions_, bucket.items.size(), index_options_);
+      // The first insertion sets the entry point; the rest may then run in parallel.
+      Add(bucket, 0);
+      ParallelFor(static_cast<int32_t>(bucket.items.size()) - 1, threads, [&](int32_t pos) { Add(bucket, pos + 1); });
+    }
   }
 
   // The user's best `k` items not in [seen_begin, seen_end) (ascending), best first,
   // leaving out scores of exactly 0 as TopUnseen does.
   std::vector<ScoredItem> TopUnseen(int32_t user, const int32_t* seen_begin, const int32_t* seen_end, int k) const {
-    std::vector<float> query(std::max(dimensions_, 1), 0.0f);
+    const size_t keep = static_cast<size_t>(std::max(k, 0));
+    std::vector<float> query(dimensions_, 0.0f);
     auto factors = view_.users->col(user);
     std::copy(factors.data(), factors.data() + factors_, query.begin());
-    if (dimensions_ > factors_) query[factors_] = 1;
-    const size_t wanted = std::min<size_t>(static_cast<size_t>(std::max(k, 0)) + (seen_end - seen_begin),
-                                           static_cast<size_t>(view_.items->cols()));
+    if (has_bias_) query[factors_] = 1;
+    float query_norm = 0;
+    for (float value : query) query_norm += value * value;
+    query_norm = std::sqrt(query_norm);
+    std::array<size_t, kBuckets> seen_in{};
+    for (const int32_t* seen = seen_begin; seen != seen_end; ++seen) ++seen_in[bucket_of_[*seen]];
+
     std::vector<ScoredItem> list;
-    for (const internal::AnnIndex::Match& match : index_.Search(query.data(), wanted)) {
-      if (std::binary_search(seen_begin, seen_end, match.label)) continue;
-      float score = factors.dot(view_.items->col(match.label));
-      if (!view_.item_bias.empty()) score += view_.item_bias[match.label];
-      if (!(score != 0)) continue;
-      list.push_back({match.label, score});
+    auto consider = [&](int32_t item) {
+      if (std::binary_search(seen_begin, seen_end, item)) return;
+      float score = Score(factors, item);
+      if (score != 0) list.push_back({item, score});  // 0 (or NaN): no evidence, as TopUnseen
+    };
+    for (const Bucket& bucket : buckets_) {
+      if (bucket.items.empty() || keep == 0) continue;
+      if (list.size() >= keep && list[keep - 1].score >= query_norm * bucket.longest) break;
+      if (bucket.index == nullptr) {
+        for (int32_t item : bucket.items) consider(item);
+      } else {
+        for (const auto& match : bucket.index->Search(query.data(), keep + seen_in[&bucket - buckets_.data()])) {
+          consider(match.label);
+        }
+      }
+      const size_t kept = std::min(keep, list.size());
+      std::partial_sort(list.begin(), list.begin() + kept, list.end(), Better);
+      list.resize(kept);
     }
-    std::sort(list.begin(), list.end(), Better);
-    if (list.size() > static_cast<size_t>(std::max(k, 0))) list.resize(std::max(k, 0));
     return list;
   }
 
-  size_t MemoryBytes() const { return index_.MemoryBytes(); }
+  int32_t IndexedItems() const {
+    size_t count = 0;
+    for (const Bucket& bucket : buckets_) count += bucket.index ? bucket.items.size() : 0;
+    return static_cast<int32_t>(count);
+  }
+
+  size_t MemoryBytes() const {
+    size_t bytes = bucket_of_.size();
+    for (const Bucket& bucket : buckets_) {
+      bytes += bucket.items.size() * sizeof(int32_t) + (bucket.index ? bucket.index->MemoryBytes() : 0);
+    }
+    return bytes;
+  }
 
  private:
-  void Add(int32_t item) {
-    std::vector<float> vector(std::max(dimensions_, 1), 0.0f);
+  struct Bucket {
+    std::vector<int32_t> items;
+    float longest = 0;
+    std::unique_ptr<internal::AnnIndex> index;  // null: scanned
+  };
+
+  float Norm(int32_t item) const {
+    float squared = view_.items->col(item).squaredNorm();
+    if (has_bias_) squared += view_.item_bias[item] * view_.item_bias[item];
+    return std::sqrt(squared);
+  }
+
+  template <typename Column>
+  float Score(const Column& factors, int32_t item) const {
+    float score = factors.dot(view_.items->col(item));
+    return has_bias_ ? score + view_.item_bias[item] : score;
+  }
+
+  void Add(Bucket& bucket, int32_t pos) {
+    const int32_t item = bucket.items[pos];
+    std::vector<float> vector(dimensions_, 0.0f);
     auto factors = view_.items->col(item);
     std::copy(factors.data(), factors.data() + factors_, vector.begin());
-    if (dimensions_ > factors_) vector[factors_] = view_.item_bias[item];
-    index_.Add(vector.data(), item);
+    if (has_bias_) vector[factors_] = view_.item_bias[item];
+    const float norm = Norm(item);
+    vector[dimensions_ - 1] = std::sqrt(std::max(0.0f, bucket.longest * bucket.longest - norm * norm));
+    bucket.index->Add(vector.data(), item);
   }
 
   recommend::FactorView view_;
-  int factors_, dimensions_;
-  internal::AnnIndex index_;
+  int factors_;
+  bool has_bias_;
+  int dimensions_;
+  internal::AnnIndexOptions index_options_;
+  std::vector<uint8_t> bucket_of_;
+  std::vector<Bucket> buckets_;  // longest vectors first
 };
 
 }  // namespace
@@ -152,6 +239,8 @@ Rows<ScoredItem> RankForServing(const recommend::Recommender& model, const Rows<
     report->ranking = StrCat("hnsw m=", options.hnsw_m, " ef_construction=", options.hnsw_ef_construction,
                              " ef=", options.hnsw_ef);
     report->index_bytes = ranker->MemoryBytes();
+    report->indexed_items = ranker->IndexedItems();
+    report->scanned_items = num_items - report->indexed_items;
     report->index_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
   auto exact = [&](int32_t user) {

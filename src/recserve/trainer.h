@@ -83,6 +83,8 @@ struct RankingReport {
   double index_seconds = 0;       // building the HNSW index (0 when exact)
   double rank_seconds = 0;        // the persons' lists, after the index is built
   size_t index_bytes = 0;         // the index's graph and vectors
+  int32_t indexed_items = 0;      // in HNSW graphs
+  int32_t scanned_items = 0;      // in norm buckets too small for a graph, scanned when reached
 };
 
 // BuildServingModel's ranking step on its own (the benchmark calls it): each user's best

@@ -33,7 +33,8 @@ class AnnIndex {
   AnnIndex(const AnnIndex&) = delete;
   AnnIndex& operator=(const AnnIndex&) = delete;
 
-  // Copies `vector` (dimensions floats) into the index under `label` (0 <= label < capacity).
+  // Copies `vector` (dimensions floats) into the index under `label` (any non-negative
+  // number, once each); at most `capacity` vectors.
   void Add(const float* vector, int32_t label);
   // Up to k labels with the largest inner product with `query`, largest first. Approximate:
   // a true top-k vector may be missing (the recall of the graph, which ef trades for time).

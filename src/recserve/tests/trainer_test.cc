@@ -9,6 +9,7 @@
 #include <random>
 #include <set>
 
+#include "recommend/recommender.h"
 #include "recommend/registry.h"
 
 namespace aidmp::recserve {
@@ -135,6 +136,15 @@ TEST_F(TrainerAnnTest, OffScoresEveryItemAsTheFittedModelDoes) {
       EXPECT_EQ(stored[pos].score, all[pos].score);
     }
   }
+  // The same model approximately: most items sit in HNSW graphs (not in buckets small
+  // enough to scan), so the recall above is the graphs'.
+  options.ann = AnnMode::kOn;
+  RankingReport report;
+  Rows<ScoredItem> approximate = RankForServing(**model, serving->seen, train.num_items, options, &report);
+  EXPECT_EQ(report.indexed_items + report.scanned_items, train.num_items);
+  EXPECT_GE(report.indexed_items, train.num_items / 2);
+  EXPECT_GT(report.index_bytes, static_cast<size_t>(report.indexed_items) * 16 * sizeof(float));
+  EXPECT_EQ(approximate.size(), serving->recommended.size());
 }
 
 TEST_F(TrainerAnnTest, AutoIsExactBelowTheThresholdAndModelsWithoutFactorsAreAlwaysExact) {
@@ -147,6 +157,81 @@ TEST_F(TrainerAnnTest, AutoIsExactBelowTheThresholdAndModelsWithoutFactorsAreAlw
   auto itemknn = BuildServingModel(*data_, knn, 0);
   ASSERT_TRUE(itemknn.ok());
   EXPECT_EQ(itemknn->ranking, "exact");
+}
+
+// A factor model with given vectors (the seam RankForServing sees), in random directions
+// with norms in three octaves: 50 items in (1/2, 1], 3,950 in (1/4, 1/2], the rest in
+// (1/8, 1/4], so that a person's best items come from more than the longest bucket.
+class FixedFactors : public recommend::Recommender {
+ public:
+  FixedFactors(int32_t users, int32_t items, int factors, bool bias, uint64_t seed)
+      : users_(factors, users), items_(factors, items) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<float> normal(0, 1);
+    std::uniform_real_distribution<float> fraction(0, 1);
+    for (Eigen::Index idx = 0; idx < users_.size(); ++idx) users_.data()[idx] = normal(rng);
+    for (int32_t item = 0; item < items; ++item) {
+      for (int factor = 0; factor < factors; ++factor) items_(factor, item) = normal(rng);
+      const int octave = item < 50 ? 0 : item < 4000 ? 1 : 2;
+      items_.col(item) *= std::exp2(-octave - fraction(rng)) / items_.col(item).norm();
+      if (bias) bias_.push_back(0.1f * fraction(rng));
+    }
+  }
+  absl::Status Fit(const recommend::TrainSet&, const recommend::FitContext&) override { return absl::OkStatus(); }
+  void ScoreItems(int32_t user, std::span<float> scores) const override {
+    for (int32_t item = 0; item < items_.cols(); ++item) {
+      scores[item] = users_.col(user).dot(items_.col(item)) + (bias_.empty() ? 0 : bias_[item]);
+    }
+  }
+  std::optional<recommend::FactorView> Factors() const override {
+    return recommend::FactorView{&users_, &items_, bias_};
+  }
+
+ private:
+  Eigen::MatrixXf users_, items_;
+  std::vector<float> bias_;
+};
+
+TEST(RankForServingTest, NormBucketsFindTheExactTopAcrossBuckets) {
+  for (bool bias : {false, true}) {
+    SCOPED_TRACE(bias ? "with item biases" : "without");
+    FixedFactors model(300, 10000, 8, bias, 5);
+    Rows<int32_t> seen;
+    std::mt19937_64 rng(9);
+    std::uniform_int_distribution<int32_t> any_item(0, 9999);
+    for (int32_t user = 0; user < 300; ++user) {
+      std::set<int32_t> items;
+      while (items.size() < 30) items.insert(any_item(rng));
+      seen.Add(std::vector<int32_t>(items.begin(), items.end()));
+    }
+    TrainOptions options;
+    options.recommendations_per_person = 20;
+    options.hnsw_ef_construction = 100;
+    options.ann = AnnMode::kOff;
+    Rows<ScoredItem> exact = RankForServing(model, seen, 10000, options);
+    options.ann = AnnMode::kOn;
+    RankingReport report;
+    Rows<ScoredItem> approximate = RankForServing(model, seen, 10000, options, &report);
+    EXPECT_GE(report.indexed_items, 9000);
+    double recall = 0;
+    std::set<int> buckets_in_answers;
+    for (int32_t user = 0; user < 300; ++user) {
+      std::set<int32_t> found;
+      for (const ScoredItem* it = approximate.begin(user); it != approximate.end(user); ++it) {
+        found.insert(it->item);
+        ASSERT_FALSE(std::binary_search(seen.begin(user), seen.end(user), it->item));
+      }
+      for (const ScoredItem* it = exact.begin(user); it != exact.end(user); ++it) {
+        recall += found.count(it->item) / 20.0;
+        buckets_in_answers.insert(static_cast<int>(std::floor(-std::log2(model.Factors()->items->col(it->item).norm()))));
+      }
+    }
+    recall /= 300;
+    EXPECT_GE(recall, 0.95);
+    EXPECT_NEAR(report.recall, recall, 0.03);
+    // The exact answers come from more than the longest bucket, so stopping early is tested.
+    EXPECT_GE(buckets_in_answers.size(), 2u);
+  }
 }
 
 TEST(TrainerOptionsTest, AnnModesParseAndBadHnswParametersAreRejected) {
