@@ -139,6 +139,7 @@ class FactorRanker {
       std::partial_sort(list.begin(), list.begin() + kept, list.end(), Better);
       list.resize(kept);
     }
+    list.shrink_to_fit();  // kept until every person is ranked: no spare capacity
     return list;
   }
 
