@@ -4,10 +4,11 @@
 // what), popularity and the catalogue.
 //
 // Each person's list comes from scoring every item (persons x items work) or, for a
-// factor model (recommend::FactorView: als, bpr) on a large catalogue, from an HNSW
-// inner-product index over the item factors (internal/ann_index.h): the person's best
-// N + |seen| items are asked for, seen ones dropped, N kept. The recall of those lists
-// against scoring every item is measured on a sample of persons and kept in the model.
+// factor model (recommend::FactorView: als, bpr) on a large catalogue, from HNSW graphs
+// over the item vectors, one per octave of vector length (internal/ann_index.h; why, in
+// trainer.cc): the person's best N + |seen| items are asked for, seen ones dropped, N
+// kept. The recall of those lists against scoring every item is measured on a sample of
+// persons and kept in the model.
 // Thread-safety: pure functions of their inputs; the store is only read.
 #pragma once
 
