@@ -69,8 +69,11 @@ std::vector<ScoredItem> TopUnseen(std::span<const float> scores, const int32_t* 
 // together once lengthened.
 class FactorRanker {
  public:
+  // The last bucket takes everything shorter than 1/128 of the longest vector (never-seen
+  // items among them); the bound means it is rarely searched.
   static constexpr int kBuckets = 8;
-  // A bucket this small is scanned; an HNSW search computes about as many products.
+  // A bucket this small is scanned (at most this many products per person when reached)
+  // rather than given a graph. Chosen, not tuned.
   static constexpr size_t kScanMaxItems = 2048;
 
   FactorRanker(const recommend::FactorView& view, const TrainOptions& options)
