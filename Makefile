@@ -68,7 +68,8 @@ bench: $(DEPS_STAMP)
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(RELEASE_DIR) -j $(JOBS) --target aidmp_bench_ingest aidmp_bench_profiles aidmp_bench_identity \
-	  aidmp_bench_segments aidmp_bench_live_segments aidmp_bench_recommend aidmp_bench_recommend_serving aidmp_bench_segment_http
+	  aidmp_bench_segments aidmp_bench_live_segments aidmp_bench_recommend aidmp_bench_recommend_serving aidmp_bench_segment_http \
+	  aidmp_bench_recommend_ann
 	$(RELEASE_DIR)/bench/aidmp_bench_ingest $(BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_profiles $(PROFILES_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_identity $(IDENTITY_BENCH_FLAGS)
@@ -77,6 +78,7 @@ bench: $(DEPS_STAMP)
 	$(RELEASE_DIR)/bench/aidmp_bench_recommend $(RECOMMEND_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_recommend_serving $(RECOMMEND_SERVING_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_segment_http $(SEGMENT_HTTP_BENCH_FLAGS)
+	$(RELEASE_DIR)/bench/aidmp_bench_recommend_ann $(RECOMMEND_ANN_BENCH_FLAGS)
 
 # libFuzzer targets (clang); the test suite runs each for a short bounded pass.
 fuzz: $(DEPS_STAMP)

@@ -86,8 +86,11 @@ void AddRecommendCommands(CLI::App& app, int* exit_code) {
   train->require_subcommand(1);
   struct TrainFlags {
     EngineFlags engine;
-    std::string algo = "auto", params;
+    std::string algo = "auto", params, ann = "auto";
     int per_person = 100, similar = 20, threads = 2;
+    int hnsw_m = recserve::TrainOptions().hnsw_m;
+    int hnsw_ef_construction = recserve::TrainOptions().hnsw_ef_construction;
+    int hnsw_ef = recserve::TrainOptions().hnsw_ef;
     bool weighted = false, no_activate = false;
   };
   auto train_flags = std::make_shared<TrainFlags>();
@@ -104,6 +107,17 @@ void AddRecommendCommands(CLI::App& app, int* exit_code) {
   recommender->add_option("--threads", train_flags->threads, "Threads")->capture_default_str();
   recommender->add_flag("--weighted", train_flags->weighted, "Train on event weights (purchase 4, cart 2, view 1) instead of 1 per item");
   recommender->add_flag("--no-activate", train_flags->no_activate, "Save the version without making it active");
+  recommender->add_option("--ann", train_flags->ann,
+                          "Rank each person's items with an HNSW inner-product index over the model's factors (als, "
+                          "bpr) instead of scoring every item: auto (from 50,000 items), on, off")
+      ->check(CLI::IsMember({"auto", "on", "off"}))
+      ->capture_default_str();
+  recommender->add_option("--hnsw-m", train_flags->hnsw_m, "HNSW graph degree")->check(CLI::Range(2, 1000))->capture_default_str();
+  recommender->add_option("--hnsw-ef-construction", train_flags->hnsw_ef_construction,
+                          "HNSW candidate list while building the index")->check(CLI::PositiveNumber)->capture_default_str();
+  recommender->add_option("--hnsw-ef", train_flags->hnsw_ef,
+                          "HNSW candidate list while searching (at least per-person + the person's seen items)")
+      ->check(CLI::PositiveNumber)->capture_default_str();
   recommender->callback([train_flags, exit_code] {
     const TrainFlags& flags = *train_flags;
     InitLogging(flags.engine.log_level == "info" ? "warn" : flags.engine.log_level);
@@ -113,6 +127,15 @@ void AddRecommendCommands(CLI::App& app, int* exit_code) {
     options.similar_per_item = flags.similar;
     options.threads = flags.threads;
     options.weighted = flags.weighted;
+    options.hnsw_m = flags.hnsw_m;
+    options.hnsw_ef_construction = flags.hnsw_ef_construction;
+    options.hnsw_ef = flags.hnsw_ef;
+    auto ann = recserve::ParseAnnMode(flags.ann);
+    if (!ann.ok()) {
+      *exit_code = ReportError(ann.status());
+      return;
+    }
+    options.ann = *ann;
     auto params = recommend::ParseParams(flags.params);
     if (!params.ok()) {
       *exit_code = ReportError(params.status());

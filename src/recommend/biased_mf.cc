@@ -66,4 +66,11 @@ float BiasedMf::PredictRating(int32_t user, int32_t item) const {
   return prediction;
 }
 
+// μ + b_u is the user's constant; with factors = 0 the matrices have no rows and the
+// inner product is 0, leaving b_i, which is how the bias-only model ranks.
+std::optional<FactorView> BiasedMf::Factors() const {
+  if (item_bias_.empty() && user_bias_.empty()) return std::nullopt;
+  return FactorView{&user_factors_, &item_factors_, item_bias_};
+}
+
 }  // namespace aidmp::recommend

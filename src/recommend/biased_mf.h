@@ -29,6 +29,7 @@ class BiasedMf : public Recommender {
   explicit BiasedMf(BiasedMfOptions options) : options_(options) {}
   absl::Status Fit(const TrainSet& train, const FitContext& context) override;
   void ScoreItems(int32_t user, std::span<float> scores) const override;
+  std::optional<FactorView> Factors() const override;
   bool PredictsRatings() const override { return true; }
   float PredictRating(int32_t user, int32_t item) const override;
 

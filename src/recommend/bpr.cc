@@ -63,4 +63,9 @@ void Bpr::ScoreItems(int32_t user, std::span<float> scores) const {
   out.noalias() += item_factors_.transpose() * user_factors_.col(user);
 }
 
+std::optional<FactorView> Bpr::Factors() const {
+  if (item_bias_.empty() && user_factors_.size() == 0) return std::nullopt;
+  return FactorView{&user_factors_, &item_factors_, item_bias_};
+}
+
 }  // namespace aidmp::recommend

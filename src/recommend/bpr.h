@@ -26,6 +26,7 @@ class Bpr : public Recommender {
   explicit Bpr(BprOptions options) : options_(options) {}
   absl::Status Fit(const TrainSet& train, const FitContext& context) override;
   void ScoreItems(int32_t user, std::span<float> scores) const override;
+  std::optional<FactorView> Factors() const override;
 
  private:
   BprOptions options_;

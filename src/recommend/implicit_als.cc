@@ -102,4 +102,9 @@ void ImplicitAls::ScoreItems(int32_t user, std::span<float> scores) const {
   out.noalias() = item_factors_.transpose() * user_factors_.col(user);
 }
 
+std::optional<FactorView> ImplicitAls::Factors() const {
+  if (item_factors_.size() == 0 && user_factors_.size() == 0) return std::nullopt;
+  return FactorView{&user_factors_, &item_factors_, {}};
+}
+
 }  // namespace aidmp::recommend

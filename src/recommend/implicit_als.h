@@ -38,6 +38,7 @@ class ImplicitAls : public Recommender {
   explicit ImplicitAls(ImplicitAlsOptions options) : options_(options) {}
   absl::Status Fit(const TrainSet& train, const FitContext& context) override;
   void ScoreItems(int32_t user, std::span<float> scores) const override;
+  std::optional<FactorView> Factors() const override;
 
   const Eigen::MatrixXf& user_factors() const { return user_factors_; }  // factors x users
   const Eigen::MatrixXf& item_factors() const { return item_factors_; }  // factors x items

@@ -8,10 +8,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
 #include <Eigen/SparseCore>
 
 #include "absl/status/status.h"
@@ -44,6 +46,18 @@ struct FitContext {
   uint64_t seed = 42;
 };
 
+// What a factor model's ranking is made of. For every user with training data, the
+// model's ScoreItems(user) equals ⟨users.col(user), items.col(item)⟩ + item_bias[item]
+// (no bias term when item_bias is empty) plus a constant of the user's, so ranking items
+// by that inner product ranks them as ScoreItems does; an approximate inner-product index
+// (recserve's trainer) can then stand in for scoring every item. The pointers and span
+// refer into the model: valid while it lives and is not fitted again.
+struct FactorView {
+  const Eigen::MatrixXf* users = nullptr;  // factors x users
+  const Eigen::MatrixXf* items = nullptr;  // factors x items
+  std::span<const float> item_bias;        // one per item, or empty
+};
+
 class Recommender {
  public:
   virtual ~Recommender() = default;
@@ -61,6 +75,10 @@ class Recommender {
   // have had no training data (then a fallback such as the global mean is used).
   virtual bool PredictsRatings() const { return false; }
   virtual float PredictRating(int32_t user, int32_t item) const { return 0; }
+
+  // Factor models whose ranking is an inner product (see FactorView), after a successful
+  // Fit; std::nullopt for every other model (and before Fit).
+  virtual std::optional<FactorView> Factors() const { return std::nullopt; }
 };
 
 }  // namespace aidmp::recommend

@@ -89,6 +89,9 @@ std::string ModelStore::DescribeJson(const ServingModel& model) {
       .Key("persons").Uint(model.persons.size())
       .Key("items").Uint(model.items.size())
       .Key("interactions").Uint(model.interactions)
+      .Key("ranking").String(model.ranking)
+      .Key("ann_recall").Double(model.ann_recall)
+      .Key("ann_recall_persons").Uint(model.ann_recall_persons)
       .EndObject();
   return writer.Take();
 }

@@ -11,7 +11,10 @@ namespace aidmp::recserve {
 namespace {
 
 constexpr std::string_view kMagic = "AIDMPREC";
-constexpr uint32_t kFormatVersion = 1;
+// Do not reuse a number: stored on disk. 2 added ranking, ann_recall and
+// ann_recall_persons after `interactions`.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kOldestFormatVersion = 1;
 constexpr uint64_t kHashSeed = 0x5eed5e7;
 
 class Writer {
@@ -157,6 +160,9 @@ std::string EncodeServingModel(const ServingModel& model) {
   out.U64(static_cast<uint64_t>(model.data_until_us));
   out.F64(model.train_seconds);
   out.U64(model.interactions);
+  out.Str(model.ranking);
+  out.F64(model.ann_recall);
+  out.U32(model.ann_recall_persons);
 
   out.U32(static_cast<uint32_t>(model.items.size()));
   for (size_t i = 0; i < model.items.size(); ++i) {
@@ -198,9 +204,10 @@ absl::StatusOr<ServingModel> DecodeServingModel(std::string_view data) {
   }
   Reader in(body.substr(kMagic.size()));
   uint32_t format = in.U32();
-  if (format != kFormatVersion) {
+  if (format < kOldestFormatVersion || format > kFormatVersion) {
     return absl::InvalidArgumentError(StrCat("recommender model file: format version ", format,
-                                             " is not supported (this aidmp reads ", kFormatVersion, ")"));
+                                             " is not supported (this aidmp reads ", kOldestFormatVersion, " to ",
+                                             kFormatVersion, ")"));
   }
   ServingModel model;
   model.version = in.U64();
@@ -210,6 +217,12 @@ absl::StatusOr<ServingModel> DecodeServingModel(std::string_view data) {
   model.data_until_us = static_cast<int64_t>(in.U64());
   model.train_seconds = in.F64();
   model.interactions = in.U64();
+  if (format >= 2) {
+    model.ranking = in.Str();
+    model.ann_recall = in.F64();
+    model.ann_recall_persons = in.U32();
+    if (!in.failed() && !(model.ann_recall >= 0 && model.ann_recall <= 1)) return in.Error("recall outside [0, 1]");
+  }
   if (in.failed()) return in.Error("truncated");
 
   in.Section("items");

@@ -7,7 +7,8 @@
 // whatever the algorithm.
 //
 // The file format is versioned binary: "AIDMPREC", format version, the sections in
-// order, then a 64-bit hash of everything before it. Decoding checks every length
+// order, then a 64-bit hash of everything before it. Version 2 added the ranking and its
+// recall to the header; version 1 files still decode (as exactly ranked). Decoding checks every length
 // against what is left and every index against the catalogue, so a truncated or
 // corrupted file is an InvalidArgument naming the section, never a crash.
 // Thread-safety: a ServingModel is immutable after BuildLookups; share it const.
@@ -60,6 +61,14 @@ struct ServingModel {
   int64_t data_until_us = 0;  // latest event time that was trained on
   double train_seconds = 0;
   uint64_t interactions = 0;
+  // How `recommended` was ranked: "exact" (every item scored) or "hnsw m=.. ef_construction=..
+  // ef=.." (approximate nearest neighbours over the model's factors).
+  std::string ranking = "exact";
+  // With approximate ranking: mean recall@N of the stored lists against scoring every
+  // item (|approximate ∩ exact| / |exact|, N = recommendations per person) over
+  // `ann_recall_persons` sampled persons; 1 and 0 persons when exact.
+  double ann_recall = 1;
+  uint32_t ann_recall_persons = 0;
 
   std::vector<CatalogueItem> items;
   std::vector<uint32_t> popularity;  // per item: persons who interacted with it

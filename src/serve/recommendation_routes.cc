@@ -118,9 +118,24 @@ absl::StatusOr<recserve::TrainOptions> ParseTrainRequest(std::string_view body) 
       (key == "similar_per_item" ? options.similar_per_item : options.recommendations_per_person) = static_cast<int>(number);
     } else if (key == "weighted") {
       if (value.get_bool().get(options.weighted) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"weighted\" must be true or false");
+    } else if (key == "ann") {
+      std::string_view mode;
+      if (value.get(mode) != simdjson::SUCCESS) return absl::InvalidArgumentError("\"ann\" must be \"auto\", \"on\" or \"off\"");
+      auto parsed = recserve::ParseAnnMode(mode);
+      if (!parsed.ok()) return absl::InvalidArgumentError("\"ann\" must be \"auto\", \"on\" or \"off\"");
+      options.ann = *parsed;
+    } else if (key == "hnsw_m" || key == "hnsw_ef_construction" || key == "hnsw_ef") {
+      const int64_t low = key == "hnsw_m" ? 2 : 1, high = key == "hnsw_m" ? 1000 : 100000;
+      int64_t number = 0;
+      if (value.get_int64().get(number) != simdjson::SUCCESS || number < low || number > high) {
+        return absl::InvalidArgumentError(StrCat("\"", key, "\" must be an integer from ", low, " to ", high));
+      }
+      (key == "hnsw_m" ? options.hnsw_m : key == "hnsw_ef" ? options.hnsw_ef : options.hnsw_ef_construction) =
+          static_cast<int>(number);
     } else {
       return absl::InvalidArgumentError(StrCat("unknown member \"", key,
-                                               "\" (algo, params, recommendations_per_person, similar_per_item, weighted)"));
+                                               "\" (algo, params, recommendations_per_person, similar_per_item, weighted, "
+                                               "ann, hnsw_m, hnsw_ef_construction, hnsw_ef)"));
     }
   }
   return options;

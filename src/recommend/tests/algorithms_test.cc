@@ -725,6 +725,53 @@ TEST(SvdPlusPlusTest, FitsTwoTasteGroupsBetterThanBiases) {
   EXPECT_EQ(svdpp.Fit(FromTable(kSeedMatrix, false), FitContext()).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// FactorView's contract: the model's scores are ⟨p_u, q_i⟩ + b_i plus a constant per user
+// (zero for ALS and BPR, μ + b_u for biased MF), on seeded random data.
+TEST(FactorViewTest, TheInnerProductReproducesScoreItems) {
+  std::mt19937 rng(17);
+  std::uniform_int_distribution<int> rating(1, 5);
+  std::bernoulli_distribution present(0.3);
+  std::vector<std::vector<float>> table(30, std::vector<float>(40, 0));
+  for (auto& row : table) {
+    for (auto& cell : row) cell = present(rng) ? static_cast<float>(rating(rng)) : 0;
+  }
+  struct Case {
+    std::string name;
+    std::unique_ptr<Recommender> model;
+    bool constant_is_zero;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"als", std::make_unique<ImplicitAls>(ImplicitAlsOptions{.factors = 8, .iterations = 3}), true});
+  cases.push_back({"bpr", std::make_unique<Bpr>(BprOptions{.factors = 8, .epochs = 3}), true});
+  cases.push_back({"mf", std::make_unique<BiasedMf>(BiasedMfOptions{.factors = 8, .epochs = 3}), false});
+  cases.push_back({"bias", std::make_unique<BiasedMf>(BiasedMfOptions{.factors = 0, .epochs = 3}), false});
+  for (auto& [name, model, constant_is_zero] : cases) {
+    SCOPED_TRACE(name);
+    EXPECT_FALSE(model->Factors().has_value()) << "no factors before Fit";
+    TrainSet train = FromTable(table, /*explicit_ratings=*/true);
+    ASSERT_TRUE(model->Fit(train, FitContext{}).ok());
+    std::optional<FactorView> view = model->Factors();
+    ASSERT_TRUE(view.has_value());
+    ASSERT_EQ(view->users->cols(), train.num_users);
+    ASSERT_EQ(view->items->cols(), train.num_items);
+    ASSERT_TRUE(view->item_bias.empty() || static_cast<int32_t>(view->item_bias.size()) == train.num_items);
+    for (int32_t user = 0; user < train.num_users; ++user) {
+      std::vector<float> scores = Scores(*model, user, train.num_items);
+      float constant = 0;
+      for (int32_t item = 0; item < train.num_items; ++item) {
+        float inner = view->users->col(user).dot(view->items->col(item));
+        if (!view->item_bias.empty()) inner += view->item_bias[item];
+        if (item == 0) constant = scores[0] - inner;
+        EXPECT_NEAR(scores[item] - inner, constant, 1e-5f) << "user " << user << " item " << item;
+      }
+      if (constant_is_zero) {
+        EXPECT_NEAR(constant, 0, 1e-5f) << "user " << user;
+      }
+    }
+  }
+  EXPECT_FALSE(Ease(EaseOptions{}).Factors().has_value());
+}
+
 TEST(RegistryTest, EveryAlgorithmBuildsAndRejectsUnknownParameters) {
   for (const AlgorithmSpec& spec : Algorithms()) {
     EXPECT_TRUE(spec.make(spec.ranks ? spec.ranking_defaults : spec.rating_defaults).ok()) << spec.name;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "common/hash.h"
 #include "recserve/model_store.h"
 #include "testing/temp_dir.h"
 
@@ -19,6 +20,9 @@ ServingModel SmallModel() {
   model.data_until_us = 1'699'999'000'000'000;
   model.train_seconds = 1.5;
   model.interactions = 4;
+  model.ranking = "hnsw m=16 ef_construction=200 ef=200";
+  model.ann_recall = 0.96;
+  model.ann_recall_persons = 200;
   model.items = {{"p1", "Dune", {"books", "sci-fi"}, 9.99}, {"p2", "", {}, std::nan("")}, {"p3", "Tetris", {"games"}, 1}};
   model.popularity = {2, 1, 1};
   model.persons = {101, 102};
@@ -43,6 +47,9 @@ TEST(ServingModelTest, RoundTripsEveryField) {
   EXPECT_EQ(decoded->trained_at_us, model.trained_at_us);
   EXPECT_EQ(decoded->data_until_us, model.data_until_us);
   EXPECT_EQ(decoded->train_seconds, 1.5);
+  EXPECT_EQ(decoded->ranking, "hnsw m=16 ef_construction=200 ef=200");
+  EXPECT_EQ(decoded->ann_recall, 0.96);
+  EXPECT_EQ(decoded->ann_recall_persons, 200u);
   ASSERT_EQ(decoded->items.size(), 3u);
   EXPECT_EQ(decoded->items[0].categories, (std::vector<std::string>{"books", "sci-fi"}));
   EXPECT_EQ(decoded->items[0].price, 9.99);
@@ -83,6 +90,37 @@ TEST(ServingModelTest, AnIndexOutsideTheCatalogueIsRejectedEvenWithAGoodChecksum
   EXPECT_NE(decoded.status().message().find("similar"), std::string_view::npos) << decoded.status();
 }
 
+// A file written before ranking and recall were stored (format 1) still serves: its lists
+// were scored exactly. Built from today's encoding by taking the version 2 fields out.
+TEST(ServingModelTest, FormatOneFilesDecodeAsExactlyRanked) {
+  ServingModel model = SmallModel();
+  model.ranking = "exact";
+  std::string bytes = EncodeServingModel(model);
+  const size_t header = 8 + 4 + 8 + (4 + model.algo.size()) + (4 + model.params.size()) + 8 + 8 + 8 + 8;
+  const size_t added = (4 + model.ranking.size()) + 8 + 4;
+  ASSERT_EQ(bytes.substr(header + 4, model.ranking.size()), "exact");
+  std::string old = bytes.substr(0, header) + bytes.substr(header + added, bytes.size() - 8 - header - added);
+  old[8] = 1;  // format version, little-endian
+  uint64_t hash = Hash64(old, /*the format's seed=*/0x5eed5e7);
+  for (int byte = 0; byte < 8; ++byte) old.push_back(static_cast<char>(hash >> (8 * byte)));
+  auto decoded = DecodeServingModel(old);
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->ranking, "exact");
+  EXPECT_EQ(decoded->ann_recall_persons, 0u);
+  EXPECT_EQ(decoded->recommended.values.size(), model.recommended.values.size());
+  EXPECT_EQ(decoded->FindItem("p3"), 2);
+
+  std::string future = bytes;
+  future[8] = 3;
+  future.resize(future.size() - 8);
+  hash = Hash64(future, 0x5eed5e7);
+  for (int byte = 0; byte < 8; ++byte) future.push_back(static_cast<char>(hash >> (8 * byte)));
+  auto rejected = DecodeServingModel(future);
+  ASSERT_FALSE(rejected.ok());
+  EXPECT_NE(rejected.status().message().find("format version 3 is not supported"), std::string_view::npos)
+      << rejected.status();
+}
+
 TEST(ModelStoreTest, VersionsActivationAndPruning) {
   testing::TempDir dir;
   ModelStore store(dir.path(), /*keep=*/2);
@@ -103,6 +141,10 @@ TEST(ModelStoreTest, VersionsActivationAndPruning) {
   EXPECT_FALSE((*list)[0].active);
   EXPECT_TRUE((*list)[1].active);
   EXPECT_NE((*list)[0].json.find("\"algo\":\"ease\""), std::string::npos) << (*list)[0].json;
+  EXPECT_NE((*list)[0].json.find("\"ranking\":\"hnsw m=16 ef_construction=200 ef=200\",\"ann_recall\":0.96,"
+                                 "\"ann_recall_persons\":200"),
+            std::string::npos)
+      << (*list)[0].json;
   EXPECT_TRUE(absl::IsNotFound(store.Load(1).status()));
   auto loaded = store.Load(4);
   ASSERT_TRUE(loaded.ok()) << loaded.status();

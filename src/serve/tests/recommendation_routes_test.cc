@@ -163,6 +163,9 @@ TEST_F(RecommendationRoutesTest, BadRequestsGetClearErrors) {
            {"{\"algo\": \"mf\"}", "does not rank"},
            {"{\"params\": {\"k\": \"ten\"}}", "params.k"},
            {"{\"colour\": 1}", "unknown member"},
+           {"{\"ann\": \"sometimes\"}", "\\\"ann\\\" must be"},
+           {"{\"hnsw_m\": 1}", "hnsw_m"},
+           {"{\"hnsw_ef\": 2.5}", "hnsw_ef"},
            {"[1", "JSON object"}}) {
     res = Post("/v1/recommender/train", body);
     ASSERT_TRUE(res);
@@ -197,6 +200,19 @@ TEST_F(RecommendationRoutesTest, CatalogueImportAndActivation) {
   res = Get("/v1/recommendations/lookup?type=userId&value=eve&k=1");
   ASSERT_TRUE(res);
   EXPECT_NE(res->body.find("\"algo\":\"itemknn\""), std::string::npos) << res->body;
+}
+
+TEST_F(RecommendationRoutesTest, TrainingWithAnnSaysHowItRankedAndItsRecall) {
+  Start();
+  auto res = Post("/v1/recommender/train",
+                  R"({"algo": "als", "params": {"factors": 4}, "ann": "on", "hnsw_m": 8, "hnsw_ef": 50})");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_NE(res->body.find("\"ranking\":\"hnsw m=8 ef_construction=200 ef=50\""), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("\"ann_recall\":1,"), std::string::npos) << res->body;  // a handful of items: all found
+  res = Post("/v1/recommender/train", R"({"algo": "als", "params": {"factors": 4}, "ann": "off"})");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("\"ranking\":\"exact\""), std::string::npos) << res->body;
 }
 
 TEST_F(RecommendationRoutesTest, RetrainsOnASchedule) {
