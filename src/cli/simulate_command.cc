@@ -211,6 +211,15 @@ absl::Status PrepareDemoDir(const std::string& dir) {
 
 namespace {
 
+// "  <user id> (person N)\n    hidden tastes<pad><taste> <weight> ...", strongest taste
+// first: the first lines of a shopper's example in the demo's report.
+void AppendShopperHeading(const sim::Shopper& shopper, uint64_t person, std::string_view pad, std::string* out) {
+  std::vector<std::pair<std::string, double>> tastes(shopper.hidden_tastes.begin(), shopper.hidden_tastes.end());
+  std::sort(tastes.begin(), tastes.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  StrAppend(out, "  ", shopper.user_id, " (person ", person, ")\n    hidden tastes", pad);
+  for (const auto& [category, weight] : tastes) StrAppend(out, absl::StrFormat("%s %.2f  ", category, weight));
+}
+
 // What the profiles learned against what the simulator hid: for each registered shopper,
 // is the strongest interest tag their strongest hidden taste? Prints the rate and a few
 // shoppers side by side.
@@ -232,10 +241,7 @@ void PrintInterestsAgainstTastes(collect::Engine* engine, const std::vector<sim:
     top_in_tastes += shopper.hidden_tastes.count(tags[0].tag) ? 1 : 0;
     if (shown < 3) {
       ++shown;
-      std::vector<std::pair<std::string, double>> tastes(shopper.hidden_tastes.begin(), shopper.hidden_tastes.end());
-      std::sort(tastes.begin(), tastes.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-      StrAppend(&examples, "  ", shopper.user_id, " (person ", person->id, ")\n    hidden tastes  ");
-      for (const auto& [category, weight] : tastes) StrAppend(&examples, absl::StrFormat("%s %.2f  ", category, weight));
+      AppendShopperHeading(shopper, person->id, "  ", &examples);
       StrAppend(&examples, "\n    interest tags  ");
       for (size_t idx = 0; idx < tags.size() && idx < 4; ++idx) {
         StrAppend(&examples, absl::StrFormat("%s %.2f  ", tags[idx].tag, tags[idx].score));
@@ -327,10 +333,7 @@ void PrintRecommendations(collect::Engine* engine, const std::vector<sim::Shoppe
     listed += result->items.size();
     if (shown < 3) {
       ++shown;
-      std::vector<std::pair<std::string, double>> tastes(shopper.hidden_tastes.begin(), shopper.hidden_tastes.end());
-      std::sort(tastes.begin(), tastes.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-      StrAppend(&examples, "  ", shopper.user_id, " (person ", person->id, ")\n    hidden tastes    ");
-      for (const auto& [category, weight] : tastes) StrAppend(&examples, absl::StrFormat("%s %.2f  ", category, weight));
+      AppendShopperHeading(shopper, person->id, "    ", &examples);
       StrAppend(&examples, "\n    recommended      ");
       for (size_t i = 0; i < result->items.size() && i < 5; ++i) {
         const auto& item = model->items[result->items[i].item];

@@ -5,12 +5,11 @@
 #include <limits>
 #include <unordered_map>
 
+#include "audience/evaluate.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/strings.h"
-#include "event/event_codec.h"
 #include "identity/identity_graph.h"
-#include "identity/person_events.h"
 #include "recserve/item_catalogue.h"
 #include "simdjson.h"
 #include "storage/keys.h"
@@ -141,16 +140,9 @@ absl::StatusOr<TrainingData> ReadTrainingData(storage::Store* store, const Inter
     if (absl::IsNotFound(record.status())) continue;  // erased meanwhile
     AIDMP_RETURN_IF_ERROR(record.status());
     if (record->id != profile.person) continue;  // merged away since; its canonical person answers
-    AIDMP_ASSIGN_OR_RETURN(auto seqs, identity::PersonEventSeqs(store, *record, std::numeric_limits<int64_t>::max(),
-                                                               std::numeric_limits<size_t>::max()));
+    AIDMP_ASSIGN_OR_RETURN(std::vector<event::Event> events, audience::LoadPersonEvents(store, profile.person));
     weights.clear();
-    for (const auto& entry : seqs) {
-      std::string value;
-      absl::Status status = store->Get(storage::Family::kLog, storage::LogKey(entry.seq), &value);
-      if (absl::IsNotFound(status)) continue;
-      AIDMP_RETURN_IF_ERROR(status);
-      event::Event event;
-      AIDMP_RETURN_IF_ERROR(event::DecodeStoredEvent(value, &event));
+    for (const event::Event& event : events) {
       ++data.events_read;
       if ((event.flags & event::kFlagBot) != 0) continue;
       if (event.type != event::EventType::kTrack && event.type != event::EventType::kPage &&

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "serve/http_server.h"
+#include "serve/tests/serving_test.h"
 #include "testing/temp_dir.h"
 
 namespace aidmp::serve {
@@ -22,29 +23,13 @@ std::string ReadSource(const std::string& name) {
   return out.str();
 }
 
-class DashboardTest : public ::testing::Test {
+class DashboardTest : public ServingTest {
  protected:
   void SetUp() override {
-    collect::EngineOptions options;
-    options.write_keys = {{"wk", "web"}};
-    auto engine = collect::Engine::Open(dir_.path(), options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    ServerOptions server_options;
-    server_options.host = "127.0.0.1";
-    server_options.port = 0;
-    server_options.admin_key = "admin";
-    server_options.threads = 2;
-    server_ = std::make_unique<HttpServer>(engine_.get(), server_options);
-    ASSERT_TRUE(server_->Start().ok());
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    ServerOptions options;
+    options.threads = 2;
+    ASSERT_NO_FATAL_FAILURE(StartServer(options));
     client_->set_follow_location(false);
-  }
-
-  void TearDown() override {
-    server_->Stop();
-    server_.reset();
-    engine_.reset();
   }
 
   // Checks one file's answer: status, type, headers, and the bytes on disk.
@@ -62,10 +47,6 @@ class DashboardTest : public ::testing::Test {
     EXPECT_EQ(result->body, on_disk);
   }
 
-  aidmp::testing::TempDir dir_;
-  std::unique_ptr<collect::Engine> engine_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(DashboardTest, ServesEveryFileWithItsTypeAndPolicyWithoutAKey) {

@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "common/time_format.h"
 #include "simdjson.h"
+#include "serve/tests/serving_test.h"
 #include "testing/temp_dir.h"
 
 namespace aidmp::serve {
@@ -31,29 +32,13 @@ std::string Gzip(const std::string& data) {
   return out;
 }
 
-class HttpServerTest : public ::testing::Test {
+class HttpServerTest : public ServingTest {
  protected:
   void SetUp() override {
-    collect::EngineOptions options;
-    options.write_keys = {{"wk", "web"}};
-    auto engine = collect::Engine::Open(dir_.path(), options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    ServerOptions server_options;
-    server_options.host = "127.0.0.1";
-    server_options.port = 0;
-    server_options.admin_key = "admin";
-    server_options.threads = 4;
-    server_ = std::make_unique<HttpServer>(engine_.get(), server_options);
-    ASSERT_TRUE(server_->Start().ok());
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    ServerOptions options;
+    options.threads = 4;
+    ASSERT_NO_FATAL_FAILURE(StartServer(options));
     client_->set_decompress(false);
-  }
-
-  void TearDown() override {
-    server_->Stop();
-    server_.reset();
-    engine_.reset();
   }
 
   httplib::Result Post(const std::string& path, const std::string& body, httplib::Headers headers = {}) {
@@ -65,27 +50,12 @@ class HttpServerTest : public ::testing::Test {
     return client_->Get(path.c_str(), httplib::Headers{{"Authorization", "Bearer admin"}});
   }
 
-  // Waits (bounded) until the indexer has applied everything.
-  void WaitIndexed() {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    for (const auto& runner : engine_->processors()) {
-      while (runner->Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-    }
-  }
-
   static std::string ErrorMessage(const std::string& body) {
     simdjson::dom::parser parser;
     std::string_view message;
     if (parser.parse(body)["error"]["message"].get_string().get(message) != simdjson::SUCCESS) return "";
     return std::string(message);
   }
-
-  aidmp::testing::TempDir dir_;
-  std::unique_ptr<collect::Engine> engine_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(HttpServerTest, TrackThenReadBack) {

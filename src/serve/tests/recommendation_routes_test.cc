@@ -10,6 +10,7 @@
 
 #include "common/strings.h"
 #include "serve/http_server.h"
+#include "serve/tests/serving_test.h"
 #include "simdjson.h"
 #include "testing/temp_dir.h"
 
@@ -21,24 +22,14 @@ std::string View(std::string_view user, std::string_view item, std::string_view 
                 item, R"(","category":")", category, R"("}})");
 }
 
-class RecommendationRoutesTest : public ::testing::Test {
+class RecommendationRoutesTest : public ServingTest {
  protected:
   void Start(int64_t retrain_every_us = 0) {
-    collect::EngineOptions options;
-    options.write_keys = {{"wk", "web"}};
-    auto engine = collect::Engine::Open(dir_.path(), options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    ServerOptions server_options;
-    server_options.host = "127.0.0.1";
-    server_options.port = 0;
-    server_options.admin_key = "admin";
-    server_options.threads = 4;
-    server_options.retrain_every_us = retrain_every_us;
-    server_options.train.algo = "itemknn";
-    server_ = std::make_unique<HttpServer>(engine_.get(), server_options);
-    ASSERT_TRUE(server_->Start().ok());
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    ServerOptions options;
+    options.threads = 4;
+    options.retrain_every_us = retrain_every_us;
+    options.train.algo = "itemknn";
+    ASSERT_NO_FATAL_FAILURE(StartServer(options));
     std::string body = StrCat("{\"batch\":[", View("ann", "b1", "books"), ",", View("ann", "b2", "books"), ",",
                               View("ann", "b3", "books"), ",", View("bea", "b1", "books"), ",", View("bea", "b3", "books"),
                               ",", View("eve", "b1", "books"), ",", View("cid", "g1", "games"), ",",
@@ -46,18 +37,7 @@ class RecommendationRoutesTest : public ::testing::Test {
     auto res = client_->Post("/v1/batch", httplib::Headers{{"Authorization", StrCat("Basic ", Base64Encode("wk:"))}},
                              body, "application/json");
     ASSERT_TRUE(res && res->status == 200);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    for (const auto& runner : engine_->processors()) {
-      while (runner->Lag() > 0 && std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-    }
-  }
-
-  void TearDown() override {
-    if (server_) server_->Stop();
-    server_.reset();
-    engine_.reset();
+    WaitIndexed();
   }
 
   httplib::Result Get(const std::string& path) {
@@ -77,10 +57,6 @@ class RecommendationRoutesTest : public ::testing::Test {
     return ids;
   }
 
-  testing::TempDir dir_;
-  std::unique_ptr<collect::Engine> engine_;
-  std::unique_ptr<HttpServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(RecommendationRoutesTest, TrainThenServeListsAndSimilarItems) {
