@@ -3,7 +3,7 @@
 #include <cmath>
 #include <random>
 
-#include "recommend/internal/parallel.h"
+#include "common/parallel.h"
 
 namespace aidmp::recommend {
 namespace {
@@ -18,7 +18,7 @@ void SolveSide(const SparseMatrix& matrix, const Eigen::MatrixXf& fixed, Eigen::
                const Eigen::VectorXf& fixed_weights) {
   const int f = options.factors;
   const Eigen::MatrixXf gram = fixed * fixed_weights.asDiagonal() * fixed.transpose();  // YᵀWY, f x f
-  internal::ParallelFor(matrix.rows(), threads, [&](int64_t row) {
+  ParallelFor(matrix.rows(), threads, [&](int64_t row) {
     const float reg = options.regularization / row_weights(row);
     auto x = solve->col(row);
     if (options.cg_steps <= 0) {

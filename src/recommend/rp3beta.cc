@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "common/strings.h"
-#include "recommend/internal/parallel.h"
+#include "common/parallel.h"
 
 namespace aidmp::recommend {
 
@@ -37,7 +37,7 @@ absl::Status Rp3Beta::Fit(const TrainSet& train, const FitContext& context) {
   weights_.assign(num_items, {});
   const int threads = std::max(1, options_.threads > 0 ? options_.threads : context.threads);
   // Row i of W = Σ_u P_iu(i, u) · P_ui(u, ·), accumulated densely per thread.
-  internal::ParallelFor(threads, threads, [&](int64_t thread_idx) {
+  ParallelFor(threads, threads, [&](int64_t thread_idx) {
     std::vector<double> row(num_items, 0);
     std::vector<char> seen(num_items, 0);
     std::vector<int32_t> touched;

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "common/parallel.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "recommend/item_knn.h"
@@ -19,19 +20,6 @@
 
 namespace aidmp::recserve {
 namespace {
-
-// Runs fn(row) for rows [0, n) on `threads` threads.
-void ParallelFor(int32_t n, int threads, const std::function<void(int32_t)>& fn) {
-  threads = std::max(1, std::min(threads, n));
-  std::atomic<int32_t> next{0};
-  auto work = [&] {
-    for (int32_t row; (row = next.fetch_add(1)) < n;) fn(row);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& thread : pool) thread.join();
-}
 
 bool Better(const ScoredItem& a, const ScoredItem& b) { return a.score != b.score ? a.score > b.score : a.item < b.item; }
 
@@ -375,11 +363,8 @@ absl::StatusOr<ServingModel> BuildServingModel(const TrainingData& data, const T
 absl::StatusOr<ServingModel> TrainFromStore(storage::Store* store, const TrainOptions& options, int64_t now_us,
                                             const TrainProgress& progress) {
   const auto started = std::chrono::steady_clock::now();
-  AIDMP_ASSIGN_OR_RETURN(TrainingData data,
-                         ReadTrainingData(store, options.interactions, [&](uint64_t persons) {
-                           if (progress) progress("read", 0);
-                           (void)persons;
-                         }));
+  if (progress) progress("read", 0);  // the number of persons is not known ahead
+  AIDMP_ASSIGN_OR_RETURN(TrainingData data, ReadTrainingData(store, options.interactions));
   if (progress) progress("read", 1);
   AIDMP_ASSIGN_OR_RETURN(ServingModel model, BuildServingModel(data, options, now_us, progress));
   model.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

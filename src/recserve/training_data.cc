@@ -100,8 +100,7 @@ void ItemsOfEvent(std::string_view properties_json, const InteractionOptions& op
   }
 }
 
-absl::StatusOr<TrainingData> ReadTrainingData(storage::Store* store, const InteractionOptions& options,
-                                              const std::function<void(uint64_t)>& progress) {
+absl::StatusOr<TrainingData> ReadTrainingData(storage::Store* store, const InteractionOptions& options) {
   TrainingData data;
   recommend::DatasetBuilder builder;
   builder.dataset().explicit_ratings = false;
@@ -127,9 +126,7 @@ absl::StatusOr<TrainingData> ReadTrainingData(storage::Store* store, const Inter
   const std::string prefix(1, storage::kIdentityProfile);
   std::vector<CatalogueItem> named;
   std::unordered_map<int32_t, std::pair<float, int64_t>> weights;  // item -> (weight, latest)
-  uint64_t persons_seen = 0;
   for (it->Seek(prefix); it->Valid() && !it->key().empty() && it->key()[0] == storage::kIdentityProfile; it->Next()) {
-    if (progress && ++persons_seen % 1000 == 0) progress(persons_seen);
     profile::Profile profile;
     AIDMP_RETURN_IF_ERROR(profile::Profile::Decode(it->value(), &profile));
     if (RefusedPersonalisation(profile)) {

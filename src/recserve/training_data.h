@@ -10,7 +10,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -52,9 +51,8 @@ struct TrainingData {
 // "personalisation", as consent managers spell it).
 bool RefusedPersonalisation(const profile::Profile& profile);
 
-// Reads everyone's interactions. `progress(persons done)` is called now and then.
-absl::StatusOr<TrainingData> ReadTrainingData(storage::Store* store, const InteractionOptions& options,
-                                              const std::function<void(uint64_t)>& progress = {});
+// Reads everyone's interactions.
+absl::StatusOr<TrainingData> ReadTrainingData(storage::Store* store, const InteractionOptions& options);
 
 // The items an event names, with what it says about each (appends to `out`).
 void ItemsOfEvent(std::string_view properties_json, const InteractionOptions& options,

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "recommend/internal/parallel.h"
+#include "common/parallel.h"
 
 namespace aidmp::recommend::internal {
 

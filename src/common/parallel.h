@@ -1,4 +1,5 @@
-// ParallelFor: a fixed split of [0, n) over std::threads, no pool. Private to recommend/.
+// ParallelFor: a fixed split of [0, n) over std::threads, no pool, for batch jobs
+// (training, ranking) that run a loop body on every index.
 #pragma once
 
 #include <algorithm>
@@ -6,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace aidmp::recommend::internal {
+namespace aidmp {
 
 // Runs fn(index) for every index in [0, n), interleaved over `threads` threads (the
 // calling thread is one of them). fn must be safe to run concurrently for distinct indices.
@@ -22,4 +23,4 @@ void ParallelFor(int64_t n, int threads, Fn&& fn) {
   for (auto& worker : workers) worker.join();
 }
 
-}  // namespace aidmp::recommend::internal
+}  // namespace aidmp
