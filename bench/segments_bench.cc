@@ -11,7 +11,7 @@
 //
 //   aidmp_bench_segments [--people N] [--runs 20] [--clickhouse-runs 5]
 //                        [--postgres-runs 3] [--seed 42] [--dir /tmp]
-//                        [--no-postgres] [--no-clickhouse]
+//                        [--no-postgres] [--no-clickhouse] [--explain]
 //
 // The profiles: country Zipf(1.1) over 50 codes; plan free/basic/pro/enterprise
 // 70/18/9/3 %; gender; device os; vip (2 %, 15 % on paid plans); newsletter 35 %; age
@@ -676,15 +676,20 @@ struct Flags {
   std::string dir;
   bool postgres = true;
   bool clickhouse = true;
+  bool explain = false;
+  int profile = 0;  // repeat this expression (1-based) for profile_seconds, for perf
+  int profile_seconds = 20;
 };
 
 constexpr char kUsage[] =
     "usage: aidmp_bench_segments [--people N] [--runs 20] [--clickhouse-runs 5] [--postgres-runs 3]\n"
-    "                            [--seed 42] [--dir /tmp] [--no-postgres] [--no-clickhouse]\n"
+    "                            [--seed 42] [--dir /tmp] [--no-postgres] [--no-clickhouse] [--explain]\n"
     "  --people           generated profiles (default 10,000,000)\n"
     "  --runs             timed counts per expression on aidmp, after one warm-up\n"
     "  --clickhouse-runs  the same for ClickHouse; --postgres-runs for PostgreSQL\n"
-    "  --dir              where the TSV file and the baselines' data go (default $TMPDIR or /tmp)\n";
+    "  --dir              where the TSV file and the baselines' data go (default $TMPDIR or /tmp)\n"
+    "  --explain          print each expression's plan with the time of every step\n"
+    "  --profile N        then count expression N over and over for --profile-seconds (20), to attach perf\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -726,6 +731,12 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       flags.postgres = false;
     } else if (name == "--no-clickhouse" && !value) {
       flags.clickhouse = false;
+    } else if (name == "--explain" && !value) {
+      flags.explain = true;
+    } else if (name == "--profile") {
+      if (!take_int(&flags.profile, kSegments.size()) || flags.profile < 1) return bad();
+    } else if (name == "--profile-seconds") {
+      if (!take_int(&flags.profile_seconds, 3600)) return bad();
     } else {
       return bad();
     }
@@ -843,6 +854,27 @@ int Run(const Flags& flags) {
   if (!status.ok()) {
     std::cerr << "aidmp: " << status.message() << "\n";
     return 1;
+  }
+  if (flags.profile > 0) {
+    std::cout << "profiling expression #" << flags.profile << " for " << flags.profile_seconds << " s (pid " << getpid()
+              << ")" << std::endl;
+    auto start = SteadyClock::now();
+    uint64_t counts = 0;
+    while (SecondsSince(start) < flags.profile_seconds) {
+      auto members = audience::EvaluateOnBitmaps(*expressions[flags.profile - 1].root, index, no_residual, nullptr);
+      if (!members.ok()) break;
+      ++counts;
+    }
+    std::cout << "counted " << counts << " times: " << Fixed(1000.0 * SecondsSince(start) / std::max<uint64_t>(counts, 1), 3)
+              << " ms each" << std::endl;
+  }
+  if (flags.explain) {
+    for (size_t segment_idx = 0; segment_idx < expressions.size(); ++segment_idx) {
+      std::vector<audience::PlanStep> steps;
+      auto members = audience::EvaluateOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr, &steps);
+      if (!members.ok()) continue;
+      std::cout << "\n#" << segment_idx + 1 << " plan:\n" << audience::FormatPlan(steps);
+    }
   }
 
   BaselineOptions baseline_options;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 
 namespace aidmp::audience {
 namespace {
@@ -42,6 +43,113 @@ Roaring Union(const std::vector<const Roaring*>& inputs) {
 }
 
 size_t BitmapBytes(const Roaring& bitmap) { return bitmap.getSizeInBytes(false); }
+
+// The values of a bucket's members, in slot order. Stored as 32-bit codes when every
+// value is a whole number of 10^-d (d <= 9) and they span less than 2^32 such units
+// (counts, prices, scores of a few decimals): exact, as the code decodes to the very
+// double stored, in half the memory of doubles. Other values are kept as doubles.
+class BucketValues {
+ public:
+  // Replaces the values, choosing the encoding.
+  void Assign(const std::vector<double>& values) {
+    codes_ = {};
+    doubles_ = {};
+    coded_ = false;
+    if (values.empty()) {
+      coded_ = true;
+      scale_ = 1;
+      base_ = 0;
+      return;
+    }
+    for (int digits = 0; digits <= kMaxDigits && !coded_; ++digits) {
+      const double scale = kScales[digits];
+      int64_t low = 0, high = 0;
+      bool fits = true;
+      for (size_t value_idx = 0; value_idx < values.size() && fits; ++value_idx) {
+        auto units = Units(values[value_idx], scale);
+        if (!units) {
+          fits = false;
+        } else if (value_idx == 0) {
+          low = high = *units;
+        } else {
+          low = std::min(low, *units);
+          high = std::max(high, *units);
+          fits = high - low <= int64_t{UINT32_MAX};
+        }
+      }
+      if (!fits) continue;
+      coded_ = true;
+      scale_ = scale;
+      base_ = low;
+      codes_.reserve(values.size());
+      for (double value : values) codes_.push_back(static_cast<uint32_t>(*Units(value, scale) - base_));
+    }
+    if (!coded_) doubles_ = values;
+  }
+
+  size_t size() const { return coded_ ? codes_.size() : doubles_.size(); }
+
+  double operator[](size_t position) const {
+    return coded_ ? Decode(codes_[position]) : doubles_[position];
+  }
+
+  void Insert(size_t position, double x) {
+    if (size() == 0) {
+      Assign({x});
+      return;
+    }
+    if (coded_) {
+      auto units = Units(x, scale_);
+      if (units && *units >= base_ && *units - base_ <= int64_t{UINT32_MAX}) {
+        codes_.insert(codes_.begin() + static_cast<ptrdiff_t>(position), static_cast<uint32_t>(*units - base_));
+        return;
+      }
+      // Not a whole number of this scale's units from the base: doubles from now on
+      // (Optimize chooses again).
+      doubles_.reserve(codes_.size() + 1);
+      for (uint32_t code : codes_) doubles_.push_back(Decode(code));
+      codes_ = {};
+      coded_ = false;
+    }
+    doubles_.insert(doubles_.begin() + static_cast<ptrdiff_t>(position), x);
+  }
+
+  void Erase(size_t position) {
+    if (coded_) {
+      codes_.erase(codes_.begin() + static_cast<ptrdiff_t>(position));
+    } else {
+      doubles_.erase(doubles_.begin() + static_cast<ptrdiff_t>(position));
+    }
+  }
+
+  void ShrinkToFit() {
+    codes_.shrink_to_fit();
+    doubles_.shrink_to_fit();
+  }
+
+  size_t Bytes() const { return codes_.capacity() * sizeof(uint32_t) + doubles_.capacity() * sizeof(double); }
+
+ private:
+  static constexpr int kMaxDigits = 9;
+  static constexpr double kScales[kMaxDigits + 1] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+  // x as a whole number of 1/scale units, if it is exactly one (and decodes to x).
+  static std::optional<int64_t> Units(double x, double scale) {
+    const double scaled = x * scale;
+    if (!std::isfinite(scaled) || std::fabs(scaled) > 0x1.0p52) return std::nullopt;
+    const auto units = static_cast<int64_t>(std::llround(scaled));
+    if (static_cast<double>(units) / scale != x) return std::nullopt;
+    return units;
+  }
+
+  double Decode(uint32_t code) const { return static_cast<double>(base_ + static_cast<int64_t>(code)) / scale_; }
+
+  bool coded_ = true;
+  double scale_ = 1;
+  int64_t base_ = 0;
+  std::vector<uint32_t> codes_;
+  std::vector<double> doubles_;
+};
 
 }  // namespace
 
@@ -107,19 +215,6 @@ class BitmapIndex::Field {
   const Roaring& present() const { return present_; }
   const Roaring& numbers() const { return numbers_; }
 
-  Roaring Equal(const Literal& literal, const Roaring& all) const {
-    switch (literal.kind) {
-      case Literal::Kind::kNull: return all - present_;
-      case Literal::Kind::kBool: return literal.boolean ? true_ : false_;
-      case Literal::Kind::kNumber: return CompareNumbers(CompareOp::kEq, literal.number);
-      case Literal::Kind::kString: {
-        auto it = string_index_.find(literal.text);
-        return it == string_index_.end() ? Roaring() : strings_[it->second].second;
-      }
-      default: return Roaring();
-    }
-  }
-
   Roaring CompareStrings(CompareOp op, const std::string& text) const {
     std::vector<const Roaring*> inputs;
     for (const auto& [value, id] : string_index_) {
@@ -158,15 +253,15 @@ class BitmapIndex::Field {
     return nullptr;
   }
 
-  // CompareNumbers among `within` only: each bucket meets `within` first, so a few
-  // candidates left by earlier clauses cost little however many values the field holds.
+  // The slots of `within` with a numeric value standing in relation `op` to `v`
+  // (kEq..kGe; kNe too). Few candidates meet each bucket on its own, so a few left by
+  // earlier clauses cost little however many values the field holds.
   Roaring CompareNumbersWithin(CompareOp op, double v, const Roaring& within) const {
-    // Each bucket meets every candidate (array intersections are linear in both), so
-    // this pays only when the candidates are far fewer than the values per bucket
-    // (measured: about 16 times, against unions of bucket groups over bitset containers).
-    if (within.cardinality() * std::max<size_t>(buckets_.size(), 1) * 16 >= numbers_.cardinality()) {
-      return CompareNumbers(op, v) & within;
-    }
+    // Each bucket meets every candidate, which pays only when the candidates are far
+    // fewer than a bucket's values: array intersections are linear in both sides
+    // unless one is 64 times the other.
+    const uint64_t per_bucket = numbers_.cardinality() / std::max<size_t>(buckets_.size(), 1);
+    if (within.cardinality() * 64 >= per_bucket) return CompareNumbers(op, v, within);
     std::vector<Roaring> parts;
     std::vector<uint32_t> hits;
     for (const Bucket& bucket : buckets_) {
@@ -192,44 +287,63 @@ class BitmapIndex::Field {
     return Union(inputs);
   }
 
-  // Slots with a numeric value standing in relation `op` to `v` (kEq..kGe; kNe too).
-  Roaring CompareNumbers(CompareOp op, double v) const {
-    // The buckets partition numbers_: whole ones join the answer, the one or two the
-    // bound falls in are filtered value by value, the rest are left out. When the whole
-    // ones hold most of the values, taking the rest away from numbers_ unions less.
-    std::vector<uint8_t> in_full(buckets_.size(), 0);
-    std::vector<uint8_t> in_rest(buckets_.size(), 0);
+  // The same over the whole of `scope`: each step meets the scope at once, so no
+  // bitmap of everyone in range is ever built.
+  Roaring CompareNumbers(CompareOp op, double v, const Roaring& scope) const {
+    if (op == CompareOp::kNe) {
+      Roaring result = scope & numbers_;
+      result -= CompareNumbers(CompareOp::kEq, v, scope);
+      return result;
+    }
+    // The buckets partition numbers_ in value order, so the ones wholly in range are
+    // a run: a prefix for < and <=, a suffix for > and >=, at most one for =. The run
+    // is taken from the cuts and a few buckets at its ends; the one or two buckets the
+    // bound falls in are filtered value by value.
+    constexpr size_t kNone = SIZE_MAX;
+    size_t first = kNone, last = kNone;
+    bool run = true;
     std::vector<const Bucket*> partial;
-    uint64_t full_values = 0;
-    uint64_t rest_values = 0;
     for (size_t k = 0; k < buckets_.size(); ++k) {
       const Bucket& bucket = buckets_[k];
       if (bucket.members.isEmpty()) continue;
       const RangeAnswer answer = CompareRange(bucket.min, bucket.max, op, v);
-      const bool whole = answer == RangeAnswer::kAll, nothing = answer == RangeAnswer::kNone;
-      const uint64_t size = bucket.members.cardinality();
-      if (whole) {
-        in_full[k] = 1;
-        full_values += size;
-      } else {
-        in_rest[k] = 1;
-        rest_values += size;
-        if (!nothing) partial.push_back(&bucket);
+      if (answer == RangeAnswer::kAll) {
+        if (first == kNone) first = k;
+        if (last != kNone && last != k - 1 && !OnlyEmptyBetween(last, k)) run = false;
+        last = k;
+      } else if (answer == RangeAnswer::kSome) {
+        partial.push_back(&bucket);
       }
     }
-    Roaring result = full_values > rest_values ? numbers_ - UnionOf(in_rest) : UnionOf(in_full);
+    Roaring result;
+    if (first != kNone) result = run ? Run(first, last + 1, scope) : WholeBuckets(op, v) & scope;
+    // Outside exact mode values are kept; in it a bucket holds one value and is never
+    // partial. Few candidates find their values by rank; many scan the bucket's.
+    const uint64_t scope_size = partial.empty() ? 0 : scope.cardinality();
     std::vector<uint32_t> slots;
     std::vector<uint32_t> hits;
     for (const Bucket* bucket : partial) {
-      // Outside exact mode values are kept; in it a bucket holds one value and is
-      // never partial.
-      slots.resize(bucket->members.cardinality());
-      bucket->members.toUint32Array(slots.data());
       hits.clear();
+      const uint64_t size = bucket->members.cardinality();
+      if (scope_size < size) {
+        Roaring part = bucket->members & scope;
+        if (part.cardinality() * 32 < size) {
+          for (uint32_t slot : part) {
+            if (audience::CompareNumbers(bucket->values[bucket->members.rank(slot) - 1], op, v)) hits.push_back(slot);
+          }
+          result.addMany(hits.size(), hits.data());
+          continue;
+        }
+      }
+      slots.resize(size);
+      bucket->members.toUint32Array(slots.data());
       for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
         if (audience::CompareNumbers(bucket->values[member_idx], op, v)) hits.push_back(slots[member_idx]);
       }
-      result.addMany(hits.size(), hits.data());
+      Roaring part;
+      part.addMany(hits.size(), hits.data());
+      part &= scope;
+      result |= part;
     }
     return result;
   }
@@ -239,7 +353,7 @@ class BitmapIndex::Field {
     for (auto& [text, bitmap] : strings_) bitmap.runOptimize();
     for (auto& [key, bitmap] : elements_) bitmap.runOptimize();
     for (Bucket& bucket : buckets_) bucket.members.runOptimize();
-    for (Roaring& group : groups_) group.runOptimize();
+    for (Cut& cut : cuts_) cut.members.runOptimize();
     present_.runOptimize();
     numbers_.runOptimize();
     true_.runOptimize();
@@ -263,9 +377,9 @@ class BitmapIndex::Field {
     for (const auto& [text, bitmap] : strings_) bytes += text.size() + BitmapBytes(bitmap);
     for (const auto& [key, bitmap] : elements_) bytes += key.size() + BitmapBytes(bitmap);
     for (const Bucket& bucket : buckets_) {
-      bytes += sizeof(Bucket) + BitmapBytes(bucket.members) + bucket.values.capacity() * sizeof(double);
+      bytes += sizeof(Bucket) + BitmapBytes(bucket.members) + bucket.values.Bytes();
     }
-    for (const Roaring& group : groups_) bytes += BitmapBytes(group);
+    for (const Cut& cut : cuts_) bytes += BitmapBytes(cut.members);
     return bytes;
   }
 
@@ -279,7 +393,7 @@ class BitmapIndex::Field {
     double min = kInf;
     double max = -kInf;
     Roaring members;
-    std::vector<double> values;
+    BucketValues values;
   };
 
   void AddString(uint32_t slot, const std::string& text) {
@@ -315,7 +429,7 @@ class BitmapIndex::Field {
       Bucket& bucket = buckets_[k];
       if (bucket.min == x && bucket.max == x) {
         bucket.members.add(slot);
-        groups_[k / kGroupBuckets].add(slot);
+        AddToCuts(slot, k);
         return;
       }
       if (buckets_.size() < kMaxBuckets) {
@@ -329,13 +443,13 @@ class BitmapIndex::Field {
       }
       MaterializeValues();
     }
-    groups_[k / kGroupBuckets].add(slot);
+    AddToCuts(slot, k);
     Bucket& bucket = buckets_[k];
     if (bucket.members.isEmpty() || slot > bucket.members.maximum()) {
-      bucket.values.push_back(x);  // loading in slot order
+      bucket.values.Insert(bucket.values.size(), x);  // loading in slot order
     } else {
       size_t position = bucket.members.rank(slot);  // members up to slot, which is not one
-      bucket.values.insert(bucket.values.begin() + static_cast<ptrdiff_t>(position), x);
+      bucket.values.Insert(position, x);
     }
     bucket.members.add(slot);
     bucket.min = std::min(bucket.min, x);
@@ -347,11 +461,8 @@ class BitmapIndex::Field {
     for (size_t k = 0; k < buckets_.size(); ++k) {
       Bucket& bucket = buckets_[k];
       if (!bucket.members.contains(slot)) continue;
-      groups_[k / kGroupBuckets].remove(slot);
-      if (!exact_) {
-        size_t position = bucket.members.rank(slot) - 1;
-        bucket.values.erase(bucket.values.begin() + static_cast<ptrdiff_t>(position));
-      }
+      RemoveFromCuts(slot, k);
+      if (!exact_) bucket.values.Erase(bucket.members.rank(slot) - 1);
       bucket.members.remove(slot);
       return;
     }
@@ -360,7 +471,7 @@ class BitmapIndex::Field {
   // Leaves exact mode: every member's value, from the single value of its bucket.
   void MaterializeValues() {
     exact_ = false;
-    for (Bucket& bucket : buckets_) bucket.values.assign(bucket.members.cardinality(), bucket.min);
+    for (Bucket& bucket : buckets_) bucket.values.Assign(std::vector<double>(bucket.members.cardinality(), bucket.min));
   }
 
   // Cuts buckets at quantiles of the current values; one per value when few.
@@ -397,10 +508,11 @@ class BitmapIndex::Field {
     buckets_.clear();
     for (double cut : cuts) buckets_.push_back(Bucket{cut, kInf, -kInf, Roaring(), {}});
     std::vector<std::vector<uint32_t>> members(buckets_.size());
+    std::vector<std::vector<double>> values(buckets_.size());
     for (const auto& [slot, x] : held) {  // in slot order, so each bucket's values are too
       size_t k = Locate(x);
       members[k].push_back(slot);
-      buckets_[k].values.push_back(x);
+      values[k].push_back(x);
       buckets_[k].min = std::min(buckets_[k].min, x);
       buckets_[k].max = std::max(buckets_[k].max, x);
     }
@@ -408,49 +520,161 @@ class BitmapIndex::Field {
     for (size_t k = 0; k < buckets_.size(); ++k) {
       buckets_[k].members.addMany(members[k].size(), members[k].data());
       members[k] = {};
-      buckets_[k].values.shrink_to_fit();
+      if (!one_value_each) buckets_[k].values.Assign(values[k]);
+      values[k] = {};
     }
-    if (one_value_each) {
-      exact_ = true;
-      for (Bucket& bucket : buckets_) bucket.values = {};
-    }
+    exact_ = one_value_each;
     RebuildGroups();
   }
 
+  // The cuts from the buckets: boundary g keeps the members of the groups before it
+  // or of the groups from it on, whichever holds fewer.
   void RebuildGroups() {
-    groups_.assign((buckets_.size() + kGroupBuckets - 1) / kGroupBuckets, Roaring());
-    for (size_t group_idx = 0; group_idx < groups_.size(); ++group_idx) {
+    const size_t groups = Groups();
+    std::vector<Roaring> group_members(groups);
+    std::vector<uint64_t> sizes(groups, 0);
+    for (size_t group_idx = 0; group_idx < groups; ++group_idx) {
       std::vector<const Roaring*> inputs;
       for (size_t k = group_idx * kGroupBuckets; k < std::min(buckets_.size(), (group_idx + 1) * kGroupBuckets); ++k) {
         inputs.push_back(&buckets_[k].members);
       }
-      groups_[group_idx] = Union(inputs);
+      group_members[group_idx] = Union(inputs);
+      sizes[group_idx] = group_members[group_idx].cardinality();
+    }
+    const uint64_t total = numbers_.cardinality();
+    cuts_.assign(groups + 1, Cut());
+    Roaring running;
+    uint64_t before = 0;
+    for (size_t g = 1; g < groups; ++g) {  // groups before g, kept where the smaller side
+      running |= group_members[g - 1];
+      before += sizes[g - 1];
+      cuts_[g].below = 2 * before <= total;
+      if (cuts_[g].below) cuts_[g].members = running;
+    }
+    running = Roaring();
+    for (size_t g = groups; g-- > 1;) {  // groups from g on
+      running |= group_members[g];
+      if (!cuts_[g].below) cuts_[g].members = running;
+    }
+    for (Cut& cut : cuts_) cut.members.runOptimize();
+  }
+
+  size_t Groups() const { return (buckets_.size() + kGroupBuckets - 1) / kGroupBuckets; }
+
+  // Keeps the cuts current as `slot` joins or leaves bucket k.
+  void AddToCuts(uint32_t slot, size_t k) {
+    const size_t group = k / kGroupBuckets;
+    for (size_t g = 1; g + 1 < cuts_.size(); ++g) {
+      if (cuts_[g].below == (group < g)) cuts_[g].members.add(slot);
+    }
+  }
+  void RemoveFromCuts(uint32_t slot, size_t k) {
+    const size_t group = k / kGroupBuckets;
+    for (size_t g = 1; g + 1 < cuts_.size(); ++g) {
+      if (cuts_[g].below == (group < g)) cuts_[g].members.remove(slot);
     }
   }
 
-  // The union of the buckets marked in `chosen`, taking a group's bitmap where every
-  // non-empty bucket of the group is chosen.
-  Roaring UnionOf(const std::vector<uint8_t>& chosen) const {
-    std::vector<const Roaring*> inputs;
-    for (size_t group_idx = 0; group_idx < groups_.size(); ++group_idx) {
-      const size_t first = group_idx * kGroupBuckets;
-      const size_t end = std::min(buckets_.size(), first + kGroupBuckets);
-      bool any = false, every = true;
-      for (size_t k = first; k < end; ++k) {
-        if (buckets_[k].members.isEmpty()) continue;
-        if (chosen[k]) {
-          any = true;
+  // The members of the groups [g1, g2) in `scope`, from at most two cuts.
+  Roaring GroupRange(size_t g1, size_t g2, const Roaring& scope) const {
+    const size_t groups = Groups();
+    g2 = std::min(g2, groups);
+    if (g1 >= g2) return Roaring();
+    // The scope's members in a bitmap, and those with a number outside it.
+    auto in = [&scope](const Roaring& bitmap) { return scope & bitmap; };
+    auto out = [&scope, this](const Roaring& bitmap) {
+      Roaring result = scope - bitmap;
+      result &= numbers_;
+      return result;
+    };
+    const bool from_start = g1 == 0, to_end = g2 == groups;
+    if (from_start && to_end) return in(numbers_);
+    if (from_start || to_end) {
+      // One cut: the groups before g2, or those from g1 on.
+      const Cut& cut = cuts_[from_start ? g2 : g1];
+      return cut.below == from_start ? in(cut.members) : out(cut.members);
+    }
+    const Cut& low = cuts_[g1];    // the groups before g1, or from it on
+    const Cut& high = cuts_[g2];   // the groups before g2, or from it on
+    Roaring result;
+    if (low.below && high.below) {
+      result = in(high.members);
+      result -= low.members;
+    } else if (!low.below && !high.below) {
+      result = in(low.members);
+      result -= high.members;
+    } else if (!low.below && high.below) {
+      result = in(low.members);
+      result &= high.members;
+    } else {
+      result = out(low.members);
+      result -= high.members;
+    }
+    return result;
+  }
+
+  // The members of the buckets [a, b) in `scope`: the whole groups inside from the
+  // cuts, the buckets at either end added, or their group taken and the buckets outside
+  // the run taken away, whichever touches fewer values.
+  Roaring Run(size_t a, size_t b, const Roaring& scope) const {
+    size_t g1 = (a + kGroupBuckets - 1) / kGroupBuckets;  // first whole group
+    size_t g2 = b / kGroupBuckets;                         // end of the whole groups
+    std::vector<const Roaring*> add, take;
+    if (g1 >= g2) {
+      g1 = g2 = 0;
+      for (size_t k = a; k < b; ++k) add.push_back(&buckets_[k].members);
+    } else {
+      // The left end: buckets [a, g1 * G) of group g1 - 1, or the group minus [start, a).
+      if (a < g1 * kGroupBuckets) {
+        const size_t start = (g1 - 1) * kGroupBuckets;
+        if (Values(a, g1 * kGroupBuckets) <= Values(start, a)) {
+          for (size_t k = a; k < g1 * kGroupBuckets; ++k) add.push_back(&buckets_[k].members);
         } else {
-          every = false;
+          --g1;
+          for (size_t k = start; k < a; ++k) take.push_back(&buckets_[k].members);
         }
       }
-      if (!any) continue;
-      if (every) {
-        inputs.push_back(&groups_[group_idx]);
-        continue;
+      // The right end: buckets [g2 * G, b) of group g2, or the group minus [b, its end).
+      if (b > g2 * kGroupBuckets) {
+        const size_t end = std::min(buckets_.size(), (g2 + 1) * kGroupBuckets);
+        if (Values(g2 * kGroupBuckets, b) <= Values(b, end)) {
+          for (size_t k = g2 * kGroupBuckets; k < b; ++k) add.push_back(&buckets_[k].members);
+        } else {
+          ++g2;
+          for (size_t k = b; k < end; ++k) take.push_back(&buckets_[k].members);
+        }
       }
-      for (size_t k = first; k < end; ++k) {
-        if (chosen[k]) inputs.push_back(&buckets_[k].members);
+    }
+    // Each bitmap meets the scope first: the scope is usually the smaller side, and
+    // measured at 10 M people this beat building the run first and meeting the scope
+    // once (143 against 158 ms over the benchmark's 20 segments).
+    Roaring result = GroupRange(g1, g2, scope);
+    for (const Roaring* bucket : take) result -= *bucket;
+    for (const Roaring* bucket : add) result |= *bucket & scope;
+    return result;
+  }
+
+  // Values held by the buckets [a, b).
+  uint64_t Values(size_t a, size_t b) const {
+    uint64_t values = 0;
+    for (size_t k = a; k < std::min(b, buckets_.size()); ++k) values += buckets_[k].members.cardinality();
+    return values;
+  }
+
+  bool OnlyEmptyBetween(size_t a, size_t b) const {
+    for (size_t k = a + 1; k < b; ++k) {
+      if (!buckets_[k].members.isEmpty()) return false;
+    }
+    return true;
+  }
+
+  // The union of the buckets wholly in range, one by one (no run: not expected, as
+  // buckets are in value order, but cheap to be safe about).
+  Roaring WholeBuckets(CompareOp op, double v) const {
+    std::vector<const Roaring*> inputs;
+    for (const Bucket& bucket : buckets_) {
+      if (!bucket.members.isEmpty() && CompareRange(bucket.min, bucket.max, op, v) == RangeAnswer::kAll) {
+        inputs.push_back(&bucket.members);
       }
     }
     return Union(inputs);
@@ -466,10 +690,18 @@ class BitmapIndex::Field {
   std::map<std::string, Roaring, std::less<>> elements_;
   Roaring numbers_;
   std::vector<Bucket> buckets_;
-  // Buckets [g * kGroupBuckets, (g + 1) * kGroupBuckets) together: a range over many
-  // buckets unions a few groups and the buckets at its ends.
+  // Buckets [g * kGroupBuckets, (g + 1) * kGroupBuckets) are group g. Cut g (1 <= g <
+  // groups) holds the members of groups [0, g) when `below`, else of groups [g, end),
+  // whichever side held fewer when last rebuilt (entries 0 and `groups` are unused):
+  // a run of buckets is then one or two operations on cuts, plus the buckets at its
+  // ends. About as much memory as a bitmap per group of 8 more per value
+  // at most, and an update touches each cut.
   static constexpr size_t kGroupBuckets = 8;
-  std::vector<Roaring> groups_;
+  struct Cut {
+    bool below = true;
+    Roaring members;
+  };
+  std::vector<Cut> cuts_;
   bool exact_ = true;
 };
 
@@ -508,23 +740,48 @@ Roaring BitmapIndex::Equal(std::string_view field, const Literal& literal, const
   const Roaring& scope = within != nullptr ? *within : all_;
   const Field* found = Find(field);
   if (found == nullptr) return literal.kind == Literal::Kind::kNull ? scope : Roaring();
-  if (within == nullptr) return found->Equal(literal, all_) & all_;
-  if (literal.kind == Literal::Kind::kNull) return *within - found->present();
-  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbersWithin(CompareOp::kEq, literal.number, *within);
+  if (literal.kind == Literal::Kind::kNull) return scope - found->present();
+  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbersWithin(CompareOp::kEq, literal.number, scope);
   const Roaring* bitmap = found->Lookup(literal);
-  return bitmap == nullptr ? Roaring() : *bitmap & *within;
+  return bitmap == nullptr ? Roaring() : *bitmap & scope;
+}
+
+Roaring BitmapIndex::EqualAny(std::string_view field, const std::vector<Literal>& literals, const Roaring* within) const {
+  const Roaring& scope = within != nullptr ? *within : all_;
+  const Field* found = Find(field);
+  std::vector<const Roaring*> bitmaps;
+  Roaring result;
+  for (const Literal& literal : literals) {
+    const Roaring* bitmap = found == nullptr ? nullptr : found->Lookup(literal);
+    if (bitmap != nullptr) {
+      bitmaps.push_back(bitmap);
+    } else {
+      result |= Equal(field, literal, within);
+    }
+  }
+  if (bitmaps.empty()) return result;
+  // Few candidates meet each value's bitmap; many meet their union once.
+  if (within != nullptr && within->cardinality() * 8 < all_.cardinality()) {
+    for (const Roaring* bitmap : bitmaps) result |= *bitmap & scope;
+    return result;
+  }
+  Roaring any = Union(bitmaps);
+  any &= scope;
+  result |= any;
+  return result;
 }
 
 Roaring BitmapIndex::Compare(std::string_view field, CompareOp op, const Literal& literal, const Roaring* within) const {
   const Roaring& scope = within != nullptr ? *within : all_;
   if (op == CompareOp::kEq) return Equal(field, literal, within);
-  if (op == CompareOp::kNe) return scope - Equal(field, literal, within);
+  if (op == CompareOp::kNe) {
+    const Field* found = Find(field);
+    const Roaring* bitmap = found == nullptr ? nullptr : found->Lookup(literal);
+    return bitmap != nullptr ? scope - *bitmap : scope - Equal(field, literal, within);
+  }
   const Field* found = Find(field);
   if (found == nullptr) return Roaring();
-  if (literal.kind == Literal::Kind::kNumber) {
-    return within != nullptr ? found->CompareNumbersWithin(op, literal.number, *within)
-                             : found->CompareNumbers(op, literal.number) & all_;
-  }
+  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbersWithin(op, literal.number, scope);
   if (literal.kind == Literal::Kind::kString) return found->CompareStrings(op, literal.text) & scope;
   return Roaring();
 }
@@ -545,7 +802,7 @@ Roaring BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double 
   const Field* found = Find(field);
   Roaring result;
   if (found != nullptr) {
-    result = within != nullptr ? found->CompareNumbersWithin(op, value, *within) : found->CompareNumbers(op, value) & all_;
+    result = found->CompareNumbersWithin(op, value, scope);
   }
   if (CompareNumbers(missing, op, value)) result |= found == nullptr ? scope : scope - found->numbers();
   return result;

@@ -4,16 +4,18 @@
 // bitmaps, with the reference semantics of evaluate.h:
 // - strings and booleans: one bitmap per distinct value; `<`, `>`, ... over strings
 //   union the values in range (byte order).
-// - numbers: sorted buckets, one bitmap each. A comparison unions the buckets wholly
+// - numbers: sorted buckets, one bitmap each. A comparison takes the buckets wholly
 //   inside the range and filters the one or two buckets the bound falls in by each
 //   slot's exact value, so answers are exact. A field with at most kMaxBuckets distinct
 //   values gets one bucket per value and never filters (counters, ages 0..120, scores
-//   1..5); other fields keep each holder's value beside its bucket, in slot order.
-//   Buckets are also unioned in groups of 8, so a range over many buckets unions a few
-//   group bitmaps; a range holding most values is taken as the field's numbers minus
-//   the rest. One bitmap per bucket (and group) keeps memory near two bitmaps per field
-//   and an update touches two; range-encoded bitmaps would answer with fewer unions for
-//   far more memory.
+//   1..5); other fields keep each holder's value beside its bucket, in slot order, as a
+//   32-bit decimal code where that is exact (counts, prices, short decimals), else as a
+//   double. Buckets form groups of 8, and at each group boundary a "cut" bitmap holds
+//   the holders on its smaller side, so the buckets in range are one or two operations
+//   on cuts plus at most a few buckets at either end; every step meets the candidates
+//   first, so no bitmap of everyone in range is built. Cuts cost about as much memory
+//   as 4.5 bitmaps per field; range-encoding every bucket would answer with fewer
+//   operations for far more memory.
 // - arrays: their scalar elements, for `contains`.
 // - objects: only that a value exists.
 // JSON null is stored as no value, as the reference treats null and missing alike.
@@ -85,6 +87,8 @@ class BitmapIndex {
   // With `within` (a subset of all()), only slots in it are answered: after earlier
   // clauses have narrowed the candidates, a clause costs in proportion to them.
   Roaring Equal(std::string_view field, const Literal& literal, const Roaring* within = nullptr) const;
+  // Equal to any of the literals (`in`).
+  Roaring EqualAny(std::string_view field, const std::vector<Literal>& literals, const Roaring* within = nullptr) const;
   Roaring Compare(std::string_view field, CompareOp op, const Literal& literal, const Roaring* within = nullptr) const;
   Roaring Contains(std::string_view field, const Literal& literal, const Roaring* within = nullptr) const;
   Roaring Present(std::string_view field, const Roaring* within = nullptr) const;

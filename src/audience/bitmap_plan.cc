@@ -146,9 +146,7 @@ class Evaluator {
         return index_.Compare(field, node.op, node.value, Within(candidates, all));
       case Node::Kind::kIn: {
         *how = "union of value bitmaps";
-        Roaring result;
-        for (const Literal& item : node.value.items) result |= index_.Equal(field, item, Within(candidates, all));
-        return result;
+        return index_.EqualAny(field, node.value.items, Within(candidates, all));
       }
       case Node::Kind::kContains:
         *how = "element and substring bitmaps";

@@ -226,6 +226,72 @@ TEST(BitmapIndexTest, ManyDistinctNumbersFilterTheBoundaryBucket) {
   EXPECT_EQ(index.Compare("x", CompareOp::kGt, bound).cardinality(), 3u * 1428u);  // residues 4, 5, 6
 }
 
+// Enough values for every bucket and group: ranges taken from the cuts (on both sides
+// of the middle and between two cuts), values kept as decimal codes and as doubles,
+// and updates after Optimize (a new value that no code fits turns its bucket to doubles).
+TEST(BitmapIndexTest, RangesFromCutsAndCodedValuesMatchBruteForce) {
+  std::mt19937 rng(7);
+  auto uniform = [&rng](double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); };
+  // Each kind of value the codes meet: counts, cents, millionths, any double, extremes.
+  auto draw = [&](int kind) -> double {
+    switch (kind) {
+      case 0: return static_cast<double>(std::uniform_int_distribution<int>(0, 3000)(rng));
+      case 1: return static_cast<double>(std::uniform_int_distribution<int>(-50000, 500000)(rng)) / 100;
+      case 2: return static_cast<double>(std::uniform_int_distribution<int>(1, 1000000)(rng)) / 1e6;
+      case 3: return uniform(-1e3, 1e3);
+      default: {
+        static const double kOdd[] = {1e300, -1e300, 4294967296.0 * 3, 0.1, 1e-9, 123456789.123456789, -0.0};
+        return kOdd[std::uniform_int_distribution<int>(0, 6)(rng)];
+      }
+    }
+  };
+  for (int kind = 0; kind <= 3; ++kind) {
+    BitmapIndex index;
+    const uint32_t kSlots = 20000;
+    std::vector<std::optional<double>> truth(kSlots);
+    for (uint32_t slot = 0; slot < kSlots; ++slot) {
+      index.AddSlot(slot);
+      if (slot % 5 == 0) continue;  // some people have no value
+      truth[slot] = draw(kind);
+      index.Set(slot, "x", FieldValue::Number(*truth[slot]));
+    }
+    index.Optimize();
+    ASSERT_EQ(index.Stats("x").buckets, kMaxBuckets);
+    auto check = [&](const std::string& when) {
+      for (int q = 0; q < 400; ++q) {
+        const CompareOp op = static_cast<CompareOp>(std::uniform_int_distribution<int>(0, 5)(rng));
+        // Bounds at held values (the boundary bucket filters) and between them.
+        double v = q % 3 == 0 ? draw(kind) : truth[std::uniform_int_distribution<uint32_t>(0, kSlots - 1)(rng)].value_or(0);
+        Literal bound;
+        bound.kind = Literal::Kind::kNumber;
+        bound.number = v;
+        Roaring want;
+        for (uint32_t slot = 0; slot < kSlots; ++slot) {
+          // != is not(=): people without a value are in it.
+          if (op == CompareOp::kNe ? !(truth[slot] && *truth[slot] == v) : truth[slot] && Holds(*truth[slot], op, v)) {
+            want.add(slot);
+          }
+        }
+        ASSERT_EQ(index.Compare("x", op, bound), want) << when << " kind " << kind << " x " << CompareOpText(op) << " " << v;
+      }
+    };
+    check("after optimize");
+    for (int update = 0; update < 4000; ++update) {
+      uint32_t slot = std::uniform_int_distribution<uint32_t>(0, kSlots - 1)(rng);
+      if (update % 7 == 0) {
+        index.Clear(slot, "x");
+        truth[slot].reset();
+      } else {
+        truth[slot] = draw(update % 50 == 0 ? 4 : kind);
+        index.Set(slot, "x", FieldValue::Number(*truth[slot]));
+      }
+    }
+    check("after updates");
+    index.Optimize();
+    check("after second optimize");
+  }
+}
+
 TEST(BitmapIndexTest, AmongFewCandidatesBucketByBucket) {
   // Few candidates against many values: each bucket meets the candidates, and the
   // bucket a bound falls in finds each candidate's value by its rank.
