@@ -11,7 +11,7 @@ DEMO_FLAGS ?=
 
 APT_PACKAGES := build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev \
   librocksdb-dev libsimdjson-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev \
-  libabsl-dev libxxhash-dev libroaring-dev libhnswlib-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev \
+  libabsl-dev libxxhash-dev libroaring-dev libhnswlib-dev libjemalloc-dev libssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev \
   libeigen3-dev
 
 .PHONY: all release debug test demo bench fuzz deps clean e2e-deps
