@@ -49,6 +49,13 @@ bool Indexable(const Node& node, const SegmentDefinitions* segments, int depth =
   }
 }
 
+// The candidates' kind of set: a Roaring, or a DenseSet for counts over everyone.
+const Roaring* Scope(const Roaring& candidates, bool all) { return all ? nullptr : &candidates; }
+const DenseSet& Scope(const DenseSet& candidates, bool) { return candidates; }
+Roaring EmptyLike(const Roaring&) { return Roaring(); }
+DenseSet EmptyLike(const DenseSet& candidates) { return DenseSet(candidates.size()); }
+
+template <typename Set>
 class Evaluator {
  public:
   Evaluator(const BitmapIndex& index, const ResidualCheck& check, const SegmentDefinitions* segments,
@@ -56,7 +63,7 @@ class Evaluator {
       : index_(index), check_(check), segments_(segments), explain_(explain), bounds_(bounds) {}
 
   // The candidates matching `node`. `all` says the candidates are everyone.
-  absl::StatusOr<Roaring> Eval(const Node& node, const Roaring& candidates, bool all, int depth) {
+  absl::StatusOr<Set> Eval(const Node& node, const Set& candidates, bool all, int depth) {
     size_t step = 0;
     auto start = std::chrono::steady_clock::now();
     if (explain_ != nullptr) {
@@ -81,12 +88,12 @@ class Evaluator {
   }
 
  private:
-  absl::StatusOr<Roaring> Dispatch(const Node& node, const Roaring& candidates, bool all, int depth, std::string* how,
-                                   uint64_t* checks) {
+  absl::StatusOr<Set> Dispatch(const Node& node, const Set& candidates, bool all, int depth, std::string* how,
+                               uint64_t* checks) {
     switch (node.kind) {
       case Node::Kind::kAnd: {
         *how = "narrow";
-        Roaring current = candidates;
+        Set current = candidates;
         bool current_all = all;
         for (const Node* child : Ordered(node)) {
           if (current.isEmpty()) break;
@@ -97,12 +104,12 @@ class Evaluator {
       }
       case Node::Kind::kOr: {
         *how = "union";
-        Roaring result;
-        Roaring rest = candidates;
+        Set result = EmptyLike(candidates);
+        Set rest = candidates;
         bool rest_all = all;
         for (const Node* child : Ordered(node)) {
           if (rest.isEmpty()) break;
-          AIDMP_ASSIGN_OR_RETURN(Roaring matched, Eval(*child, rest, rest_all, depth + 1));
+          AIDMP_ASSIGN_OR_RETURN(Set matched, Eval(*child, rest, rest_all, depth + 1));
           result |= matched;
           rest -= matched;
           rest_all = false;
@@ -111,7 +118,7 @@ class Evaluator {
       }
       case Node::Kind::kNot: {
         *how = "subtract";
-        AIDMP_ASSIGN_OR_RETURN(Roaring matched, Eval(*node.children[0], candidates, all, depth + 1));
+        AIDMP_ASSIGN_OR_RETURN(Set matched, Eval(*node.children[0], candidates, all, depth + 1));
         return candidates - matched;
       }
       case Node::Kind::kInSegment: {
@@ -129,7 +136,7 @@ class Evaluator {
         return Did(node, candidates, all, how, checks);
       case Node::Kind::kInterest:
         *how = "numeric buckets";
-        return index_.CompareNumber(InterestField(node.name), node.op, node.value.number, 0, Within(candidates, all));
+        return index_.CompareNumber(InterestField(node.name), node.op, node.value.number, 0, Scope(candidates, all));
       default:
         break;
     }
@@ -143,17 +150,17 @@ class Evaluator {
         *how = node.value.kind == Literal::Kind::kNumber && node.op != CompareOp::kEq && node.op != CompareOp::kNe
                    ? "numeric buckets"
                    : "value bitmaps";
-        return index_.Compare(field, node.op, node.value, Within(candidates, all));
+        return index_.Compare(field, node.op, node.value, Scope(candidates, all));
       case Node::Kind::kIn: {
         *how = "union of value bitmaps";
-        return index_.EqualAny(field, node.value.items, Within(candidates, all));
+        return index_.EqualAny(field, node.value.items, Scope(candidates, all));
       }
       case Node::Kind::kContains:
         *how = "element and substring bitmaps";
-        return index_.Contains(field, node.value, Within(candidates, all));
+        return index_.Contains(field, node.value, Scope(candidates, all));
       case Node::Kind::kExists:
         *how = "presence bitmap";
-        return index_.Present(field, Within(candidates, all));
+        return index_.Present(field, Scope(candidates, all));
       default:
         return At(node, "cannot evaluate this node on bitmaps");
     }
@@ -162,44 +169,43 @@ class Evaluator {
   // did(...): from the all-time counter when it has no window and no filter; otherwise
   // the windowed, filtered count w lies in [0, all-time count a], which decides many
   // people at once, and the rest are checked one by one.
-  absl::StatusOr<Roaring> Did(const Node& node, const Roaring& candidates, bool all, std::string* how,
-                              uint64_t* checks) {
+  absl::StatusOr<Set> Did(const Node& node, const Set& candidates, bool all, std::string* how, uint64_t* checks) {
     const std::string field = EventCountField(node.name);
     const double n = node.count_value;
     if (node.within_us == 0 && !node.where) {
       *how = "event counter";
-      return index_.CompareNumber(field, node.count_op, n, 0, Within(candidates, all));
+      return index_.CompareNumber(field, node.count_op, n, 0, Scope(candidates, all));
     }
-    Roaring sure;      // every w in [0, a] satisfies the count condition
-    Roaring possible;  // some w in [0, a] does
+    Set sure = EmptyLike(candidates);      // every w in [0, a] satisfies the count condition
+    Set possible = EmptyLike(candidates);  // some w in [0, a] does
     switch (node.count_op) {
       case CompareOp::kGe:
         if (n <= 0) return candidates;
-        possible = index_.CompareNumber(field, CompareOp::kGe, n, 0);
+        possible = index_.CompareNumber(field, CompareOp::kGe, n, 0, Scope(candidates, all));
         break;
       case CompareOp::kGt:
         if (n < 0) return candidates;
-        possible = index_.CompareNumber(field, CompareOp::kGt, n, 0);
+        possible = index_.CompareNumber(field, CompareOp::kGt, n, 0, Scope(candidates, all));
         break;
       case CompareOp::kEq:
-        if (n == 0) sure = index_.CompareNumber(field, CompareOp::kEq, 0, 0);
-        possible = index_.CompareNumber(field, CompareOp::kGe, n, 0);
+        if (n == 0) sure = index_.CompareNumber(field, CompareOp::kEq, 0, 0, Scope(candidates, all));
+        possible = index_.CompareNumber(field, CompareOp::kGe, n, 0, Scope(candidates, all));
         break;
       case CompareOp::kLt:
-        sure = index_.CompareNumber(field, CompareOp::kLt, n, 0);
-        if (n > 0) possible = index_.all();
+        sure = index_.CompareNumber(field, CompareOp::kLt, n, 0, Scope(candidates, all));
+        if (n > 0) possible = candidates;
         break;
       case CompareOp::kLe:
-        sure = index_.CompareNumber(field, CompareOp::kLe, n, 0);
-        if (n >= 0) possible = index_.all();
+        sure = index_.CompareNumber(field, CompareOp::kLe, n, 0, Scope(candidates, all));
+        if (n >= 0) possible = candidates;
         break;
       case CompareOp::kNe:
-        sure = index_.CompareNumber(field, CompareOp::kLt, n, 0);
-        possible = index_.all();
+        sure = index_.CompareNumber(field, CompareOp::kLt, n, 0, Scope(candidates, all));
+        possible = candidates;
         break;
     }
-    sure = Restrict(std::move(sure), candidates, all);
-    Roaring uncertain = Restrict(std::move(possible), candidates, all) - sure;
+    // Both are among the candidates already.
+    Set uncertain = possible - sure;
     uint64_t by_days = 0;
     if (node.within_us > 0 && !node.where && bounds_ != nullptr && *bounds_) {
       // Each person's count in the window lies within bounds from their daily counts.
@@ -221,34 +227,26 @@ class Evaluator {
         }
       }
       sure.addMany(yes.size(), yes.data());
-      uncertain = Roaring();
+      uncertain = EmptyLike(candidates);
       uncertain.addMany(unsure.size(), unsure.data());
     }
-    AIDMP_ASSIGN_OR_RETURN(Roaring checked, Residual(node, uncertain, checks));
+    AIDMP_ASSIGN_OR_RETURN(Set checked, Residual(node, uncertain, checks));
     *how = by_days > 0 ? StrCat("event counter bounds, daily counts of ", by_days, " people, then events of ", *checks,
                                 " people")
                        : StrCat("event counter bounds, then events of ", *checks, " people");
     return sure | checked;
   }
 
-  absl::StatusOr<Roaring> Residual(const Node& node, const Roaring& candidates, uint64_t* checks) {
+  absl::StatusOr<Set> Residual(const Node& node, const Set& candidates, uint64_t* checks) {
     std::vector<uint32_t> matched;
     for (uint32_t slot : candidates) {
       ++*checks;
       AIDMP_ASSIGN_OR_RETURN(bool matches, check_(slot, node));
       if (matches) matched.push_back(slot);
     }
-    Roaring result;
+    Set result = EmptyLike(candidates);
     result.addMany(matched.size(), matched.data());
     return result;
-  }
-
-  // The candidates as a restriction for the index (none when they are everyone).
-  static const Roaring* Within(const Roaring& candidates, bool all) { return all ? nullptr : &candidates; }
-
-  static Roaring Restrict(Roaring matched, const Roaring& candidates, bool all) {
-    if (!all) matched &= candidates;
-    return matched;
   }
 
   // Children with bitmap-only answers first, so person-by-person checks see the fewest.
@@ -301,9 +299,16 @@ std::string DisplayField(std::string_view field) {
 absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
                                           const SegmentDefinitions* segments, std::vector<PlanStep>* explain,
                                           const Roaring* among, const WindowBounds* bounds) {
-  Evaluator evaluator(index, check, segments, explain, bounds);
-  if (among != nullptr) return evaluator.Eval(node, *among & index.all(), false, 0);
-  return evaluator.Eval(node, index.all(), true, 0);
+  if (among != nullptr) {
+    // A few people (a batch's changed ones): CRoaring sets cost in proportion to them.
+    Evaluator<Roaring> evaluator(index, check, segments, explain, bounds);
+    return evaluator.Eval(node, *among & index.all(), false, 0);
+  }
+  // Everyone: candidates as a bitset (dense_set.h).
+  Evaluator<DenseSet> evaluator(index, check, segments, explain, bounds);
+  AIDMP_ASSIGN_OR_RETURN(DenseSet members,
+                         evaluator.Eval(node, DenseSet::Of(index.all(), index.SlotBound()), true, 0));
+  return members.ToRoaring();
 }
 
 std::string FormatPlan(const std::vector<PlanStep>& steps) {

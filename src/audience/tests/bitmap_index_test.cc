@@ -146,6 +146,23 @@ TEST(BitmapIndexTest, MatchesBruteForceUnderUpdates) {
                                            : index.Compare(field, cmp, literal, &within);
         ASSERT_EQ(among, want & within) << when << " seed " << seed << " field " << field << " op " << op << " "
                                         << CompareOpText(cmp) << " " << LiteralToString(literal) << " within";
+        // The DenseSet answers, over everyone and among the few.
+        for (const Roaring* scope : {&index.all(), static_cast<const Roaring*>(&within)}) {
+          const DenseSet dense_scope = DenseSet::Of(*scope, index.SlotBound());
+          DenseSet dense = op == "exists"     ? index.Present(field, dense_scope)
+                           : op == "contains" ? index.Contains(field, literal, dense_scope)
+                                              : index.Compare(field, cmp, literal, dense_scope);
+          ASSERT_EQ(dense.ToRoaring(), want & *scope) << when << " seed " << seed << " field " << field << " op " << op
+                                                      << " " << CompareOpText(cmp) << " " << LiteralToString(literal)
+                                                      << " dense";
+          if (op == "cmp" && cmp == CompareOp::kEq) {
+            Literal other = random.Lit();
+            Roaring any_want = index.Equal(field, literal) | index.Equal(field, other);
+            ASSERT_EQ(index.EqualAny(field, {literal, other}, dense_scope).ToRoaring(), any_want & *scope) << "in, dense";
+            ASSERT_EQ(index.EqualAny(field, {literal, other}, scope == &within ? &within : nullptr), any_want & *scope)
+                << "in";
+          }
+        }
       }
       // Numbers with a default for missing values (interest scores, event counts).
       for (int q = 0; q < 50; ++q) {
@@ -165,6 +182,9 @@ TEST(BitmapIndexTest, MatchesBruteForceUnderUpdates) {
           if (random.Pick(8) == 0) within.add(slot);
         }
         ASSERT_EQ(index.CompareNumber("f.discrete", cmp, v, 0, &within), want & within) << when << " within";
+        ASSERT_EQ(index.CompareNumber("f.discrete", cmp, v, 0, DenseSet::Of(within, index.SlotBound())).ToRoaring(),
+                  want & within)
+            << when << " within, dense";
       }
     };
     auto set = [&](uint32_t slot) {
@@ -273,6 +293,8 @@ TEST(BitmapIndexTest, RangesFromCutsAndCodedValuesMatchBruteForce) {
           }
         }
         ASSERT_EQ(index.Compare("x", op, bound), want) << when << " kind " << kind << " x " << CompareOpText(op) << " " << v;
+        ASSERT_EQ(index.Compare("x", op, bound, DenseSet::Of(index.all(), index.SlotBound())).ToRoaring(), want)
+            << when << " kind " << kind << " x " << CompareOpText(op) << " " << v << " dense";
       }
     };
     check("after optimize");

@@ -1,0 +1,273 @@
+#include "audience/dense_set.h"
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "roaring/containers/containers.h"
+
+namespace aidmp::audience {
+namespace {
+
+constexpr size_t kChunkWords = 1024;
+
+// Calls `on(chunk, typecode, container)` for each container of `bitmap`, in order.
+template <typename F>
+void ForEachContainer(const Roaring& bitmap, F on) {
+  const roaring_array_t& containers = bitmap.roaring.high_low_container;
+  for (int32_t index = 0; index < containers.size; ++index) {
+    uint8_t type = containers.typecodes[index];
+    const void* container = container_unwrap_shared(containers.containers[index], &type);
+    on(static_cast<size_t>(containers.keys[index]), type, container);
+  }
+}
+
+void SetRange(uint64_t* words, uint32_t first, uint32_t last) {  // [first, last] within a chunk
+  for (uint32_t bit = first; bit <= last;) {
+    const uint32_t word = bit >> 6, offset = bit & 63;
+    const uint32_t count = std::min<uint32_t>(64 - offset, last - bit + 1);
+    const uint64_t mask = count == 64 ? ~uint64_t{0} : ((uint64_t{1} << count) - 1) << offset;
+    words[word] |= mask;
+    bit += count;
+  }
+}
+
+// A chunk's container as a bitset in `mask` (1,024 words).
+void ContainerMask(uint8_t type, const void* container, uint64_t* mask) {
+  if (type == BITSET_CONTAINER_TYPE_CODE) {
+    std::memcpy(mask, static_cast<const bitset_container_t*>(container)->array, kChunkWords * sizeof(uint64_t));
+    return;
+  }
+  std::memset(mask, 0, kChunkWords * sizeof(uint64_t));
+  if (type == ARRAY_CONTAINER_TYPE_CODE) {
+    const auto* array = static_cast<const array_container_t*>(container);
+    for (int32_t i = 0; i < array->cardinality; ++i) mask[array->array[i] >> 6] |= uint64_t{1} << (array->array[i] & 63);
+  } else if (type == RUN_CONTAINER_TYPE_CODE) {
+    const auto* run = static_cast<const run_container_t*>(container);
+    for (int32_t i = 0; i < run->n_runs; ++i) {
+      SetRange(mask, run->runs[i].value, static_cast<uint32_t>(run->runs[i].value) + run->runs[i].length);
+    }
+  }
+}
+
+__attribute__((target("popcnt"))) uint64_t CountPopcnt(const uint64_t* words, size_t n) {
+  uint64_t count = 0;
+  for (size_t i = 0; i < n; ++i) count += static_cast<uint64_t>(__builtin_popcountll(words[i]));
+  return count;
+}
+
+uint64_t CountPortable(const uint64_t* words, size_t n) {
+  uint64_t count = 0;
+  for (size_t i = 0; i < n; ++i) count += static_cast<uint64_t>(__builtin_popcountll(words[i]));
+  return count;
+}
+
+uint64_t Count(const uint64_t* words, size_t n) {
+  static const bool kPopcnt = __builtin_cpu_supports("popcnt");
+  return kPopcnt ? CountPopcnt(words, n) : CountPortable(words, n);
+}
+
+}  // namespace
+
+DenseSet::DenseSet(uint32_t size)
+    : size_(size), words_((static_cast<size_t>(size) + 65535) / 65536 * kChunkWords, 0) {}
+
+DenseSet DenseSet::Of(const Roaring& bitmap, uint32_t size) {
+  DenseSet set(size);
+  set |= bitmap;
+  return set;
+}
+
+bool DenseSet::isEmpty() const {
+  return std::all_of(words_.begin(), words_.end(), [](uint64_t word) { return word == 0; });
+}
+
+uint64_t DenseSet::cardinality() const { return Count(words_.data(), words_.size()); }
+
+DenseSet& DenseSet::operator&=(const DenseSet& other) {
+  for (size_t i = 0; i < words_.size(); ++i) words_[i] &= other.words_[i];
+  return *this;
+}
+
+DenseSet& DenseSet::operator|=(const DenseSet& other) {
+  for (size_t i = 0; i < words_.size(); ++i) words_[i] |= other.words_[i];
+  return *this;
+}
+
+DenseSet& DenseSet::operator-=(const DenseSet& other) {
+  for (size_t i = 0; i < words_.size(); ++i) words_[i] &= ~other.words_[i];
+  return *this;
+}
+
+DenseSet DenseSet::operator-(const DenseSet& other) const {
+  DenseSet result = *this;
+  result -= other;
+  return result;
+}
+
+DenseSet DenseSet::operator|(const DenseSet& other) const {
+  DenseSet result = *this;
+  result |= other;
+  return result;
+}
+
+DenseSet& DenseSet::operator&=(const Roaring& bitmap) {
+  const size_t chunks = words_.size() / kChunkWords;
+  size_t next = 0;  // chunks before it are done
+  uint64_t mask[kChunkWords];
+  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
+    if (chunk >= chunks) return;
+    std::fill(words_.begin() + static_cast<ptrdiff_t>(next * kChunkWords),
+              words_.begin() + static_cast<ptrdiff_t>(chunk * kChunkWords), 0);
+    next = chunk + 1;
+    uint64_t* words = &words_[chunk * kChunkWords];
+    if (type == ARRAY_CONTAINER_TYPE_CODE) {
+      // One pass over the chunk: each word keeps the array's members in it (the array
+      // is sorted), words without any become 0.
+      const auto* array = static_cast<const array_container_t*>(container);
+      size_t word = 0;
+      for (int32_t i = 0; i < array->cardinality;) {
+        const size_t at = array->array[i] >> 6;
+        for (; word < at; ++word) words[word] = 0;
+        uint64_t keep = 0;
+        for (; i < array->cardinality && (array->array[i] >> 6) == at; ++i) keep |= uint64_t{1} << (array->array[i] & 63);
+        words[at] &= keep;
+        word = at + 1;
+      }
+      for (; word < kChunkWords; ++word) words[word] = 0;
+      return;
+    }
+    if (type == BITSET_CONTAINER_TYPE_CODE) {
+      const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
+      for (size_t i = 0; i < kChunkWords; ++i) words[i] &= bits[i];
+      return;
+    }
+    ContainerMask(type, container, mask);
+    for (size_t i = 0; i < kChunkWords; ++i) words[i] &= mask[i];
+  });
+  std::fill(words_.begin() + static_cast<ptrdiff_t>(std::min(next, chunks) * kChunkWords), words_.end(), 0);
+  return *this;
+}
+
+DenseSet& DenseSet::operator|=(const Roaring& bitmap) {
+  const size_t chunks = words_.size() / kChunkWords;
+  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
+    if (chunk >= chunks) return;
+    uint64_t* words = &words_[chunk * kChunkWords];
+    if (type == ARRAY_CONTAINER_TYPE_CODE) {
+      const auto* array = static_cast<const array_container_t*>(container);
+      for (int32_t i = 0; i < array->cardinality; ++i) words[array->array[i] >> 6] |= uint64_t{1} << (array->array[i] & 63);
+    } else if (type == BITSET_CONTAINER_TYPE_CODE) {
+      const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
+      for (size_t i = 0; i < kChunkWords; ++i) words[i] |= bits[i];
+    } else if (type == RUN_CONTAINER_TYPE_CODE) {
+      const auto* run = static_cast<const run_container_t*>(container);
+      for (int32_t i = 0; i < run->n_runs; ++i) {
+        SetRange(words, run->runs[i].value, static_cast<uint32_t>(run->runs[i].value) + run->runs[i].length);
+      }
+    }
+  });
+  // Drop what lies at or past size_ (in the last chunk).
+  size_t word = size_ / 64;
+  if (size_ % 64 != 0) words_[word++] &= (uint64_t{1} << (size_ % 64)) - 1;
+  std::fill(words_.begin() + static_cast<ptrdiff_t>(word), words_.end(), 0);
+  return *this;
+}
+
+DenseSet& DenseSet::operator-=(const Roaring& bitmap) {
+  const size_t chunks = words_.size() / kChunkWords;
+  uint64_t mask[kChunkWords];
+  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
+    if (chunk >= chunks) return;
+    uint64_t* words = &words_[chunk * kChunkWords];
+    if (type == ARRAY_CONTAINER_TYPE_CODE) {
+      const auto* array = static_cast<const array_container_t*>(container);
+      for (int32_t i = 0; i < array->cardinality; ++i) words[array->array[i] >> 6] &= ~(uint64_t{1} << (array->array[i] & 63));
+      return;
+    }
+    if (type == BITSET_CONTAINER_TYPE_CODE) {
+      const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
+      for (size_t i = 0; i < kChunkWords; ++i) words[i] &= ~bits[i];
+      return;
+    }
+    ContainerMask(type, container, mask);
+    for (size_t i = 0; i < kChunkWords; ++i) words[i] &= ~mask[i];
+  });
+  return *this;
+}
+
+void DenseSet::AddMet(const Roaring& bitmap, const DenseSet& mask_set) {
+  const size_t chunks = words_.size() / kChunkWords;
+  uint64_t mask[kChunkWords];
+  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
+    if (chunk >= chunks) return;
+    uint64_t* words = &words_[chunk * kChunkWords];
+    const uint64_t* within = &mask_set.words_[chunk * kChunkWords];
+    if (type == ARRAY_CONTAINER_TYPE_CODE) {
+      const auto* array = static_cast<const array_container_t*>(container);
+      for (int32_t i = 0; i < array->cardinality; ++i) {
+        const uint16_t bit = array->array[i];
+        words[bit >> 6] |= within[bit >> 6] & (uint64_t{1} << (bit & 63));
+      }
+      return;
+    }
+    if (type == BITSET_CONTAINER_TYPE_CODE) {
+      const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
+      for (size_t i = 0; i < kChunkWords; ++i) words[i] |= bits[i] & within[i];
+      return;
+    }
+    ContainerMask(type, container, mask);
+    for (size_t i = 0; i < kChunkWords; ++i) words[i] |= mask[i] & within[i];
+  });
+}
+
+Roaring DenseSet::ToRoaring() const {
+  // Container by container, as CRoaring would hold them: a bitset above 4,096 members,
+  // else an array.
+  Roaring result;
+  roaring_array_t* containers = &result.roaring.high_low_container;
+  for (size_t chunk = 0; chunk * kChunkWords < words_.size(); ++chunk) {
+    const uint64_t* words = &words_[chunk * kChunkWords];
+    const uint64_t count = Count(words, kChunkWords);
+    if (count == 0) continue;
+    if (count > DEFAULT_MAX_SIZE) {
+      bitset_container_t* bitset = bitset_container_create();
+      if (bitset == nullptr) throw std::bad_alloc();
+      std::memcpy(bitset->array, words, kChunkWords * sizeof(uint64_t));
+      bitset->cardinality = static_cast<int32_t>(count);
+      ra_append(containers, static_cast<uint16_t>(chunk), bitset, BITSET_CONTAINER_TYPE_CODE);
+    } else {
+      array_container_t* array = array_container_create_given_capacity(static_cast<int32_t>(count));
+      if (array == nullptr) throw std::bad_alloc();
+      int32_t n = 0;
+      for (size_t i = 0; i < kChunkWords; ++i) {
+        for (uint64_t bits = words[i]; bits != 0; bits &= bits - 1) {
+          array->array[n++] = static_cast<uint16_t>(i * 64 + static_cast<size_t>(__builtin_ctzll(bits)));
+        }
+      }
+      array->cardinality = n;
+      ra_append(containers, static_cast<uint16_t>(chunk), array, ARRAY_CONTAINER_TYPE_CODE);
+    }
+  }
+  return result;
+}
+
+DenseSet::Iterator::Iterator(const DenseSet* set, size_t word)
+    : set_(set), word_(word), bits_(word < set->words_.size() ? set->words_[word] : 0) {
+  Skip();
+}
+
+DenseSet::Iterator& DenseSet::Iterator::operator++() {
+  bits_ &= bits_ - 1;
+  Skip();
+  return *this;
+}
+
+void DenseSet::Iterator::Skip() {
+  while (bits_ == 0 && word_ < set_->words_.size()) {
+    ++word_;
+    bits_ = word_ < set_->words_.size() ? set_->words_[word_] : 0;
+  }
+}
+
+}  // namespace aidmp::audience

@@ -1,0 +1,91 @@
+// DenseSet against Roaring's own answers, over bitmaps holding every kind of CRoaring
+// container (arrays, bitsets, runs), sizes that end mid-word and mid-chunk, and members
+// past the set's size.
+#include "audience/dense_set.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace aidmp::audience {
+namespace {
+
+// A bitmap of `size` + extra slots mixing sparse chunks, dense chunks and runs.
+Roaring Mixed(uint32_t size, std::mt19937& rng) {
+  Roaring bitmap;
+  const uint32_t end = size + 70000;
+  for (uint32_t chunk = 0; chunk * 65536 < end; ++chunk) {
+    const uint32_t base = chunk * 65536;
+    switch (rng() % 4) {
+      case 0: break;  // empty chunk
+      case 1:         // sparse: an array container
+        for (int i = 0; i < 300; ++i) bitmap.add(base + rng() % 65536);
+        break;
+      case 2:         // dense: a bitset container
+        for (int i = 0; i < 20000; ++i) bitmap.add(base + rng() % 65536);
+        break;
+      default: {      // runs
+        for (int i = 0; i < 5; ++i) {
+          uint32_t start = base + rng() % 60000;
+          bitmap.addRange(start, start + 1 + rng() % 5000);
+        }
+      }
+    }
+  }
+  bitmap.runOptimize();
+  return bitmap;
+}
+
+Roaring Clip(const Roaring& bitmap, uint32_t size) {
+  Roaring range;
+  range.addRange(0, size);
+  return bitmap & range;
+}
+
+TEST(DenseSetTest, AgreesWithRoaring) {
+  std::mt19937 rng(11);
+  for (uint32_t size : {0u, 1u, 63u, 64u, 65u, 65536u, 100000u, 200003u}) {
+    for (int round = 0; round < 8; ++round) {
+      Roaring a = Mixed(size, rng), b = Mixed(size, rng), c = Mixed(size, rng);
+      const Roaring ca = Clip(a, size), cb = Clip(b, size), cc = Clip(c, size);
+      DenseSet set = DenseSet::Of(a, size);
+      ASSERT_EQ(set.ToRoaring(), ca) << size;
+      ASSERT_EQ(set.cardinality(), ca.cardinality());
+      ASSERT_EQ(set.isEmpty(), ca.isEmpty());
+      DenseSet both = set;
+      both &= b;
+      ASSERT_EQ(both.ToRoaring(), ca & cb) << size;
+      DenseSet either = set;
+      either |= b;
+      ASSERT_EQ(either.ToRoaring(), ca | cb) << size;
+      DenseSet minus = set;
+      minus -= b;
+      ASSERT_EQ(minus.ToRoaring(), ca - cb) << size;
+      DenseSet met = DenseSet::Of(c, size);
+      met.AddMet(b, set);
+      ASSERT_EQ(met.ToRoaring(), cc | (cb & ca)) << size;
+      const DenseSet other = DenseSet::Of(b, size);
+      ASSERT_EQ((set - other).ToRoaring(), ca - cb);
+      ASSERT_EQ((set | other).ToRoaring(), ca | cb);
+      DenseSet dense_and = set;
+      dense_and &= other;
+      ASSERT_EQ(dense_and.ToRoaring(), ca & cb);
+      std::vector<uint32_t> listed;
+      for (uint32_t slot : set) listed.push_back(slot);
+      std::vector<uint32_t> want(ca.cardinality());
+      ca.toUint32Array(want.data());
+      ASSERT_EQ(listed, want);
+      for (int probe = 0; probe < 50; ++probe) {
+        uint32_t slot = static_cast<uint32_t>(rng() % (size + 100));
+        ASSERT_EQ(set.contains(slot), ca.contains(slot)) << slot;
+      }
+      DenseSet added(size);
+      added.add(size);  // past the end: not held
+      added.add(size == 0 ? 0 : size - 1);
+      ASSERT_EQ(added.cardinality(), size == 0 ? 0u : 1u);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace aidmp::audience
