@@ -25,6 +25,7 @@
 #include "common/logging.h"
 #include "common/json_writer.h"
 #include "common/strings.h"
+#include "event/event_codec.h"
 #include "profile/person_document.h"
 #include "profile/profile_view.h"
 #include "sim/shop_simulator.h"
@@ -46,6 +47,9 @@ struct Flags {
   // The lookup store's directory, kept after the run; a directory a previous run filled
   // (it holds kUsersFile) is reused as it is, so lookups can be measured again quickly.
   std::string store;
+  // Writes the documents of the first 500 known users, evaluated at a fixed time, one a
+  // line, and stops: two builds' files must be equal (a check on encoding changes).
+  std::string dump_documents;
 };
 
 // Written last when the lookup store is filled: the known userIds, one a line.
@@ -54,9 +58,10 @@ constexpr char kUsersFile[] = "bench-users.txt";
 constexpr char kUsage[] =
     "usage: aidmp_bench_profiles [--quick] [--concurrency=8] [--seconds=8] [--rate=5000] [--connections=16]\n"
     "                            [--lookup-seconds=10] [--shoppers=20000] [--days=14] [--dir=SCRATCH_PARENT]\n"
-    "                            [--lookup-only] [--store=DIR]\n"
+    "                            [--lookup-only] [--store=DIR] [--dump-documents=FILE]\n"
     "  --lookup-only  only the profile lookup figures (skip ingest)\n"
-    "  --store=DIR    keep the lookup store in DIR; reuse it if a previous run filled it\n";
+    "  --store=DIR    keep the lookup store in DIR; reuse it if a previous run filled it\n"
+    "  --dump-documents=FILE  write 500 users' documents at a fixed time to FILE and stop\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -94,6 +99,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       flags.dir = std::string(value);
     } else if (name == "--lookup-only") {
       flags.lookup_only = true;
+    } else if (name == "--dump-documents") {
+      flags.dump_documents = std::string(value);
+      ok = !flags.dump_documents.empty();
     } else if (name == "--store") {
       flags.store = std::string(value);
       ok = !flags.store.empty();
@@ -252,6 +260,48 @@ int Run(const Flags& flags) {
     return 1;
   }
 
+  if (!flags.dump_documents.empty()) {
+    // The arrival of the last event: fixed for a store, and windows reach its events.
+    int64_t fixed_now_us = 0;
+    {
+      auto it = (*aidmp)->engine()->store()->NewIterator(storage::Family::kLog);
+      it->SeekToLast();
+      event::Event last;
+      if (!it->Valid() || !event::DecodeStoredEvent(it->value(), &last).ok()) {
+        std::cout << "  !! the log's last event cannot be read\n";
+        return 1;
+      }
+      fixed_now_us = last.received_at_us;
+    }
+    auto rfm = profile::FitRfm((*aidmp)->engine()->store(), (*aidmp)->engine()->profile_model(), fixed_now_us);
+    if (!rfm.ok()) {
+      std::cout << "  !! " << rfm.status().message() << "\n";
+      return 1;
+    }
+    std::ofstream out(flags.dump_documents);
+    for (size_t user_idx = 0; user_idx < users.size() && user_idx < 500; ++user_idx) {
+      auto person = profile::FindPerson((*aidmp)->engine()->store(), {identity::IdType::kUserId, users[user_idx]});
+      if (!person.ok()) {
+        std::cout << "  !! " << person.status().message() << "\n";
+        return 1;
+      }
+      profile::DocumentOptions document_options;
+      document_options.now_us = fixed_now_us;
+      document_options.events_limit = user_idx % 2 == 0 ? 5 : 20;
+      JsonWriter writer;
+      absl::Status status = profile::WritePersonDocument((*aidmp)->engine()->store(),
+                                                         (*aidmp)->engine()->profile_model(), *person, &*rfm,
+                                                         document_options, &writer);
+      if (!status.ok()) {
+        std::cout << "  !! " << status.message() << "\n";
+        return 1;
+      }
+      out << writer.str() << "\n";
+    }
+    std::cout << "wrote " << std::min<size_t>(users.size(), 500) << " documents to " << flags.dump_documents << "\n";
+    return out ? 0 : 1;
+  }
+
   // The document alone, without HTTP: what a lookup costs the server beyond the stack.
   {
     auto rfm = profile::FitRfm((*aidmp)->engine()->store(), (*aidmp)->engine()->profile_model(),
@@ -284,6 +334,7 @@ int Run(const Flags& flags) {
       document_options.now_us = SystemClock::Default()->NowMicros();
       document_options.events_limit = 5;
       JsonWriter writer;
+      writer.Reserve(16 << 10);  // as the server does
       absl::Status status = profile::WritePersonDocument((*aidmp)->engine()->store(),
                                                          (*aidmp)->engine()->profile_model(), *person, &*rfm,
                                                          document_options, &writer);

@@ -249,6 +249,7 @@ struct HttpServer::Impl {
                                    : rfm_cache->Get(options.now_us);
     if (!rfm.ok()) return SendError(res, rfm.status());
     JsonWriter writer;
+    writer.Reserve(16 << 10);  // a document with a page of events is 5-10 KB
     absl::Status status =
         profile::WritePersonDocument(engine->store(), engine->profile_model(), person, &*rfm, options, &writer);
     if (!status.ok()) return SendError(res, status);
