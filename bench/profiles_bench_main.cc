@@ -7,10 +7,14 @@
 //  2. Profile lookup over HTTP (GET /v1/profiles/lookup) at a fixed rate, open loop, on
 //     a store filled by the simulated shop through the real pipeline and then compacted
 //     (steady state); p50/p99, with GET /healthz at the same rate as the floor of the
-//     HTTP stack.
+//     HTTP stack. Before them, the document alone (FindPerson + WritePersonDocument on
+//     one thread, no HTTP): what a lookup costs beyond the stack.
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
+
+#include <time.h>
 
 #include "bench/aidmp_under_test.h"
 #include "bench/bench_util.h"
@@ -19,7 +23,11 @@
 #include "bench/open_loop.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "common/json_writer.h"
 #include "common/strings.h"
+#include "event/event_codec.h"
+#include "profile/person_document.h"
+#include "profile/profile_view.h"
 #include "sim/shop_simulator.h"
 
 namespace aidmp::bench {
@@ -35,11 +43,25 @@ struct Flags {
   int shoppers = 20000;
   int days = 14;
   std::string dir;
+  bool lookup_only = false;  // skip the ingest figures
+  // The lookup store's directory, kept after the run; a directory a previous run filled
+  // (it holds kUsersFile) is reused as it is, so lookups can be measured again quickly.
+  std::string store;
+  // Writes the documents of the first 500 known users, evaluated at a fixed time, one a
+  // line, and stops: two builds' files must be equal (a check on encoding changes).
+  std::string dump_documents;
 };
+
+// Written last when the lookup store is filled: the known userIds, one a line.
+constexpr char kUsersFile[] = "bench-users.txt";
 
 constexpr char kUsage[] =
     "usage: aidmp_bench_profiles [--quick] [--concurrency=8] [--seconds=8] [--rate=5000] [--connections=16]\n"
-    "                            [--lookup-seconds=10] [--shoppers=20000] [--days=14] [--dir=SCRATCH_PARENT]\n";
+    "                            [--lookup-seconds=10] [--shoppers=20000] [--days=14] [--dir=SCRATCH_PARENT]\n"
+    "                            [--lookup-only] [--store=DIR] [--dump-documents=FILE]\n"
+    "  --lookup-only  only the profile lookup figures (skip ingest)\n"
+    "  --store=DIR    keep the lookup store in DIR; reuse it if a previous run filled it\n"
+    "  --dump-documents=FILE  write 500 users' documents at a fixed time to FILE and stop\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -51,7 +73,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     std::string_view name = arg.substr(0, equals);
     std::string_view value = equals == std::string_view::npos ? "" : arg.substr(equals + 1);
     bool ok = true;
-    if (name == "--quick") {
+    if (name == "--help") {
+      return absl::InvalidArgumentError(kUsage);
+    } else if (name == "--quick") {
       flags.quick = true;
       flags.seconds = 3;
       flags.lookup_seconds = 3;
@@ -73,6 +97,14 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       ok = ParseNumber(value, &flags.days) && flags.days > 0;
     } else if (name == "--dir") {
       flags.dir = std::string(value);
+    } else if (name == "--lookup-only") {
+      flags.lookup_only = true;
+    } else if (name == "--dump-documents") {
+      flags.dump_documents = std::string(value);
+      ok = !flags.dump_documents.empty();
+    } else if (name == "--store") {
+      flags.store = std::string(value);
+      ok = !flags.store.empty();
     } else {
       ok = false;
     }
@@ -90,27 +122,24 @@ std::string Describe(const OpenLoopResult& result) {
                                                               : std::string());
 }
 
-int Run(const Flags& flags) {
-  int exit_code = 0;
-  CleanupRegistry cleanups;
-  cleanups.InstallSignalHandler();
-  auto scratch = ScratchDir::Create(flags.dir, "aidmp-bench-profiles-", &cleanups);
-  if (!scratch.ok()) {
-    std::cerr << scratch.status().message() << "\n";
-    return 2;
-  }
-  std::cout << "machine: " << DescribeMachine(flags.dir) << "\n";
-  EventCorpus corpus = EventCorpus::Generate(flags.quick ? 100 : 500, 100, /*seed=*/42);
+double ThreadCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
 
-  // 1. Ingest with and without the processors.
+// 1. Ingest with and without the processors. Returns the exit code.
+int RunIngest(const Flags& flags, const ScratchDir& scratch) {
+  int exit_code = 0;
+  EventCorpus corpus = EventCorpus::Generate(flags.quick ? 100 : 500, 100, /*seed=*/42);
   std::cout << "aidmp POST /v1/batch, " << flags.concurrency << " connections, " << flags.seconds
             << " s, processors off (load " << LoadAverages() << ")" << std::endl;
-  auto alone = RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, (*scratch)->Sub("ingest-alone"), false);
-  std::filesystem::remove_all((*scratch)->Sub("ingest-alone"));
+  auto alone = RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, scratch.Sub("ingest-alone"), false);
+  std::filesystem::remove_all(scratch.Sub("ingest-alone"));
   std::cout << "aidmp POST /v1/batch, " << flags.concurrency << " connections, " << flags.seconds
             << " s, processors on: index, identity, profiles (load " << LoadAverages() << ")" << std::endl;
-  auto with = RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, (*scratch)->Sub("ingest-with"), true);
-  std::filesystem::remove_all((*scratch)->Sub("ingest-with"));
+  auto with = RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, scratch.Sub("ingest-with"), true);
+  std::filesystem::remove_all(scratch.Sub("ingest-with"));
   if (!alone.ok() || !with.ok()) {
     std::cout << "  !! ingest failed: " << (alone.ok() ? with.status() : alone.status()).message() << "\n";
     return 1;
@@ -134,14 +163,12 @@ int Run(const Flags& flags) {
             << "  ratio (fully processed / ingest alone): " << Fixed(with_effective / alone_rate, 2)
             << "  (target >= 0.5)\n";
 
-  // 2. Profile lookups.
-  std::string admin_key = "bench-admin";
-  std::string data_dir = (*scratch)->Sub("lookup");
-  auto aidmp = AidmpUnderTest::Start(data_dir, true, admin_key);
-  if (!aidmp.ok()) {
-    std::cout << "  !! " << aidmp.status().message() << "\n";
-    return 1;
-  }
+  return exit_code;
+}
+
+// Fills aidmp with the simulated shop through the collector, waits for the processors
+// and compacts; returns the shoppers' userIds.
+absl::StatusOr<std::vector<std::string>> FillShop(const Flags& flags, AidmpUnderTest* aidmp) {
   sim::ShopOptions shop;
   shop.shoppers = flags.shoppers;
   shop.days = flags.days;
@@ -152,30 +179,24 @@ int Run(const Flags& flags) {
   uint64_t sent = 0;
   std::string auth = AidmpUnderTest::AuthorizationHeader();
   while (simulator.Next(500, &messages)) {
-    auto result = (*aidmp)->engine()->collector()->Handle("batch", auth, sim::MakeBatchBody(messages, shop.end_time_us));
-    if (!result.ok()) {
-      std::cout << "  !! filling failed: " << result.status().message() << "\n";
-      return 1;
-    }
+    auto result = aidmp->engine()->collector()->Handle("batch", auth, sim::MakeBatchBody(messages, shop.end_time_us));
+    if (!result.ok()) return absl::InternalError(StrCat("filling failed: ", result.status().message()));
     sent += messages.size();
     messages.clear();
   }
   while (true) {
     bool behind = false;
-    for (const auto& [name, lag] : (*aidmp)->ProcessorLags()) behind = behind || lag > 0;
+    for (const auto& [name, lag] : aidmp->ProcessorLags()) behind = behind || lag > 0;
     if (!behind) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   // Settle: the fill leaves the store mid-compaction, and compaction CPU would be
   // charged to the lookups measured next.
   for (int family = 0; family < storage::kFamilyCount; ++family) {
-    absl::Status status = (*aidmp)->engine()->store()->CompactAll(static_cast<storage::Family>(family));
-    if (!status.ok()) {
-      std::cout << "  !! compaction failed: " << status.message() << "\n";
-      return 1;
-    }
+    absl::Status status = aidmp->engine()->store()->CompactAll(static_cast<storage::Family>(family));
+    if (!status.ok()) return absl::InternalError(StrCat("compaction failed: ", status.message()));
   }
-  collect::EngineStats stats = (*aidmp)->engine()->Stats();
+  collect::EngineStats stats = aidmp->engine()->Stats();
   std::vector<std::string> users;
   for (const auto& shopper : simulator.shoppers()) {
     if (!shopper.user_id.empty()) users.push_back(shopper.user_id);
@@ -184,7 +205,150 @@ int Run(const Flags& flags) {
             << Thousands(static_cast<double>(stats.events_stored)) << " events stored, "
             << Thousands(static_cast<double>(stats.persons - stats.merges)) << " persons, " << users.size()
             << " with a userId, in " << Fixed(SecondsSince(fill_start), 1) << " s (compacted after); "
-            << Fixed(static_cast<double>((*aidmp)->engine()->store()->ApproximateDiskBytes()) / 1e6, 0) << " MB\n";
+            << Fixed(static_cast<double>(aidmp->engine()->store()->ApproximateDiskBytes()) / 1e6, 0) << " MB\n";
+  return users;
+}
+
+int Run(const Flags& flags) {
+  int exit_code = 0;
+  CleanupRegistry cleanups;
+  cleanups.InstallSignalHandler();
+  auto scratch = ScratchDir::Create(flags.dir, "aidmp-bench-profiles-", &cleanups);
+  if (!scratch.ok()) {
+    std::cerr << scratch.status().message() << "\n";
+    return 2;
+  }
+  std::cout << "machine: " << DescribeMachine(flags.dir) << "\n";
+
+  if (!flags.lookup_only) exit_code = RunIngest(flags, **scratch);
+  if (exit_code != 0) return exit_code;
+
+  // 2. Profile lookups.
+  std::string admin_key = "bench-admin";
+  std::string data_dir = flags.store.empty() ? (*scratch)->Sub("lookup") : flags.store;
+  bool reuse = !flags.store.empty() && std::filesystem::exists(data_dir + "/" + kUsersFile);
+  auto aidmp = AidmpUnderTest::Start(data_dir, true, admin_key);
+  if (!aidmp.ok()) {
+    std::cout << "  !! " << aidmp.status().message() << "\n";
+    return 1;
+  }
+  std::vector<std::string> users;
+  if (reuse) {
+    std::ifstream in(data_dir + "/" + kUsersFile);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) users.push_back(line);
+    }
+    collect::EngineStats stats = (*aidmp)->engine()->Stats();
+    std::cout << "reusing the store in " << data_dir << ": " << Thousands(static_cast<double>(stats.events_stored))
+              << " events stored, " << Thousands(static_cast<double>(stats.persons - stats.merges)) << " persons, "
+              << users.size() << " with a userId; "
+              << Fixed(static_cast<double>((*aidmp)->engine()->store()->ApproximateDiskBytes()) / 1e6, 0) << " MB\n";
+  } else {
+    auto filled = FillShop(flags, aidmp->get());
+    if (!filled.ok()) {
+      std::cout << "  !! " << filled.status().message() << "\n";
+      return 1;
+    }
+    users = std::move(*filled);
+    if (!flags.store.empty()) {
+      std::ofstream out(data_dir + "/" + kUsersFile);
+      for (const auto& user : users) out << user << "\n";
+    }
+  }
+  if (users.empty()) {
+    std::cout << "  !! no known userIds to look up\n";
+    return 1;
+  }
+
+  if (!flags.dump_documents.empty()) {
+    // The arrival of the last event: fixed for a store, and windows reach its events.
+    int64_t fixed_now_us = 0;
+    {
+      auto it = (*aidmp)->engine()->store()->NewIterator(storage::Family::kLog);
+      it->SeekToLast();
+      event::Event last;
+      if (!it->Valid() || !event::DecodeStoredEvent(it->value(), &last).ok()) {
+        std::cout << "  !! the log's last event cannot be read\n";
+        return 1;
+      }
+      fixed_now_us = last.received_at_us;
+    }
+    auto rfm = profile::FitRfm((*aidmp)->engine()->store(), (*aidmp)->engine()->profile_model(), fixed_now_us);
+    if (!rfm.ok()) {
+      std::cout << "  !! " << rfm.status().message() << "\n";
+      return 1;
+    }
+    std::ofstream out(flags.dump_documents);
+    for (size_t user_idx = 0; user_idx < users.size() && user_idx < 500; ++user_idx) {
+      auto person = profile::FindPerson((*aidmp)->engine()->store(), {identity::IdType::kUserId, users[user_idx]});
+      if (!person.ok()) {
+        std::cout << "  !! " << person.status().message() << "\n";
+        return 1;
+      }
+      profile::DocumentOptions document_options;
+      document_options.now_us = fixed_now_us;
+      document_options.events_limit = user_idx % 2 == 0 ? 5 : 20;
+      JsonWriter writer;
+      absl::Status status = profile::WritePersonDocument((*aidmp)->engine()->store(),
+                                                         (*aidmp)->engine()->profile_model(), *person, &*rfm,
+                                                         document_options, &writer);
+      if (!status.ok()) {
+        std::cout << "  !! " << status.message() << "\n";
+        return 1;
+      }
+      out << writer.str() << "\n";
+    }
+    std::cout << "wrote " << std::min<size_t>(users.size(), 500) << " documents to " << flags.dump_documents << "\n";
+    return out ? 0 : 1;
+  }
+
+  // The document alone, without HTTP: what a lookup costs the server beyond the stack.
+  {
+    auto rfm = profile::FitRfm((*aidmp)->engine()->store(), (*aidmp)->engine()->profile_model(),
+                               SystemClock::Default()->NowMicros());
+    if (!rfm.ok()) {
+      std::cout << "  !! " << rfm.status().message() << "\n";
+      return 1;
+    }
+    std::mt19937_64 rng(7);
+    size_t bytes = 0;
+    int documents = 0;
+    double cpu_start = 0;
+    // A warm-up first: a reused store starts with an empty block cache.
+    double warm_up_seconds = flags.quick ? 0.5 : 2, measured_seconds = flags.quick ? 0.5 : 2;
+    SteadyClock::time_point start = SteadyClock::now();
+    for (bool warm = false; SecondsSince(start) < warm_up_seconds + measured_seconds;) {
+      if (!warm && SecondsSince(start) >= warm_up_seconds) {
+        warm = true;
+        bytes = 0;
+        documents = 0;
+        cpu_start = ThreadCpuSeconds();
+      }
+      identity::Identifier id{identity::IdType::kUserId, users[rng() % users.size()]};
+      auto person = profile::FindPerson((*aidmp)->engine()->store(), id);
+      if (!person.ok()) {
+        std::cout << "  !! " << person.status().message() << "\n";
+        return 1;
+      }
+      profile::DocumentOptions document_options;
+      document_options.now_us = SystemClock::Default()->NowMicros();
+      document_options.events_limit = 5;
+      JsonWriter writer;
+      writer.Reserve(16 << 10);  // as the server does
+      absl::Status status = profile::WritePersonDocument((*aidmp)->engine()->store(),
+                                                         (*aidmp)->engine()->profile_model(), *person, &*rfm,
+                                                         document_options, &writer);
+      if (!status.ok()) {
+        std::cout << "  !! " << status.message() << "\n";
+        return 1;
+      }
+      bytes += writer.str().size();
+      ++documents;
+    }
+    std::cout << "document alone (FindPerson + WritePersonDocument, no HTTP, one thread): " << documents
+              << " documents, " << Fixed((ThreadCpuSeconds() - cpu_start) * 1e6 / documents, 1)
+              << " CPU us/document, " << bytes / documents << " bytes on average\n";
+  }
 
   OpenLoopOptions options;
   options.requests_per_second = flags.rate;

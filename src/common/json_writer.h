@@ -30,6 +30,10 @@ class JsonWriter {
   // Appends `json`, which the caller guarantees is one valid JSON value.
   JsonWriter& Raw(std::string_view json);
 
+  // Makes room for `bytes` of output up front, for callers that know the rough size:
+  // growing a long output step by step copies it each time.
+  void Reserve(size_t bytes) { out_.reserve(bytes); }
+
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 

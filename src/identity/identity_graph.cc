@@ -363,13 +363,17 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
 }
 
 absl::StatusOr<uint64_t> IdentityGraph::Lookup(storage::Store* store, const Identifier& id) {
+  auto person = LookupPerson(store, id);
+  if (!person.ok()) return person.status();
+  return person->id;
+}
+
+absl::StatusOr<PersonRecord> IdentityGraph::LookupPerson(storage::Store* store, const Identifier& id) {
   std::string value;
   absl::Status status = store->Get(storage::Family::kIdentity, OwnerKey(id), &value);
   if (!status.ok()) return status;
   if (value.size() != 8) return absl::DataLossError("identity owner value is not a person id");
-  auto person = ReadPerson(store, DecodeFixed64BE(value.data()));
-  if (!person.ok()) return person.status();
-  return person->id;
+  return ReadPerson(store, DecodeFixed64BE(value.data()));
 }
 
 absl::StatusOr<PersonRecord> IdentityGraph::ReadPerson(storage::Store* store, uint64_t person) {

@@ -113,6 +113,9 @@ class IdentityGraph {
 
   // Readers over committed data. NotFound if unknown.
   static absl::StatusOr<uint64_t> Lookup(storage::Store* store, const Identifier& id);
+  // The canonical record of the person holding `id` (Lookup then ReadPerson, reading the
+  // person once).
+  static absl::StatusOr<PersonRecord> LookupPerson(storage::Store* store, const Identifier& id);
   // The canonical record (following merged_into from `person`).
   static absl::StatusOr<PersonRecord> ReadPerson(storage::Store* store, uint64_t person);
   static absl::StatusOr<MergeRecord> ReadMerge(storage::Store* store, uint64_t merge);

@@ -16,9 +16,10 @@ absl::StatusOr<std::vector<PersonEvent>> PersonEventSeqs(storage::Store* store, 
   std::vector<std::pair<int64_t, uint64_t>> found;  // (time, seq)
   std::vector<uint64_t> persons = person.absorbed;
   persons.push_back(person.id);
+  // One iterator for all members: creating one costs more than a seek.
+  auto it = store->NewIterator(storage::Family::kIdentity);
   for (uint64_t member : persons) {
     std::string prefix = storage::PersonEventPrefix(member);
-    auto it = store->NewIterator(storage::Family::kIdentity);
     size_t taken = 0;
     for (it->SeekForPrev(storage::IndexKey(prefix, before_us, 0));
          it->Valid() && taken < limit; it->Prev(), ++taken) {

@@ -1,6 +1,7 @@
 #include "profile/person_document.h"
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "common/status.h"
@@ -14,13 +15,12 @@
 namespace aidmp::profile {
 
 absl::StatusOr<identity::PersonRecord> FindPerson(storage::Store* store, const identity::Identifier& id) {
-  auto person_id = identity::IdentityGraph::Lookup(store, id);
-  if (absl::IsNotFound(person_id.status())) {
+  auto person = identity::IdentityGraph::LookupPerson(store, id);
+  if (absl::IsNotFound(person.status())) {
     return absl::NotFoundError(StrCat("no person has ", identity::IdTypeName(id.type), " '", id.value.substr(0, 64),
                                       "' (yet: the identity processor may lag)"));
   }
-  if (!person_id.ok()) return person_id.status();
-  return identity::IdentityGraph::ReadPerson(store, *person_id);
+  return person;
 }
 
 absl::Status WritePersonDocument(storage::Store* store, const ProfileModel& model,
@@ -31,6 +31,16 @@ absl::Status WritePersonDocument(storage::Store* store, const ProfileModel& mode
   if (!seqs.ok()) return seqs.status();
   auto profile = ReadProfile(store, person.id);
   if (!profile.ok()) return profile.status();
+  // The merge records and the events, each in one batched read.
+  std::vector<std::string> keys;
+  keys.reserve(person.merges.size());
+  for (uint64_t merge_id : person.merges) keys.push_back(storage::MergeKey(merge_id));
+  std::vector<std::optional<std::string>> merges;
+  AIDMP_RETURN_IF_ERROR(store->MultiGet(storage::Family::kIdentity, keys, &merges));
+  keys.clear();
+  for (const identity::PersonEvent& entry : *seqs) keys.push_back(storage::LogKey(entry.seq));
+  std::vector<std::optional<std::string>> events;
+  AIDMP_RETURN_IF_ERROR(store->MultiGet(storage::Family::kLog, keys, &events));
 
   writer->BeginObject();
   writer->Key("person_id").Uint(person.id);
@@ -45,21 +55,19 @@ absl::Status WritePersonDocument(storage::Store* store, const ProfileModel& mode
   writer->EndArray();
   WriteProfileMembers(*profile, model, options.now_us, rfm, writer);
   writer->Key("merges").BeginArray();
-  for (uint64_t merge_id : person.merges) {
-    auto merge = identity::IdentityGraph::ReadMerge(store, merge_id);
-    if (!merge.ok()) return merge.status();
-    writer->Raw(identity::IdentityGraph::EncodeMerge(*merge));
+  for (size_t merge_idx = 0; merge_idx < merges.size(); ++merge_idx) {
+    if (!merges[merge_idx]) return absl::NotFoundError(StrCat("merge ", person.merges[merge_idx], " not found"));
+    identity::MergeRecord merge;
+    AIDMP_RETURN_IF_ERROR(identity::IdentityGraph::DecodeMerge(*merges[merge_idx], &merge));
+    writer->Raw(identity::IdentityGraph::EncodeMerge(merge));
   }
   writer->EndArray();
   writer->Key("recent_events").BeginArray();
   int64_t oldest_us = 0;
-  for (const identity::PersonEvent& entry : *seqs) {
-    std::string record;
-    absl::Status status = store->Get(storage::Family::kLog, storage::LogKey(entry.seq), &record);
-    if (absl::IsNotFound(status)) continue;
-    if (!status.ok()) return status;
-    oldest_us = entry.ts_us;
-    writer->Raw(record);
+  for (size_t event_idx = 0; event_idx < events.size(); ++event_idx) {
+    if (!events[event_idx]) continue;  // erased from the log
+    oldest_us = (*seqs)[event_idx].ts_us;
+    writer->Raw(*events[event_idx]);
   }
   writer->EndArray();
   writer->Key("next_before");

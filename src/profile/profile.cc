@@ -6,6 +6,7 @@
 #include "common/json_writer.h"
 #include "common/strings.h"
 #include "event/json_util.h"
+#include "profile/internal/profile_json.h"
 #include "profile/property_path.h"
 #include "simdjson.h"
 
@@ -331,17 +332,19 @@ void Profile::Merge(const Profile& other, const ProfileModel& model) {
   RetireSessions(this, config.session_retention_us);
 }
 
-std::string Profile::Encode() const {
+namespace internal {
+
+std::string EncodeProfileJson(const Profile& profile) {
   JsonWriter writer;
   writer.BeginObject();
-  writer.Key("person").Uint(person);
-  writer.Key("events").Uint(events);
-  if (events > 0) {
-    writer.Key("first_seen_us").Int(first_seen_us);
-    writer.Key("last_seen_us").Int(last_seen_us);
+  writer.Key("person").Uint(profile.person);
+  writer.Key("events").Uint(profile.events);
+  if (profile.events > 0) {
+    writer.Key("first_seen_us").Int(profile.first_seen_us);
+    writer.Key("last_seen_us").Int(profile.last_seen_us);
   }
   writer.Key("traits").BeginObject();
-  for (const auto& [key, value] : traits) {
+  for (const auto& [key, value] : profile.traits) {
     writer.Key(key).BeginObject();
     writer.Key("value").Raw(value.json);
     writer.Key("ts_us").Int(value.ts_us);
@@ -351,23 +354,23 @@ std::string Profile::Encode() const {
   }
   writer.EndObject();
   writer.Key("event_counts").BeginObject();
-  for (const auto& [name, count] : event_counts) writer.Key(name).Uint(count);
+  for (const auto& [name, count] : profile.event_counts) writer.Key(name).Uint(count);
   writer.EndObject();
-  writer.Key("recent_complete").Bool(recent_complete);
+  writer.Key("recent_complete").Bool(profile.recent_complete);
   writer.Key("recent").BeginObject();
-  for (const auto& [name, counts] : recent) {
+  for (const auto& [name, counts] : profile.recent) {
     writer.Key(name).BeginArray().Int(counts.last_us);
     for (const auto& [day, count] : counts.days) writer.Int(day).Uint(count);
     writer.EndArray();
   }
   writer.EndObject();
   writer.Key("consent").BeginObject();
-  for (const auto& [purpose, value] : consent) {
+  for (const auto& [purpose, value] : profile.consent) {
     writer.Key(purpose).BeginArray().Bool(value.granted).Int(value.ts_us).Uint(value.seq).EndArray();
   }
   writer.EndObject();
   writer.Key("series").BeginObject();
-  for (const auto& [key, state] : series) {
+  for (const auto& [key, state] : profile.series) {
     writer.Key(key).BeginObject();
     writer.Key("count").Uint(state.count);
     writer.Key("sum").Double(state.sum);
@@ -384,14 +387,14 @@ std::string Profile::Encode() const {
     writer.EndObject();
   }
   writer.EndObject();
-  if (interest_anchor_us != kMinTime) {
-    writer.Key("interest_anchor_us").Int(interest_anchor_us);
+  if (profile.interest_anchor_us != kMinTime) {
+    writer.Key("interest_anchor_us").Int(profile.interest_anchor_us);
     writer.Key("interests").BeginObject();
-    for (const auto& [tag, weight] : interests) writer.Key(tag).Double(weight);
+    for (const auto& [tag, weight] : profile.interests) writer.Key(tag).Double(weight);
     writer.EndObject();
   }
   writer.Key("sessions").BeginObject();
-  for (const auto& [device, list] : sessions) {
+  for (const auto& [device, list] : profile.sessions) {
     writer.Key(device).BeginArray();
     for (const Session& session : list) {
       writer.BeginArray().Int(session.start_us).Int(session.end_us).Uint(session.events).EndArray();
@@ -400,13 +403,13 @@ std::string Profile::Encode() const {
   }
   writer.EndObject();
   writer.Key("retired_sessions").BeginArray();
-  writer.Uint(retired_sessions).Int(retired_session_us).Uint(retired_session_events);
+  writer.Uint(profile.retired_sessions).Int(profile.retired_session_us).Uint(profile.retired_session_events);
   writer.EndArray();
   writer.EndObject();
   return writer.Take();
 }
 
-absl::Status Profile::Decode(std::string_view data, Profile* out) {
+absl::Status DecodeProfileJson(std::string_view data, Profile* out) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object root;
   if (parser.parse(data.data(), data.size()).get(root) != simdjson::SUCCESS) {
@@ -510,5 +513,7 @@ absl::Status Profile::Decode(std::string_view data, Profile* out) {
   }
   return absl::OkStatus();
 }
+
+}  // namespace internal
 
 }  // namespace aidmp::profile

@@ -36,6 +36,15 @@ namespace {
 
 thread_local std::chrono::steady_clock::time_point request_started;
 
+// As res.set_content(body, kJson) without copying the body: cpp-httplib 0.11 has no
+// set_content that takes a string by value, and a profile document is several KB.
+void SetJsonBody(httplib::Response& res, std::string body) {
+  res.body = std::move(body);
+  auto old = res.headers.equal_range("Content-Type");
+  res.headers.erase(old.first, old.second);
+  res.set_header("Content-Type", kJson);
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -249,10 +258,11 @@ struct HttpServer::Impl {
                                    : rfm_cache->Get(options.now_us);
     if (!rfm.ok()) return SendError(res, rfm.status());
     JsonWriter writer;
+    writer.Reserve(16 << 10);  // a document with a page of events is 5-10 KB
     absl::Status status =
         profile::WritePersonDocument(engine->store(), engine->profile_model(), person, &*rfm, options, &writer);
     if (!status.ok()) return SendError(res, status);
-    res.set_content(writer.Take(), kJson);
+    SetJsonBody(res, writer.Take());
   }
 
   void HandlePersonLookup(const httplib::Request& req, httplib::Response& res) {
@@ -284,7 +294,7 @@ struct HttpServer::Impl {
     absl::Status status =
         profile::WritePersonDocumentAsOf(engine->store(), engine->profile_model(), root, *as_of, options, &writer);
     if (!status.ok()) return SendError(res, status);
-    res.set_content(writer.Take(), kJson);
+    SetJsonBody(res, writer.Take());
   }
 
   void HandlePerson(const httplib::Request& req, httplib::Response& res) {

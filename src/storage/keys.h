@@ -19,7 +19,8 @@
 //                                                          identifiers, merged_into)
 //               'M' merge(8)                            -> merge log entry JSON
 //               'E' person(8) ts(8) seq(8)              -> empty   (a person's events)
-//               'F' person(8)                           -> profile JSON (profile/profile.h)
+//               'F' person(8)                           -> profile, binary (profile/profile_binary.cc;
+//                                                          older data: JSON, still read)
 //   meta        "counter/<name>"                        -> uint64 LE, merged by addition
 //               "checkpoint/<processor>"                -> seq(8) last applied log entry
 //               "suppress/<type>:<sha256 of value>"     -> erasure time (privacy/suppression.h)

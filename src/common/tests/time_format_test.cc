@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <random>
 
 #include "common/clock.h"
@@ -68,6 +69,40 @@ TEST(TimeFormatTest, FormatRoundTripsOnRandomInstants) {
   }
   EXPECT_EQ(FormatIso8601Micros(0), "1970-01-01T00:00:00.000000Z");
   EXPECT_EQ(FormatIso8601Micros(-1), "1969-12-31T23:59:59.999999Z");
+}
+
+// The digit-by-digit formatting against the C library's calendar, over years 0000-9999
+// and their edges.
+TEST(TimeFormatTest, FormatAgreesWithGmtime) {
+  auto reference = [](int64_t ts_us) {
+    int64_t seconds = ts_us / 1'000'000, micros = ts_us % 1'000'000;
+    if (micros < 0) {
+      micros += 1'000'000;
+      seconds -= 1;
+    }
+    time_t time = static_cast<time_t>(seconds);
+    std::tm parts{};
+    gmtime_r(&time, &parts);
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%04lld-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+                  static_cast<long long>(parts.tm_year) + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour,
+                  parts.tm_min, parts.tm_sec, static_cast<long long>(micros));
+    return std::string(buf);
+  };
+  constexpr int64_t kFirst = -62'167'219'200'000'000;  // 0000-01-01T00:00:00Z
+  constexpr int64_t kEnd = 253'402'300'800'000'000;     // 10000-01-01T00:00:00Z
+  std::mt19937_64 rng(11);
+  std::uniform_int_distribution<int64_t> dist(kFirst, kEnd - 1);
+  for (int trial_idx = 0; trial_idx < 20000; ++trial_idx) {
+    int64_t ts = dist(rng);
+    ASSERT_EQ(FormatIso8601Micros(ts), reference(ts)) << ts;
+  }
+  for (int64_t ts : {kFirst, kFirst + 1, kEnd - 1, int64_t{0}, int64_t{-1}, int64_t{951'782'400'000'000}}) {
+    EXPECT_EQ(FormatIso8601Micros(ts), reference(ts)) << ts;
+  }
+  EXPECT_EQ(FormatIso8601Micros(kEnd - 1), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatIso8601Micros(kFirst), "0000-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatIso8601Micros(kEnd), "10000-01-01T00:00:00.000000Z");  // past the fast path
 }
 
 }  // namespace
