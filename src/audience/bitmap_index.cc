@@ -48,17 +48,9 @@ size_t BitmapBytes(const Roaring& bitmap) { return bitmap.getSizeInBytes(false);
 // What the numeric code does with its scope, for either kind of set (the Roaring API
 // and the DenseSet one used by counts over everyone).
 Roaring Meet(const Roaring& scope, const Roaring& bitmap) { return scope & bitmap; }
-DenseSet Meet(const DenseSet& scope, const Roaring& bitmap) {
-  DenseSet result = scope;
-  result &= bitmap;
-  return result;
-}
+DenseSet Meet(const DenseSet& scope, const Roaring& bitmap) { return scope.Meet(bitmap); }
 Roaring Outside(const Roaring& scope, const Roaring& bitmap) { return scope - bitmap; }
-DenseSet Outside(const DenseSet& scope, const Roaring& bitmap) {
-  DenseSet result = scope;
-  result -= bitmap;
-  return result;
-}
+DenseSet Outside(const DenseSet& scope, const Roaring& bitmap) { return scope.Outside(bitmap); }
 // result |= bitmap & scope
 void AddMet(Roaring* result, const Roaring& bitmap, const Roaring& scope) { *result |= bitmap & scope; }
 void AddMet(DenseSet* result, const Roaring& bitmap, const DenseSet& scope) { result->AddMet(bitmap, scope); }

@@ -93,14 +93,17 @@ class Evaluator {
     switch (node.kind) {
       case Node::Kind::kAnd: {
         *how = "narrow";
-        Set current = candidates;
+        std::optional<Set> current;  // none yet: the candidates (not copied)
         bool current_all = all;
         for (const Node* child : Ordered(node)) {
-          if (current.isEmpty()) break;
-          AIDMP_ASSIGN_OR_RETURN(current, Eval(*child, current, current_all, depth + 1));
+          const Set& in = current ? *current : candidates;
+          if (in.isEmpty()) break;
+          AIDMP_ASSIGN_OR_RETURN(Set next, Eval(*child, in, current_all, depth + 1));
+          current = std::move(next);
           current_all = false;
         }
-        return current;
+        if (!current) return candidates;
+        return std::move(*current);
       }
       case Node::Kind::kOr: {
         *how = "union";

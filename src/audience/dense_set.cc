@@ -117,6 +117,65 @@ size_t Extract(const uint64_t* words, uint16_t* out, size_t count) {
 DenseSet::DenseSet(uint32_t size)
     : size_(size), words_((static_cast<size_t>(size) + 65535) / 65536 * kChunkWords, 0) {}
 
+DenseSet DenseSet::Unfilled(uint32_t size) {
+  DenseSet set;
+  set.size_ = size;
+  set.words_.resize((static_cast<size_t>(size) + 65535) / 65536 * kChunkWords);
+  return set;
+}
+
+DenseSet DenseSet::Meet(const Roaring& bitmap) const {
+  DenseSet result = Unfilled(size_);
+  const size_t chunks = words_.size() / kChunkWords;
+  size_t next = 0;  // chunks before it are written
+  uint64_t mask[kChunkWords];
+  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
+    if (chunk >= chunks) return;
+    std::fill(result.words_.begin() + static_cast<ptrdiff_t>(next * kChunkWords),
+              result.words_.begin() + static_cast<ptrdiff_t>(chunk * kChunkWords), 0);
+    next = chunk + 1;
+    const uint64_t* words = &words_[chunk * kChunkWords];
+    uint64_t* out = &result.words_[chunk * kChunkWords];
+    const uint64_t* bits = mask;
+    if (type == BITSET_CONTAINER_TYPE_CODE) {
+      bits = static_cast<const bitset_container_t*>(container)->array;
+    } else {
+      ContainerMask(type, container, mask);
+    }
+    for (size_t i = 0; i < kChunkWords; ++i) out[i] = words[i] & bits[i];
+  });
+  std::fill(result.words_.begin() + static_cast<ptrdiff_t>(std::min(next, chunks) * kChunkWords), result.words_.end(),
+            0);
+  return result;
+}
+
+DenseSet DenseSet::Outside(const Roaring& bitmap) const {
+  DenseSet result = Unfilled(size_);
+  const size_t chunks = words_.size() / kChunkWords;
+  size_t next = 0;  // chunks before it are written
+  uint64_t mask[kChunkWords];
+  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
+    if (chunk >= chunks) return;
+    std::copy(words_.begin() + static_cast<ptrdiff_t>(next * kChunkWords),
+              words_.begin() + static_cast<ptrdiff_t>(chunk * kChunkWords),
+              result.words_.begin() + static_cast<ptrdiff_t>(next * kChunkWords));
+    next = chunk + 1;
+    const uint64_t* words = &words_[chunk * kChunkWords];
+    uint64_t* out = &result.words_[chunk * kChunkWords];
+    const uint64_t* bits = mask;
+    if (type == BITSET_CONTAINER_TYPE_CODE) {
+      bits = static_cast<const bitset_container_t*>(container)->array;
+    } else {
+      ContainerMask(type, container, mask);
+    }
+    for (size_t i = 0; i < kChunkWords; ++i) out[i] = words[i] & ~bits[i];
+  });
+  const size_t from = std::min(next, chunks) * kChunkWords;
+  std::copy(words_.begin() + static_cast<ptrdiff_t>(from), words_.end(),
+            result.words_.begin() + static_cast<ptrdiff_t>(from));
+  return result;
+}
+
 DenseSet DenseSet::Of(const Roaring& bitmap, uint32_t size) {
   DenseSet set(size);
   set |= bitmap;

@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "roaring/roaring.hh"
@@ -52,6 +54,9 @@ class DenseSet {
   DenseSet& operator-=(const Roaring& bitmap);
   // this |= bitmap & mask, without building the intersection.
   void AddMet(const Roaring& bitmap, const DenseSet& mask);
+  // this & bitmap and this - bitmap as new sets, in one pass over this.
+  DenseSet Meet(const Roaring& bitmap) const;
+  DenseSet Outside(const Roaring& bitmap) const;
 
   Roaring ToRoaring() const;
 
@@ -72,9 +77,27 @@ class DenseSet {
   Iterator end() const { return Iterator(this, words_.size()); }
 
  private:
+  // Leaves new words uninitialised, for results every word of which is written.
+  template <typename T>
+  struct Uninitialised : std::allocator<T> {
+    template <typename U>
+    struct rebind {
+      using other = Uninitialised<U>;
+    };
+    template <typename U>
+    void construct(U* at) noexcept {
+      ::new (static_cast<void*>(at)) U;
+    }
+    template <typename U, typename... Args>
+    void construct(U* at, Args&&... args) {
+      ::new (static_cast<void*>(at)) U(std::forward<Args>(args)...);
+    }
+  };
+  static DenseSet Unfilled(uint32_t size);
+
   static constexpr size_t kChunkWords = 1024;  // 65,536 slots, a CRoaring container
   uint32_t size_ = 0;
-  std::vector<uint64_t> words_;  // whole chunks; bits at or past size_ stay 0
+  std::vector<uint64_t, Uninitialised<uint64_t>> words_;  // whole chunks; bits at or past size_ stay 0
 };
 
 }  // namespace aidmp::audience

@@ -55,6 +55,8 @@ TEST(DenseSetTest, AgreesWithRoaring) {
       DenseSet both = set;
       both &= b;
       ASSERT_EQ(both.ToRoaring(), ca & cb) << size;
+      ASSERT_EQ(set.Meet(b).ToRoaring(), ca & cb) << size;
+      ASSERT_EQ(set.Outside(b).ToRoaring(), ca - cb) << size;
       DenseSet either = set;
       either |= b;
       ASSERT_EQ(either.ToRoaring(), ca | cb) << size;
