@@ -33,6 +33,19 @@
 namespace aidmp::bench {
 namespace {
 
+// The document of the person with this userId at `now_us`, as the lookup route writes
+// it: FindPerson, then WritePersonDocument.
+template <typename Engine, typename Rfm>
+absl::Status WriteUserDocument(Engine* engine, const Rfm& rfm, const std::string& user, int64_t now_us,
+                               size_t events_limit, JsonWriter* writer) {
+  auto person = profile::FindPerson(engine->store(), {identity::IdType::kUserId, user});
+  if (!person.ok()) return person.status();
+  profile::DocumentOptions options;
+  options.now_us = now_us;
+  options.events_limit = events_limit;
+  return profile::WritePersonDocument(engine->store(), engine->profile_model(), *person, &rfm, options, writer);
+}
+
 struct Flags {
   bool quick = false;
   int concurrency = 8;
@@ -280,18 +293,9 @@ int Run(const Flags& flags) {
     }
     std::ofstream out(flags.dump_documents);
     for (size_t user_idx = 0; user_idx < users.size() && user_idx < 500; ++user_idx) {
-      auto person = profile::FindPerson((*aidmp)->engine()->store(), {identity::IdType::kUserId, users[user_idx]});
-      if (!person.ok()) {
-        std::cout << "  !! " << person.status().message() << "\n";
-        return 1;
-      }
-      profile::DocumentOptions document_options;
-      document_options.now_us = fixed_now_us;
-      document_options.events_limit = user_idx % 2 == 0 ? 5 : 20;
       JsonWriter writer;
-      absl::Status status = profile::WritePersonDocument((*aidmp)->engine()->store(),
-                                                         (*aidmp)->engine()->profile_model(), *person, &*rfm,
-                                                         document_options, &writer);
+      absl::Status status = WriteUserDocument((*aidmp)->engine(), *rfm, users[user_idx], fixed_now_us,
+                                              user_idx % 2 == 0 ? 5 : 20, &writer);
       if (!status.ok()) {
         std::cout << "  !! " << status.message() << "\n";
         return 1;
@@ -324,20 +328,10 @@ int Run(const Flags& flags) {
         documents = 0;
         cpu_start = ThreadCpuSeconds();
       }
-      identity::Identifier id{identity::IdType::kUserId, users[rng() % users.size()]};
-      auto person = profile::FindPerson((*aidmp)->engine()->store(), id);
-      if (!person.ok()) {
-        std::cout << "  !! " << person.status().message() << "\n";
-        return 1;
-      }
-      profile::DocumentOptions document_options;
-      document_options.now_us = SystemClock::Default()->NowMicros();
-      document_options.events_limit = 5;
       JsonWriter writer;
       writer.Reserve(16 << 10);  // as the server does
-      absl::Status status = profile::WritePersonDocument((*aidmp)->engine()->store(),
-                                                         (*aidmp)->engine()->profile_model(), *person, &*rfm,
-                                                         document_options, &writer);
+      absl::Status status = WriteUserDocument((*aidmp)->engine(), *rfm, users[rng() % users.size()],
+                                              SystemClock::Default()->NowMicros(), 5, &writer);
       if (!status.ok()) {
         std::cout << "  !! " << status.message() << "\n";
         return 1;

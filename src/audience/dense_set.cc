@@ -121,15 +121,27 @@ DenseSet DenseSet::Unfilled(uint32_t size) {
   return set;
 }
 
-DenseSet DenseSet::Meet(const Roaring& bitmap) const {
+// A new set: every chunk the bitmap has a container for is `op(word, container word)`
+// word by word, the container taken as a mask (array members scattered without
+// branches: a loop over each word's members would mispredict at every word); the
+// other chunks are 0 (`absent_kept` false) or this set's words.
+template <typename Op>
+DenseSet DenseSet::Combine(const Roaring& bitmap, bool absent_kept, Op op) const {
   DenseSet result = Unfilled(size_);
   const size_t chunks = words_.size() / kChunkWords;
+  auto absent = [&](size_t from_chunk, size_t to_chunk) {
+    const auto from = static_cast<ptrdiff_t>(from_chunk * kChunkWords), to = static_cast<ptrdiff_t>(to_chunk * kChunkWords);
+    if (absent_kept) {
+      std::copy(words_.begin() + from, words_.begin() + to, result.words_.begin() + from);
+    } else {
+      std::fill(result.words_.begin() + from, result.words_.begin() + to, 0);
+    }
+  };
   size_t next = 0;  // chunks before it are written
   uint64_t mask[kChunkWords];
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
     if (chunk >= chunks) return;
-    std::fill(result.words_.begin() + static_cast<ptrdiff_t>(next * kChunkWords),
-              result.words_.begin() + static_cast<ptrdiff_t>(chunk * kChunkWords), 0);
+    absent(next, chunk);
     next = chunk + 1;
     const uint64_t* words = &words_[chunk * kChunkWords];
     uint64_t* out = &result.words_[chunk * kChunkWords];
@@ -139,38 +151,18 @@ DenseSet DenseSet::Meet(const Roaring& bitmap) const {
     } else {
       ContainerMask(type, container, mask);
     }
-    for (size_t i = 0; i < kChunkWords; ++i) out[i] = words[i] & bits[i];
+    for (size_t i = 0; i < kChunkWords; ++i) out[i] = op(words[i], bits[i]);
   });
-  std::fill(result.words_.begin() + static_cast<ptrdiff_t>(std::min(next, chunks) * kChunkWords), result.words_.end(),
-            0);
+  absent(std::min(next, chunks), chunks);
   return result;
 }
 
+DenseSet DenseSet::Meet(const Roaring& bitmap) const {
+  return Combine(bitmap, false, [](uint64_t word, uint64_t bits) { return word & bits; });
+}
+
 DenseSet DenseSet::Outside(const Roaring& bitmap) const {
-  DenseSet result = Unfilled(size_);
-  const size_t chunks = words_.size() / kChunkWords;
-  size_t next = 0;  // chunks before it are written
-  uint64_t mask[kChunkWords];
-  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
-    if (chunk >= chunks) return;
-    std::copy(words_.begin() + static_cast<ptrdiff_t>(next * kChunkWords),
-              words_.begin() + static_cast<ptrdiff_t>(chunk * kChunkWords),
-              result.words_.begin() + static_cast<ptrdiff_t>(next * kChunkWords));
-    next = chunk + 1;
-    const uint64_t* words = &words_[chunk * kChunkWords];
-    uint64_t* out = &result.words_[chunk * kChunkWords];
-    const uint64_t* bits = mask;
-    if (type == BITSET_CONTAINER_TYPE_CODE) {
-      bits = static_cast<const bitset_container_t*>(container)->array;
-    } else {
-      ContainerMask(type, container, mask);
-    }
-    for (size_t i = 0; i < kChunkWords; ++i) out[i] = words[i] & ~bits[i];
-  });
-  const size_t from = std::min(next, chunks) * kChunkWords;
-  std::copy(words_.begin() + static_cast<ptrdiff_t>(from), words_.end(),
-            result.words_.begin() + static_cast<ptrdiff_t>(from));
-  return result;
+  return Combine(bitmap, true, [](uint64_t word, uint64_t bits) { return word & ~bits; });
 }
 
 DenseSet DenseSet::Of(const Roaring& bitmap, uint32_t size) {
@@ -213,26 +205,7 @@ DenseSet DenseSet::operator|(const DenseSet& other) const {
 }
 
 DenseSet& DenseSet::operator&=(const Roaring& bitmap) {
-  const size_t chunks = words_.size() / kChunkWords;
-  size_t next = 0;  // chunks before it are done
-  uint64_t mask[kChunkWords];
-  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
-    if (chunk >= chunks) return;
-    std::fill(words_.begin() + static_cast<ptrdiff_t>(next * kChunkWords),
-              words_.begin() + static_cast<ptrdiff_t>(chunk * kChunkWords), 0);
-    next = chunk + 1;
-    uint64_t* words = &words_[chunk * kChunkWords];
-    if (type == BITSET_CONTAINER_TYPE_CODE) {
-      const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
-      for (size_t i = 0; i < kChunkWords; ++i) words[i] &= bits[i];
-      return;
-    }
-    // The container as a mask (array members scattered without branches), then one
-    // pass of word ANDs: loops over each word's members would mispredict at every word.
-    ContainerMask(type, container, mask);
-    for (size_t i = 0; i < kChunkWords; ++i) words[i] &= mask[i];
-  });
-  std::fill(words_.begin() + static_cast<ptrdiff_t>(std::min(next, chunks) * kChunkWords), words_.end(), 0);
+  *this = Meet(bitmap);
   return *this;
 }
 

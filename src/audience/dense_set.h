@@ -94,6 +94,8 @@ class DenseSet {
     }
   };
   static DenseSet Unfilled(uint32_t size);
+  template <typename Op>
+  DenseSet Combine(const Roaring& bitmap, bool absent_kept, Op op) const;
 
   static constexpr size_t kChunkWords = 1024;  // 65,536 slots, a CRoaring container
   uint32_t size_ = 0;
