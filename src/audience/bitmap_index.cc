@@ -54,8 +54,6 @@ DenseSet Outside(const DenseSet& scope, const Roaring& bitmap) { return scope.Ou
 // result |= bitmap & scope
 void AddMet(Roaring* result, const Roaring& bitmap, const Roaring& scope) { *result |= bitmap & scope; }
 void AddMet(DenseSet* result, const Roaring& bitmap, const DenseSet& scope) { result->AddMet(bitmap, scope); }
-Roaring EmptyLike(const Roaring&) { return Roaring(); }
-DenseSet EmptyLike(const DenseSet& scope) { return DenseSet(scope.size()); }
 
 // The values of a bucket's members, in slot order. Stored as 32-bit codes when every
 // value is a whole number of 10^-d (d <= 9) and they span less than 2^32 such units
@@ -310,13 +308,13 @@ class BitmapIndex::Field {
       result -= CompareNumbers(CompareOp::kEq, v, scope);
       return result;
     }
-    // The buckets partition numbers_ in value order, so the ones wholly in range are
-    // a run: a prefix for < and <=, a suffix for > and >=, at most one for =. The run
-    // is taken from the cuts and a few buckets at its ends; the one or two buckets the
-    // bound falls in are filtered value by value.
+    // The buckets partition numbers_ in value order (bucket k's values are below bucket
+    // k + 1's lo, and min/max bound them even after removals), so the ones wholly in
+    // range are a run: a prefix for < and <=, a suffix for > and >=, at most one for =.
+    // The run is taken from the cuts and a few buckets at its ends; the one or two
+    // buckets the bound falls in are filtered value by value.
     constexpr size_t kNone = SIZE_MAX;
     size_t first = kNone, last = kNone;
-    bool run = true;
     std::vector<const Bucket*> partial;
     for (size_t k = 0; k < buckets_.size(); ++k) {
       const Bucket& bucket = buckets_[k];
@@ -324,14 +322,13 @@ class BitmapIndex::Field {
       const RangeAnswer answer = CompareRange(bucket.min, bucket.max, op, v);
       if (answer == RangeAnswer::kAll) {
         if (first == kNone) first = k;
-        if (last != kNone && last != k - 1 && !OnlyEmptyBetween(last, k)) run = false;
         last = k;
       } else if (answer == RangeAnswer::kSome) {
         partial.push_back(&bucket);
       }
     }
     Set result = EmptyLike(scope);
-    if (first != kNone) result = run ? Run(first, last + 1, scope) : Meet(scope, WholeBuckets(op, v));
+    if (first != kNone) result = Run(first, last + 1, scope);
     // Outside exact mode values are kept; in it a bucket holds one value and is never
     // partial. A few Roaring candidates find their values by rank; otherwise the
     // bucket's values are scanned.
@@ -685,25 +682,6 @@ class BitmapIndex::Field {
     uint64_t values = 0;
     for (size_t k = a; k < std::min(b, buckets_.size()); ++k) values += buckets_[k].members.cardinality();
     return values;
-  }
-
-  bool OnlyEmptyBetween(size_t a, size_t b) const {
-    for (size_t k = a + 1; k < b; ++k) {
-      if (!buckets_[k].members.isEmpty()) return false;
-    }
-    return true;
-  }
-
-  // The union of the buckets wholly in range, one by one (no run: not expected, as
-  // buckets are in value order, but cheap to be safe about).
-  Roaring WholeBuckets(CompareOp op, double v) const {
-    std::vector<const Roaring*> inputs;
-    for (const Bucket& bucket : buckets_) {
-      if (!bucket.members.isEmpty() && CompareRange(bucket.min, bucket.max, op, v) == RangeAnswer::kAll) {
-        inputs.push_back(&bucket.members);
-      }
-    }
-    return Union(inputs);
   }
 
   Roaring present_;

@@ -52,8 +52,6 @@ bool Indexable(const Node& node, const SegmentDefinitions* segments, int depth =
 // The candidates' kind of set: a Roaring, or a DenseSet for counts over everyone.
 const Roaring* Scope(const Roaring& candidates, bool all) { return all ? nullptr : &candidates; }
 const DenseSet& Scope(const DenseSet& candidates, bool) { return candidates; }
-Roaring EmptyLike(const Roaring&) { return Roaring(); }
-DenseSet EmptyLike(const DenseSet& candidates) { return DenseSet(candidates.size()); }
 
 template <typename Set>
 class Evaluator {

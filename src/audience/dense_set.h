@@ -102,4 +102,8 @@ class DenseSet {
   std::vector<uint64_t, Uninitialised<uint64_t>> words_;  // whole chunks; bits at or past size_ stay 0
 };
 
+// An empty set of the same kind (and size) as `like`, for code written over both kinds.
+inline Roaring EmptyLike(const Roaring&) { return Roaring(); }
+inline DenseSet EmptyLike(const DenseSet& like) { return DenseSet(like.size()); }
+
 }  // namespace aidmp::audience
