@@ -195,6 +195,8 @@ describe('the dashboard in chromium', { skip, timeout: 120_000 }, () => {
       await page.locator('#train-form select[name=algo]').selectOption(algo);
       await page.locator('#train-form button').click();
       await page.locator('#train-status', { hasText: `trained version ${version} (${algo})` }).waitFor();
+      // The status is written before the list is fetched again: wait for the list too.
+      await page.locator('#models-list tbody tr', { hasText: '\u25CF active' }).filter({ hasText: algo }).waitFor();
     }
     const models = page.locator('#models-list tbody tr');
     assert.equal(await models.count(), 2);
