@@ -117,7 +117,7 @@ int Main(int argc, char** argv) {
       auto result = (*engine)->audience()->Evaluate(*expression, &*definitions, SystemClock::Default()->NowMicros(), false);
       double local = SecondsSince(started) * 1e6;
       if (!result.ok()) return std::fprintf(stderr, "%s\n", result.status().ToString().c_str()), 1;
-      count = result->slots.cardinality();
+      count = result->count;
       started = SteadyClock::now();
       auto res = client.Post("/v1/segments/count", admin, body.str(), "application/json");
       double remote = SecondsSince(started) * 1e6;

@@ -1,8 +1,8 @@
 // aidmp_bench_segments: segment count latency (issue 4, "Speed"). It generates N
 // profiles (10 million by default) from a fixed seed, loads them into a BitmapIndex under
 // the field names PersonIndex uses, and times the count of 20 fixed segment expressions
-// (one to eight clauses) evaluated by EvaluateOnBitmaps: p50 and max over --runs runs
-// after a warm-up. As baselines, in the same run and on the same rows: PostgreSQL 15 (a
+// (one to eight clauses) evaluated by CountOnBitmaps (what /v1/segments/count runs):
+// p50 and max over --runs runs after a warm-up. As baselines, in the same run and on the same rows: PostgreSQL 15 (a
 // private cluster on loopback, one wide table loaded with COPY) and ClickHouse (Debian's
 // clickhouse-server, a private server on loopback, one MergeTree table loaded by
 // clickhouse-client from TSV), each answering the same 20 expressions hand-written in
@@ -847,9 +847,7 @@ int Run(const Flags& flags) {
     return absl::InternalError(StrCat("'", audience::NodeToString(node), "' needed a person-by-person check"));
   };
   absl::Status status = TimeQueries(flags.runs, [&](size_t segment_idx) -> absl::StatusOr<uint64_t> {
-    auto members = audience::EvaluateOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr);
-    if (!members.ok()) return members.status();
-    return members->cardinality();
+    return audience::CountOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr);
   }, &aidmp);
   if (!status.ok()) {
     std::cerr << "aidmp: " << status.message() << "\n";
@@ -861,8 +859,8 @@ int Run(const Flags& flags) {
     auto start = SteadyClock::now();
     uint64_t counts = 0;
     while (SecondsSince(start) < flags.profile_seconds) {
-      auto members = audience::EvaluateOnBitmaps(*expressions[flags.profile - 1].root, index, no_residual, nullptr);
-      if (!members.ok()) break;
+      auto count = audience::CountOnBitmaps(*expressions[flags.profile - 1].root, index, no_residual, nullptr);
+      if (!count.ok()) break;
       ++counts;
     }
     std::cout << "counted " << counts << " times: " << Fixed(1000.0 * SecondsSince(start) / std::max<uint64_t>(counts, 1), 3)
@@ -871,8 +869,8 @@ int Run(const Flags& flags) {
   if (flags.explain) {
     for (size_t segment_idx = 0; segment_idx < expressions.size(); ++segment_idx) {
       std::vector<audience::PlanStep> steps;
-      auto members = audience::EvaluateOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr, &steps);
-      if (!members.ok()) continue;
+      auto count = audience::CountOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr, &steps);
+      if (!count.ok()) continue;
       std::cout << "\n#" << segment_idx + 1 << " plan:\n" << audience::FormatPlan(steps);
     }
   }

@@ -276,6 +276,14 @@ class Evaluator {
   int segment_depth_ = 0;
 };
 
+// Everyone: candidates as a bitset (dense_set.h).
+absl::StatusOr<DenseSet> EvaluateOverEveryone(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
+                                              const SegmentDefinitions* segments, std::vector<PlanStep>* explain,
+                                              const WindowBounds* bounds) {
+  Evaluator<DenseSet> evaluator(index, check, segments, explain, bounds);
+  return evaluator.Eval(node, DenseSet::Of(index.all(), index.SlotBound()), true, 0);
+}
+
 }  // namespace
 
 std::string PathField(const std::vector<std::string>& path) {
@@ -305,11 +313,15 @@ absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& i
     Evaluator<Roaring> evaluator(index, check, segments, explain, bounds);
     return evaluator.Eval(node, *among & index.all(), false, 0);
   }
-  // Everyone: candidates as a bitset (dense_set.h).
-  Evaluator<DenseSet> evaluator(index, check, segments, explain, bounds);
-  AIDMP_ASSIGN_OR_RETURN(DenseSet members,
-                         evaluator.Eval(node, DenseSet::Of(index.all(), index.SlotBound()), true, 0));
+  AIDMP_ASSIGN_OR_RETURN(DenseSet members, EvaluateOverEveryone(node, index, check, segments, explain, bounds));
   return members.ToRoaring();
+}
+
+absl::StatusOr<uint64_t> CountOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
+                                        const SegmentDefinitions* segments, std::vector<PlanStep>* explain,
+                                        const WindowBounds* bounds) {
+  AIDMP_ASSIGN_OR_RETURN(DenseSet members, EvaluateOverEveryone(node, index, check, segments, explain, bounds));
+  return members.cardinality();
 }
 
 std::string FormatPlan(const std::vector<PlanStep>& steps) {

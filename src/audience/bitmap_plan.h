@@ -70,6 +70,12 @@ absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& i
                                           const SegmentDefinitions* segments, std::vector<PlanStep>* explain = nullptr,
                                           const Roaring* among = nullptr, const WindowBounds* bounds = nullptr);
 
+// How many slots of `index` match `node`, over everyone: the same answer as
+// EvaluateOnBitmaps(...).cardinality(), without building the members' bitmap.
+absl::StatusOr<uint64_t> CountOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
+                                        const SegmentDefinitions* segments, std::vector<PlanStep>* explain = nullptr,
+                                        const WindowBounds* bounds = nullptr);
+
 // The steps as an indented table.
 std::string FormatPlan(const std::vector<PlanStep>& steps);
 

@@ -77,11 +77,17 @@ absl::StatusOr<AudienceResult> LiveAudience::Evaluate(const Expression& expressi
   AudienceResult result;
   result.persons = index->persons();
   result.index_time_us = now_us;
-  AIDMP_ASSIGN_OR_RETURN(result.slots, index->Evaluate(expression, segments, index->StoreCheck(store_, segments, now_us, cache),
-                                                       explain ? &result.plan : nullptr, among, now_us));
+  const ResidualCheck check = index->StoreCheck(store_, segments, now_us, cache);
+  std::vector<PlanStep>* plan = explain ? &result.plan : nullptr;
+  if (members == nullptr && among == nullptr) {
+    AIDMP_ASSIGN_OR_RETURN(result.count, index->Count(expression, segments, check, plan, now_us));
+    return result;
+  }
+  AIDMP_ASSIGN_OR_RETURN(Roaring slots, index->Evaluate(expression, segments, check, plan, among, now_us));
+  result.count = slots.cardinality();
   if (members != nullptr) {
-    members->reserve(result.slots.cardinality());
-    for (uint32_t slot : result.slots) members->push_back(index->PersonAt(slot));
+    members->reserve(result.count);
+    for (uint32_t slot : slots) members->push_back(index->PersonAt(slot));
   }
   return result;
 }

@@ -22,7 +22,7 @@
 namespace aidmp::audience {
 
 struct AudienceResult {
-  Roaring slots;
+  uint64_t count = 0;            // the people matching
   uint64_t persons = 0;          // everyone with a profile
   int64_t index_time_us = 0;     // the evaluation time
   std::vector<PlanStep> plan;    // when asked to explain
@@ -42,7 +42,8 @@ class LiveAudience {
   void Reset();
 
   // Evaluates at `now_us`, among `among` (null: everyone). `members`, if given, receives
-  // the matching persons in slot order.
+  // the matching persons in slot order; without them and `among`, only the count is
+  // computed.
   absl::StatusOr<AudienceResult> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                           int64_t now_us, bool explain, std::vector<uint64_t>* members = nullptr,
                                           const std::vector<uint64_t>* among = nullptr,

@@ -197,12 +197,7 @@ absl::StatusOr<Roaring> PersonIndex::Evaluate(const Expression& expression, cons
                                               const ResidualCheck& check, std::vector<PlanStep>* explain,
                                               const std::vector<uint64_t>* among, int64_t window_now_us) const {
   AIDMP_RETURN_IF_ERROR(Check(*expression.root, *model_, segments));
-  WindowBounds bounds;
-  if (window_now_us != 0) {
-    bounds = [this, window_now_us](uint32_t slot, std::string_view selector, int64_t within_us) {
-      return CountBounds(slot, selector, window_now_us, within_us);
-    };
-  }
+  const WindowBounds bounds = BoundsAt(window_now_us);
   Roaring slots;
   if (among != nullptr) {
     for (uint64_t person : *among) {
@@ -211,6 +206,21 @@ absl::StatusOr<Roaring> PersonIndex::Evaluate(const Expression& expression, cons
   }
   return EvaluateOnBitmaps(*expression.root, bitmaps_, check, segments, explain, among != nullptr ? &slots : nullptr,
                            &bounds);
+}
+
+absl::StatusOr<uint64_t> PersonIndex::Count(const Expression& expression, const SegmentDefinitions* segments,
+                                            const ResidualCheck& check, std::vector<PlanStep>* explain,
+                                            int64_t window_now_us) const {
+  AIDMP_RETURN_IF_ERROR(Check(*expression.root, *model_, segments));
+  const WindowBounds bounds = BoundsAt(window_now_us);
+  return CountOnBitmaps(*expression.root, bitmaps_, check, segments, explain, &bounds);
+}
+
+WindowBounds PersonIndex::BoundsAt(int64_t window_now_us) const {
+  if (window_now_us == 0) return nullptr;
+  return [this, window_now_us](uint32_t slot, std::string_view selector, int64_t within_us) {
+    return CountBounds(slot, selector, window_now_us, within_us);
+  };
 }
 
 ResidualCheck PersonIndex::StoreCheck(storage::Store* store, const SegmentDefinitions* segments, int64_t now_us,

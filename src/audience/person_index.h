@@ -55,6 +55,11 @@ class PersonIndex {
   absl::StatusOr<Roaring> Evaluate(const Expression& expression, const SegmentDefinitions* segments,
                                    const ResidualCheck& check, std::vector<PlanStep>* explain = nullptr,
                                    const std::vector<uint64_t>* among = nullptr, int64_t window_now_us = 0) const;
+  // How many people match `expression`: Evaluate(...)->cardinality() over everyone,
+  // without building their bitmap (what a count asks).
+  absl::StatusOr<uint64_t> Count(const Expression& expression, const SegmentDefinitions* segments,
+                                 const ResidualCheck& check, std::vector<PlanStep>* explain = nullptr,
+                                 int64_t window_now_us = 0) const;
   // Bounds on the person's count of `selector` events in [now - within, now], from the
   // daily counts their profile keeps; nullopt when those do not reach back that far.
   std::optional<std::pair<uint64_t, uint64_t>> CountBounds(uint32_t slot, std::string_view selector, int64_t now_us,
@@ -81,6 +86,8 @@ class PersonIndex {
 
  private:
   uint32_t Slot(uint64_t person);
+  // CountBounds at `window_now_us`; none when it is 0.
+  WindowBounds BoundsAt(int64_t window_now_us) const;
 
   const profile::ProfileModel* model_;
   int64_t now_us_;

@@ -80,7 +80,7 @@ void AddSegmentCommands(CLI::App& app, int* exit_code) {
         *exit_code = ReportError(result.status());
         return;
       }
-      matching = result->slots.cardinality();
+      matching = result->count;
       persons = result->persons;
     }
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -133,7 +133,7 @@ void AddSegmentCommands(CLI::App& app, int* exit_code) {
     }
     std::cout << "\n" << std::left << std::setw(58) << "step" << " candidates -> kept         time  answered by\n"
               << audience::FormatPlan(result->plan) << "\n"
-              << result->slots.cardinality() << " of " << result->persons << " persons match\n";
+              << result->count << " of " << result->persons << " persons match\n";
   });
 
   // Living segments: save, list, delete, refresh, members, overlap.

@@ -376,7 +376,7 @@ struct HttpServer::Impl {
     if (!result.ok()) return SendError(res, result.status());
     JsonWriter writer;
     writer.BeginObject();
-    writer.Key("count").Uint(result->slots.cardinality());
+    writer.Key("count").Uint(result->count);
     writer.Key("persons").Uint(result->persons);
     writer.Key("expression").String(expression->ToString());
     writer.Key("evaluated_at").String(FormatIso8601Micros(*now_us));

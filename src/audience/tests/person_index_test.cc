@@ -169,6 +169,9 @@ class PersonIndexTest : public ::testing::Test {
       for (uint32_t slot : *got) have.push_back(index.PersonAt(slot));
       std::sort(have.begin(), have.end());
       ASSERT_EQ(have, want) << when << ": " << text << "\n" << FormatPlan(plan);
+      auto count = index.Count(*expression, &segments_, Check(index), nullptr, window_bounds ? kNow : 0);
+      ASSERT_TRUE(count.ok()) << text << ": " << count.status();
+      ASSERT_EQ(*count, want.size()) << when << ": " << text << " (count only)";
       if (!want.empty() && want.size() < profiles_.size()) ++informative_;
     }
   }
