@@ -162,7 +162,24 @@ class BucketValues {
   std::vector<double> doubles_;
 };
 
+// Whether every x in [low, high] passes all the tests, none does, or some only. A
+// conjunction may answer kSome where no x passes both (the per-value filter then keeps
+// none), never kAll or kNone wrongly.
+RangeAnswer Answer(std::span<const NumberTest> tests, double low, double high) {
+  bool all = true;
+  for (const NumberTest& test : tests) {
+    const RangeAnswer answer = CompareRange(low, high, test.op, test.value);
+    if (answer == RangeAnswer::kNone) return RangeAnswer::kNone;
+    all = all && answer == RangeAnswer::kAll;
+  }
+  return all ? RangeAnswer::kAll : RangeAnswer::kSome;
+}
+
 }  // namespace
+
+bool PassesAll(double x, std::span<const NumberTest> tests) {
+  return std::all_of(tests.begin(), tests.end(), [x](const NumberTest& test) { return CompareNumbers(x, test.op, test.value); });
+}
 
 FieldValue FieldValue::String(std::string text) {
   FieldValue value;
@@ -269,16 +286,24 @@ class BitmapIndex::Field {
   // (kEq..kGe; kNe too). Few candidates meet each bucket on its own, so a few left by
   // earlier clauses cost little however many values the field holds.
   Roaring CompareNumbersWithin(CompareOp op, double v, const Roaring& within) const {
+    const NumberTest test{op, v};
+    return NumbersInWithin(std::span<const NumberTest>(&test, 1), within);
+  }
+
+  // The same for numbers passing every one of `tests` (kNe only alone).
+  Roaring NumbersInWithin(std::span<const NumberTest> tests, const Roaring& within) const {
     // Each bucket meets every candidate, which pays only when the candidates are far
     // fewer than a bucket's values: array intersections are linear in both sides
     // unless one is 64 times the other.
     const uint64_t per_bucket = numbers_.cardinality() / std::max<size_t>(buckets_.size(), 1);
-    if (within.cardinality() * 64 >= per_bucket) return CompareNumbers(op, v, within);
+    if (within.cardinality() * 64 >= per_bucket) {
+      return tests.size() == 1 ? CompareNumbers(tests[0].op, tests[0].value, within) : NumbersIn(tests, within);
+    }
     std::vector<Roaring> parts;
     std::vector<uint32_t> hits;
     for (const Bucket& bucket : buckets_) {
       if (bucket.members.isEmpty()) continue;
-      const RangeAnswer answer = CompareRange(bucket.min, bucket.max, op, v);
+      const RangeAnswer answer = Answer(tests, bucket.min, bucket.max);
       const bool whole = answer == RangeAnswer::kAll, nothing = answer == RangeAnswer::kNone;
       if (nothing) continue;
       Roaring part = bucket.members & within;
@@ -287,7 +312,7 @@ class BitmapIndex::Field {
         // Values are in the bucket's slot order: a member's rank finds its value.
         hits.clear();
         for (uint32_t slot : part) {
-          if (audience::CompareNumbers(bucket.values[bucket.members.rank(slot) - 1], op, v)) hits.push_back(slot);
+          if (PassesAll(bucket.values[bucket.members.rank(slot) - 1], tests)) hits.push_back(slot);
         }
         part = Roaring();
         part.addMany(hits.size(), hits.data());
@@ -308,9 +333,18 @@ class BitmapIndex::Field {
       result -= CompareNumbers(CompareOp::kEq, v, scope);
       return result;
     }
+    const NumberTest test{op, v};
+    return NumbersIn(std::span<const NumberTest>(&test, 1), scope);
+  }
+
+  // The same for numbers passing every one of `tests`, none of them kNe (so those
+  // passing are one interval).
+  template <typename Set>
+  Set NumbersIn(std::span<const NumberTest> tests, const Set& scope) const {
     // The buckets partition numbers_ in value order (bucket k's values are below bucket
     // k + 1's lo, and min/max bound them even after removals), so the ones wholly in
-    // range are a run: a prefix for < and <=, a suffix for > and >=, at most one for =.
+    // range are a run: a prefix for < and <=, a suffix for > and >=, at most one for =,
+    // any run for an interval.
     // The run is taken from the cuts and a few buckets at its ends; the one or two
     // buckets the bound falls in are filtered value by value.
     constexpr size_t kNone = SIZE_MAX;
@@ -319,7 +353,7 @@ class BitmapIndex::Field {
     for (size_t k = 0; k < buckets_.size(); ++k) {
       const Bucket& bucket = buckets_[k];
       if (bucket.members.isEmpty()) continue;
-      const RangeAnswer answer = CompareRange(bucket.min, bucket.max, op, v);
+      const RangeAnswer answer = Answer(tests, bucket.min, bucket.max);
       if (answer == RangeAnswer::kAll) {
         if (first == kNone) first = k;
         last = k;
@@ -343,7 +377,7 @@ class BitmapIndex::Field {
           Roaring part = bucket->members & scope;
           if (part.cardinality() * 32 < size) {
             for (uint32_t slot : part) {
-              if (audience::CompareNumbers(bucket->values[bucket->members.rank(slot) - 1], op, v)) hits.push_back(slot);
+              if (PassesAll(bucket->values[bucket->members.rank(slot) - 1], tests)) hits.push_back(slot);
             }
             result.addMany(hits.size(), hits.data());
             continue;
@@ -353,7 +387,7 @@ class BitmapIndex::Field {
       slots.resize(size);
       bucket->members.toUint32Array(slots.data());
       for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
-        if (audience::CompareNumbers(bucket->values[member_idx], op, v)) hits.push_back(slots[member_idx]);
+        if (PassesAll(bucket->values[member_idx], tests)) hits.push_back(slots[member_idx]);
       }
       if constexpr (std::is_same_v<Set, Roaring>) {
         Roaring part;
@@ -812,6 +846,16 @@ Roaring BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double 
   return result;
 }
 
+Roaring BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
+                              const Roaring* within) const {
+  const Roaring& scope = within != nullptr ? *within : all_;
+  const Field* found = Find(field);
+  Roaring result;
+  if (found != nullptr) result = found->NumbersInWithin(tests, scope);
+  if (missing && PassesAll(*missing, tests)) result |= found == nullptr ? scope : scope - found->numbers();
+  return result;
+}
+
 uint32_t BitmapIndex::SlotBound() const { return all_.isEmpty() ? 0 : all_.maximum() + 1; }
 
 DenseSet BitmapIndex::Equal(std::string_view field, const Literal& literal, const DenseSet& scope) const {
@@ -873,6 +917,14 @@ DenseSet BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double
   const Field* found = Find(field);
   DenseSet result = found != nullptr ? found->CompareNumbers(op, value, scope) : DenseSet(scope.size());
   if (CompareNumbers(missing, op, value)) result |= found == nullptr ? scope : Outside(scope, found->numbers());
+  return result;
+}
+
+DenseSet BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
+                               const DenseSet& scope) const {
+  const Field* found = Find(field);
+  DenseSet result = found != nullptr ? found->NumbersIn(tests, scope) : DenseSet(scope.size());
+  if (missing && PassesAll(*missing, tests)) result |= found == nullptr ? scope : Outside(scope, found->numbers());
   return result;
 }
 

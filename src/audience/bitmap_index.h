@@ -26,6 +26,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +54,14 @@ struct FieldValue {
 
 // At most this many buckets per numeric field.
 constexpr size_t kMaxBuckets = 128;
+
+// One comparison of a number: `x op value`.
+struct NumberTest {
+  CompareOp op = CompareOp::kEq;
+  double value = 0;
+};
+// Whether `x` passes every test.
+bool PassesAll(double x, std::span<const NumberTest> tests);
 
 struct FieldStats {
   uint64_t present = 0;       // slots with a value
@@ -97,6 +107,11 @@ class BitmapIndex {
   // (interest scores and event counts are 0 for people without them).
   Roaring CompareNumber(std::string_view field, CompareOp op, double value, double missing,
                         const Roaring* within = nullptr) const;
+  // Numbers passing every one of `tests`, each <, <=, >, >= or = (together one
+  // interval), in one pass over the field: `age >= 18 and age <= 34` as one range.
+  // Slots without a numeric value count as `missing`; with none, they never pass.
+  Roaring NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
+                   const Roaring* within = nullptr) const;
 
   // The same answers among `scope`, a DenseSet over [0, SlotBound()) (subset of all()):
   // what counts over everyone use, as meeting a bitset costs far less than merging
@@ -109,6 +124,8 @@ class BitmapIndex {
   DenseSet Present(std::string_view field, const DenseSet& scope) const;
   DenseSet CompareNumber(std::string_view field, CompareOp op, double value, double missing,
                          const DenseSet& scope) const;
+  DenseSet NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
+                    const DenseSet& scope) const;
 
   // Re-cuts the numeric buckets of every field at quantiles of its values and
   // compresses runs; call after a bulk load. Answers are the same before and after.

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "common/strings.h"
@@ -62,19 +65,100 @@ class Evaluator {
 
   // The candidates matching `node`. `all` says the candidates are everyone.
   absl::StatusOr<Set> Eval(const Node& node, const Set& candidates, bool all, int depth) {
+    return Step(StepText(node), candidates, depth, [&](std::string* how, uint64_t* checks) {
+      return Dispatch(node, candidates, all, depth, how, checks);
+    });
+  }
+
+ private:
+  // Comparisons of one numeric field under an `and` (`age >= 18 and age <= 34`),
+  // answered as one range.
+  struct NumberRange {
+    std::string field;
+    std::optional<double> missing;  // the value of people without one (none: they fail)
+    std::vector<const Node*> nodes;
+    std::vector<NumberTest> tests;
+  };
+
+  // The field and test of a node that can join a NumberRange.
+  static std::optional<NumberRange> RangeOf(const Node& node) {
+    auto ordered = [](CompareOp op) { return op != CompareOp::kNe; };
+    NumberRange range;
+    range.nodes = {&node};
+    switch (node.kind) {
+      case Node::Kind::kCompare:
+        if (node.value.kind != Literal::Kind::kNumber || !ordered(node.op) || !PathIndexed(node.path)) return std::nullopt;
+        range.field = PathField(node.path);
+        range.tests = {{node.op, node.value.number}};
+        return range;
+      case Node::Kind::kInterest:
+        if (!ordered(node.op)) return std::nullopt;
+        range.field = InterestField(node.name);
+        range.missing = 0;
+        range.tests = {{node.op, node.value.number}};
+        return range;
+      case Node::Kind::kDid:
+        if (node.within_us != 0 || node.where || !ordered(node.count_op)) return std::nullopt;
+        range.field = EventCountField(node.name);
+        range.missing = 0;
+        range.tests = {{node.count_op, node.count_value}};
+        return range;
+      default:
+        return std::nullopt;
+    }
+  }
+
+  // An `and`'s children in evaluation order (Ordered), those comparing the same numeric
+  // field gathered at the first one's place.
+  std::vector<NumberRange> AndSteps(const Node& node) const {
+    std::vector<NumberRange> steps;
+    for (const Node* child : Ordered(node)) {
+      std::optional<NumberRange> range = RangeOf(*child);
+      if (range) {
+        auto same = std::find_if(steps.begin(), steps.end(), [&](const NumberRange& step) {
+          return !step.tests.empty() && step.field == range->field && step.missing == range->missing;
+        });
+        if (same != steps.end()) {
+          same->nodes.push_back(child);
+          same->tests.push_back(range->tests[0]);
+          continue;
+        }
+        steps.push_back(std::move(*range));
+        continue;
+      }
+      NumberRange single;
+      single.nodes = {child};
+      steps.push_back(std::move(single));
+    }
+    return steps;
+  }
+
+  absl::StatusOr<Set> EvalStep(const NumberRange& step, const Set& candidates, bool all, int depth) {
+    if (step.nodes.size() == 1) return Eval(*step.nodes[0], candidates, all, depth);
+    std::string text;
+    for (const Node* node : step.nodes) text += (text.empty() ? "" : " and ") + StepText(*node);
+    return Step(text, candidates, depth, [&](std::string* how, uint64_t*) -> absl::StatusOr<Set> {
+      *how = "numeric range, one pass";
+      return index_.NumberIn(step.field, step.tests, step.missing, Scope(candidates, all));
+    });
+  }
+
+  // Runs `run(&how, &checks)`, recording the step when explaining.
+  template <typename Run>
+  absl::StatusOr<Set> Step(std::string text, const Set& candidates, int depth, Run run) {
     size_t step = 0;
     auto start = std::chrono::steady_clock::now();
     if (explain_ != nullptr) {
       step = explain_->size();
       PlanStep entry;
       entry.depth = depth;
-      entry.node = StepText(node);
+      entry.node = std::move(text);
       entry.candidates = candidates.cardinality();
       explain_->push_back(std::move(entry));
     }
     std::string how;
     uint64_t checks = 0;
-    auto result = Dispatch(node, candidates, all, depth, &how, &checks);
+    absl::StatusOr<Set> result = run(&how, &checks);
     if (explain_ != nullptr && result.ok()) {
       PlanStep& entry = (*explain_)[step];
       entry.how = std::move(how);
@@ -85,7 +169,6 @@ class Evaluator {
     return result;
   }
 
- private:
   absl::StatusOr<Set> Dispatch(const Node& node, const Set& candidates, bool all, int depth, std::string* how,
                                uint64_t* checks) {
     switch (node.kind) {
@@ -93,10 +176,10 @@ class Evaluator {
         *how = "narrow";
         std::optional<Set> current;  // none yet: the candidates (not copied)
         bool current_all = all;
-        for (const Node* child : Ordered(node)) {
+        for (const NumberRange& step : AndSteps(node)) {
           const Set& in = current ? *current : candidates;
           if (in.isEmpty()) break;
-          AIDMP_ASSIGN_OR_RETURN(Set next, Eval(*child, in, current_all, depth + 1));
+          AIDMP_ASSIGN_OR_RETURN(Set next, EvalStep(step, in, current_all, depth + 1));
           current = std::move(next);
           current_all = false;
         }

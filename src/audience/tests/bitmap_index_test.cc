@@ -7,6 +7,9 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <string>
+
+#include "common/strings.h"
 
 namespace aidmp::audience {
 namespace {
@@ -295,6 +298,31 @@ TEST(BitmapIndexTest, RangesFromCutsAndCodedValuesMatchBruteForce) {
         ASSERT_EQ(index.Compare("x", op, bound), want) << when << " kind " << kind << " x " << CompareOpText(op) << " " << v;
         ASSERT_EQ(index.Compare("x", op, bound, DenseSet::Of(index.all(), index.SlotBound())).ToRoaring(), want)
             << when << " kind " << kind << " x " << CompareOpText(op) << " " << v << " dense";
+
+        // Two comparisons as one range (`x >= a and x < b`), people without a value
+        // failing or counting as 0; among everyone, few and many candidates.
+        const CompareOp lower = q % 2 == 0 ? CompareOp::kGe : CompareOp::kGt;
+        const CompareOp upper = static_cast<CompareOp>(std::uniform_int_distribution<int>(0, 5)(rng));
+        if (upper == CompareOp::kNe) continue;
+        const double w = q % 4 == 0 ? draw(kind) : truth[std::uniform_int_distribution<uint32_t>(0, kSlots - 1)(rng)].value_or(1);
+        const NumberTest tests[] = {{lower, std::min(v, w)}, {upper, std::max(v, w)}};
+        for (std::optional<double> missing : {std::optional<double>(), std::optional<double>(0.0)}) {
+          Roaring in_range, few, many;
+          for (uint32_t slot = 0; slot < kSlots; ++slot) {
+            if (slot % 61 == 0) few.add(slot);
+            if (slot % 3 != 0) many.add(slot);
+            const std::optional<double> x = truth[slot] ? truth[slot] : missing;
+            if (x && Holds(*x, tests[0].op, tests[0].value) && Holds(*x, tests[1].op, tests[1].value)) in_range.add(slot);
+          }
+          const std::string what = StrCat(when, " kind ", kind, " x ", CompareOpText(tests[0].op), " ", tests[0].value,
+                                          " and ", CompareOpText(tests[1].op), " ", tests[1].value,
+                                          missing ? " (missing 0)" : "");
+          ASSERT_EQ(index.NumberIn("x", tests, missing), in_range) << what;
+          ASSERT_EQ(index.NumberIn("x", tests, missing, &few), in_range & few) << what << " few";
+          ASSERT_EQ(index.NumberIn("x", tests, missing, &many), in_range & many) << what << " many";
+          ASSERT_EQ(index.NumberIn("x", tests, missing, DenseSet::Of(many, index.SlotBound())).ToRoaring(), in_range & many)
+              << what << " dense";
+        }
       }
     };
     check("after optimize");

@@ -77,7 +77,7 @@ class World {
   }
 
   std::string Leaf() {
-    switch (Pick(16)) {
+    switch (Pick(17)) {
       case 0: return StrCat("traits.country ", Of<std::string>({"=", "!=", "<", ">="}), " \"", Of<std::string>({"CN", "DE", "Z"}), "\"");
       case 1: return StrCat("traits.age ", Of<std::string>({"=", "!=", "<", "<=", ">", ">="}), " ", 18 + Pick(50));
       case 2: return StrCat("traits.age ", Of<std::string>({"=", ">"}), " \"", 18 + Pick(50), "\"");
@@ -98,6 +98,18 @@ class World {
       case 14: return StrCat("did(\"", Of<std::string>({"Order Completed", "Product Viewed"}), "\", within: ",
                              Of<std::string>({"7d", "30d", "36h"}), ", count ", Of<std::string>({">=", "<", "=", "!=", "<=", ">"}),
                              " ", Pick(3), ")");
+      case 15: {  // two comparisons of one number, answered as one range
+        const int low = Pick(60), high = low + Pick(40);
+        const std::string lower = Of<std::string>({">=", ">"}), upper = Of<std::string>({"<", "<=", "="});
+        switch (Pick(4)) {
+          case 0: return StrCat("(traits.age ", lower, " ", 18 + low / 2, " and traits.age ", upper, " ", 18 + high / 2, ")");
+          case 1: return StrCat("(traits.score ", lower, " ", low, ".5 and traits.score ", upper, " ", high, ".25)");
+          case 2: return StrCat("(interest(\"books\") ", lower, " ", low / 100.0, " and interest(\"books\") ", upper, " ",
+                                high / 100.0, ")");
+          default: return StrCat("(did(\"page\", count ", lower, " ", low / 20, ") and did(\"page\", count ", upper, " ",
+                                 high / 20, "))");
+        }
+      }
       default: return StrCat("did(\"Order Completed\", where: category = \"", Of<std::string>({"books", "sci-fi"}),
                              "\" and revenue > ", Pick(300), ")");
     }
