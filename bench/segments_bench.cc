@@ -26,7 +26,9 @@
 // Timings: aidmp's are in process (no network). The baselines' are round trips from
 // this process (HTTP to ClickHouse, libpq to PostgreSQL), printed beside the round
 // trip of `SELECT 1` so the protocol's share is visible. On a shared machine the wall
-// clock includes waiting for a core; the "aidmp cpu" column is the CPU time of the count.
+// clock includes waiting for a core; the "aidmp cpu" column is the CPU time of the count
+// (of all its threads: a count over many people is split into a slice per core, see
+// CountOnBitmaps; --threads 1 counts on one).
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -355,11 +357,11 @@ void AppendTsvRow(uint32_t id, const Profile& p, std::string* out) {
 
 double Milliseconds(SteadyClock::time_point start) { return SecondsSince(start) * 1e3; }
 
-// CPU time of the calling thread: on a shared machine, what a count cost without the
-// time it waited for a core.
-double ThreadCpuMs() {
+// CPU time of the process (all the threads a count uses): on a shared machine, what a
+// count cost without the time it waited for a core.
+double ProcessCpuMs() {
   timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
 }
 
@@ -375,7 +377,7 @@ struct EngineResult {
   std::string version;
   std::vector<double> p50_ms;
   std::vector<double> max_ms;
-  std::vector<double> cpu_p50_ms;  // this thread's CPU time (aidmp only: in process)
+  std::vector<double> cpu_p50_ms;  // the process's CPU time (aidmp only: in process)
   std::vector<uint64_t> counts;
   double load_seconds = 0;
   double select1_ms = 0;  // p50 round trip of SELECT 1
@@ -391,11 +393,11 @@ absl::Status TimeQueries(int runs, const std::function<absl::StatusOr<uint64_t>(
   result->counts.assign(kSegments.size(), 0);
   for (int run_idx = -1; run_idx < runs; ++run_idx) {
     for (size_t segment_idx = 0; segment_idx < kSegments.size(); ++segment_idx) {
-      const double cpu_start = ThreadCpuMs();
+      const double cpu_start = ProcessCpuMs();
       auto start = SteadyClock::now();
       auto count = query(segment_idx);
       double ms = Milliseconds(start);
-      const double cpu_ms = ThreadCpuMs() - cpu_start;
+      const double cpu_ms = ProcessCpuMs() - cpu_start;
       if (!count.ok()) return count.status();
       if (run_idx < 0) {
         result->counts[segment_idx] = *count;
@@ -679,6 +681,7 @@ struct Flags {
   bool explain = false;
   int profile = 0;  // repeat this expression (1-based) for profile_seconds, for perf
   int profile_seconds = 20;
+  int threads = 0;  // slices a count is split into (0: CountOnBitmaps' choice, a core each)
 };
 
 constexpr char kUsage[] =
@@ -689,7 +692,8 @@ constexpr char kUsage[] =
     "  --clickhouse-runs  the same for ClickHouse; --postgres-runs for PostgreSQL\n"
     "  --dir              where the TSV file and the baselines' data go (default $TMPDIR or /tmp)\n"
     "  --explain          print each expression's plan with the time of every step\n"
-    "  --profile N        then count expression N over and over for --profile-seconds (20), to attach perf\n";
+    "  --profile N        then count expression N over and over for --profile-seconds (20), to attach perf\n"
+    "  --threads N        split each count into N slices counted at once (default: one per core)\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -737,6 +741,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       if (!take_int(&flags.profile, kSegments.size()) || flags.profile < 1) return bad();
     } else if (name == "--profile-seconds") {
       if (!take_int(&flags.profile_seconds, 3600)) return bad();
+    } else if (name == "--threads") {
+      if (!take_int(&flags.threads, 256)) return bad();
     } else {
       return bad();
     }
@@ -748,7 +754,8 @@ int Run(const Flags& flags) {
   CleanupRegistry cleanups;
   cleanups.InstallSignalHandler();
   std::cout << "aidmp_bench_segments: " << Thousands(static_cast<double>(flags.people)) << " people, seed " << flags.seed
-            << ", " << flags.runs << " timed runs per expression\n";
+            << ", " << flags.runs << " timed runs per expression, "
+            << (flags.threads == 0 ? std::string("a slice per core") : StrCat(flags.threads, " slice(s)")) << " per count\n";
   std::cout << "machine: " << DescribeMachine(flags.dir) << "\n";
 
   // Parse first: a typo in an expression should not cost a 10 M load.
@@ -847,7 +854,8 @@ int Run(const Flags& flags) {
     return absl::InternalError(StrCat("'", audience::NodeToString(node), "' needed a person-by-person check"));
   };
   absl::Status status = TimeQueries(flags.runs, [&](size_t segment_idx) -> absl::StatusOr<uint64_t> {
-    return audience::CountOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr);
+    return audience::CountOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr, nullptr, nullptr,
+                                    flags.threads);
   }, &aidmp);
   if (!status.ok()) {
     std::cerr << "aidmp: " << status.message() << "\n";
@@ -859,7 +867,8 @@ int Run(const Flags& flags) {
     auto start = SteadyClock::now();
     uint64_t counts = 0;
     while (SecondsSince(start) < flags.profile_seconds) {
-      auto count = audience::CountOnBitmaps(*expressions[flags.profile - 1].root, index, no_residual, nullptr);
+      auto count = audience::CountOnBitmaps(*expressions[flags.profile - 1].root, index, no_residual, nullptr, nullptr,
+                                            nullptr, flags.threads);
       if (!count.ok()) break;
       ++counts;
     }

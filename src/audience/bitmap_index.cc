@@ -902,17 +902,17 @@ uint32_t BitmapIndex::SlotBound() const { return all_.isEmpty() ? 0 : all_.maxim
 
 DenseSet BitmapIndex::Equal(std::string_view field, const Literal& literal, const DenseSet& scope) const {
   const Field* found = Find(field);
-  if (found == nullptr) return literal.kind == Literal::Kind::kNull ? scope : DenseSet(scope.size());
+  if (found == nullptr) return literal.kind == Literal::Kind::kNull ? scope : EmptyLike(scope);
   if (literal.kind == Literal::Kind::kNull) return Outside(scope, found->present());
   if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbers(CompareOp::kEq, literal.number, scope);
   const Roaring* bitmap = found->Lookup(literal);
-  return bitmap == nullptr ? DenseSet(scope.size()) : Meet(scope, *bitmap);
+  return bitmap == nullptr ? EmptyLike(scope) : Meet(scope, *bitmap);
 }
 
 DenseSet BitmapIndex::EqualAny(std::string_view field, const std::vector<Literal>& literals,
                                const DenseSet& scope) const {
   const Field* found = Find(field);
-  DenseSet result(scope.size());
+  DenseSet result = EmptyLike(scope);
   for (const Literal& literal : literals) {
     const Roaring* bitmap = found == nullptr ? nullptr : found->Lookup(literal);
     if (bitmap != nullptr) {
@@ -932,7 +932,7 @@ DenseSet BitmapIndex::Compare(std::string_view field, CompareOp op, const Litera
     const Roaring* bitmap = found == nullptr ? nullptr : found->Lookup(literal);
     return bitmap != nullptr ? Outside(scope, *bitmap) : scope - Equal(field, literal, scope);
   }
-  DenseSet result(scope.size());
+  DenseSet result = EmptyLike(scope);
   if (found == nullptr) return result;
   if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbers(op, literal.number, scope);
   if (literal.kind == Literal::Kind::kString) {
@@ -943,7 +943,7 @@ DenseSet BitmapIndex::Compare(std::string_view field, CompareOp op, const Litera
 
 DenseSet BitmapIndex::Contains(std::string_view field, const Literal& literal, const DenseSet& scope) const {
   const Field* found = Find(field);
-  DenseSet result(scope.size());
+  DenseSet result = EmptyLike(scope);
   if (found == nullptr) return result;
   for (const Roaring* bitmap : found->Containing(literal)) result.AddMet(*bitmap, scope);
   return result;
@@ -951,13 +951,13 @@ DenseSet BitmapIndex::Contains(std::string_view field, const Literal& literal, c
 
 DenseSet BitmapIndex::Present(std::string_view field, const DenseSet& scope) const {
   const Field* found = Find(field);
-  return found == nullptr ? DenseSet(scope.size()) : Meet(scope, found->present());
+  return found == nullptr ? EmptyLike(scope) : Meet(scope, found->present());
 }
 
 DenseSet BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double value, double missing,
                                     const DenseSet& scope) const {
   const Field* found = Find(field);
-  DenseSet result = found != nullptr ? found->CompareNumbers(op, value, scope) : DenseSet(scope.size());
+  DenseSet result = found != nullptr ? found->CompareNumbers(op, value, scope) : EmptyLike(scope);
   if (CompareNumbers(missing, op, value)) result |= found == nullptr ? scope : Outside(scope, found->numbers());
   return result;
 }
@@ -965,7 +965,7 @@ DenseSet BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double
 DenseSet BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
                                const DenseSet& scope) const {
   const Field* found = Find(field);
-  DenseSet result = found != nullptr ? found->NumbersIn(tests, scope) : DenseSet(scope.size());
+  DenseSet result = found != nullptr ? found->NumbersIn(tests, scope) : EmptyLike(scope);
   if (missing && PassesAll(*missing, tests)) result |= found == nullptr ? scope : Outside(scope, found->numbers());
   return result;
 }

@@ -72,9 +72,12 @@ absl::StatusOr<Roaring> EvaluateOnBitmaps(const Node& node, const BitmapIndex& i
 
 // How many slots of `index` match `node`, over everyone: the same answer as
 // EvaluateOnBitmaps(...).cardinality(), without building the members' bitmap.
+// When the bitmaps alone answer `node` and nothing is explained, the slots are split
+// into `threads` slices counted at once (0: one per core, for indexes of a million
+// slots or more); `check` and `bounds` must then be safe to call from several threads.
 absl::StatusOr<uint64_t> CountOnBitmaps(const Node& node, const BitmapIndex& index, const ResidualCheck& check,
                                         const SegmentDefinitions* segments, std::vector<PlanStep>* explain = nullptr,
-                                        const WindowBounds* bounds = nullptr);
+                                        const WindowBounds* bounds = nullptr, int threads = 0);
 
 // The steps as an indented table.
 std::string FormatPlan(const std::vector<PlanStep>& steps);

@@ -11,17 +11,6 @@ namespace {
 
 constexpr size_t kChunkWords = 1024;
 
-// Calls `on(chunk, typecode, container)` for each container of `bitmap`, in order.
-template <typename F>
-void ForEachContainer(const Roaring& bitmap, F on) {
-  const roaring_array_t& containers = bitmap.roaring.high_low_container;
-  for (int32_t index = 0; index < containers.size; ++index) {
-    uint8_t type = containers.typecodes[index];
-    const void* container = container_unwrap_shared(containers.containers[index], &type);
-    on(static_cast<size_t>(containers.keys[index]), type, container);
-  }
-}
-
 void SetRange(uint64_t* words, uint32_t first, uint32_t last) {  // [first, last] within a chunk
   for (uint32_t bit = first; bit <= last;) {
     const uint32_t word = bit >> 6, offset = bit & 63;
@@ -111,14 +100,37 @@ size_t Extract(const uint64_t* words, uint16_t* out) {
 
 }  // namespace
 
-DenseSet::DenseSet(uint32_t size)
-    : size_(size), words_((static_cast<size_t>(size) + 65535) / 65536 * kChunkWords, 0) {}
+DenseSet::DenseSet(uint32_t size) : size_(size), words_(Chunks(size) * kChunkWords, 0) {}
 
-DenseSet DenseSet::Unfilled(uint32_t size) {
+DenseSet DenseSet::Empty() const {
   DenseSet set;
-  set.size_ = size;
-  set.words_.resize((static_cast<size_t>(size) + 65535) / 65536 * kChunkWords);
+  set.size_ = size_;
+  set.first_chunk_ = first_chunk_;
+  set.words_.resize(words_.size(), 0);
   return set;
+}
+
+DenseSet DenseSet::Unfilled() const {
+  DenseSet set;
+  set.size_ = size_;
+  set.first_chunk_ = first_chunk_;
+  set.words_.resize(words_.size());
+  return set;
+}
+
+template <typename F>
+void DenseSet::ForEachContainer(const Roaring& bitmap, F on) const {
+  const roaring_array_t& containers = bitmap.roaring.high_low_container;
+  const size_t chunks = words_.size() / kChunkWords;
+  const uint16_t* keys = containers.keys;
+  int32_t index = static_cast<int32_t>(std::lower_bound(keys, keys + containers.size, first_chunk_) - keys);
+  for (; index < containers.size; ++index) {
+    const size_t chunk = containers.keys[index] - size_t{first_chunk_};
+    if (chunk >= chunks) break;
+    uint8_t type = containers.typecodes[index];
+    const void* container = container_unwrap_shared(containers.containers[index], &type);
+    on(chunk, type, container);
+  }
 }
 
 // A new set: every chunk the bitmap has a container for is `op(word, container word)`
@@ -127,7 +139,7 @@ DenseSet DenseSet::Unfilled(uint32_t size) {
 // other chunks are 0 (`absent_kept` false) or this set's words.
 template <typename Op>
 DenseSet DenseSet::Combine(const Roaring& bitmap, bool absent_kept, Op op) const {
-  DenseSet result = Unfilled(size_);
+  DenseSet result = Unfilled();
   const size_t chunks = words_.size() / kChunkWords;
   auto absent = [&](size_t from_chunk, size_t to_chunk) {
     const auto from = static_cast<ptrdiff_t>(from_chunk * kChunkWords), to = static_cast<ptrdiff_t>(to_chunk * kChunkWords);
@@ -140,7 +152,6 @@ DenseSet DenseSet::Combine(const Roaring& bitmap, bool absent_kept, Op op) const
   size_t next = 0;  // chunks before it are written
   uint64_t mask[kChunkWords];
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
-    if (chunk >= chunks) return;
     absent(next, chunk);
     next = chunk + 1;
     const uint64_t* words = &words_[chunk * kChunkWords];
@@ -165,8 +176,13 @@ DenseSet DenseSet::Outside(const Roaring& bitmap) const {
   return Combine(bitmap, true, [](uint64_t word, uint64_t bits) { return word & ~bits; });
 }
 
-DenseSet DenseSet::Of(const Roaring& bitmap, uint32_t size) {
-  DenseSet set(size);
+DenseSet DenseSet::Of(const Roaring& bitmap, uint32_t size) { return Of(bitmap, size, 0, Chunks(size)); }
+
+DenseSet DenseSet::Of(const Roaring& bitmap, uint32_t size, uint32_t first_chunk, uint32_t chunks) {
+  DenseSet set;
+  set.size_ = size;
+  set.first_chunk_ = std::min(first_chunk, Chunks(size));
+  set.words_.resize(std::min<size_t>(chunks, Chunks(size) - set.first_chunk_) * kChunkWords, 0);
   set |= bitmap;
   return set;
 }
@@ -210,9 +226,7 @@ DenseSet& DenseSet::operator&=(const Roaring& bitmap) {
 }
 
 DenseSet& DenseSet::operator|=(const Roaring& bitmap) {
-  const size_t chunks = words_.size() / kChunkWords;
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
-    if (chunk >= chunks) return;
     uint64_t* words = &words_[chunk * kChunkWords];
     if (type == ARRAY_CONTAINER_TYPE_CODE) {
       const auto* array = static_cast<const array_container_t*>(container);
@@ -228,17 +242,17 @@ DenseSet& DenseSet::operator|=(const Roaring& bitmap) {
     }
   });
   // Drop what lies at or past size_ (in the last chunk).
-  size_t word = size_ / 64;
-  if (size_ % 64 != 0) words_[word++] &= (uint64_t{1} << (size_ % 64)) - 1;
-  std::fill(words_.begin() + static_cast<ptrdiff_t>(word), words_.end(), 0);
+  uint64_t word = Word(size_);
+  if (word < words_.size()) {
+    if (size_ % 64 != 0) words_[word++] &= (uint64_t{1} << (size_ % 64)) - 1;
+    std::fill(words_.begin() + static_cast<ptrdiff_t>(word), words_.end(), 0);
+  }
   return *this;
 }
 
 DenseSet& DenseSet::operator-=(const Roaring& bitmap) {
-  const size_t chunks = words_.size() / kChunkWords;
   uint64_t mask[kChunkWords];
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
-    if (chunk >= chunks) return;
     uint64_t* words = &words_[chunk * kChunkWords];
     if (type == ARRAY_CONTAINER_TYPE_CODE) {
       const auto* array = static_cast<const array_container_t*>(container);
@@ -257,10 +271,8 @@ DenseSet& DenseSet::operator-=(const Roaring& bitmap) {
 }
 
 void DenseSet::AddMet(const Roaring& bitmap, const DenseSet& mask_set) {
-  const size_t chunks = words_.size() / kChunkWords;
   uint64_t mask[kChunkWords];
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
-    if (chunk >= chunks) return;
     uint64_t* words = &words_[chunk * kChunkWords];
     const uint64_t* within = &mask_set.words_[chunk * kChunkWords];
     if (type == ARRAY_CONTAINER_TYPE_CODE) {
@@ -295,19 +307,22 @@ Roaring DenseSet::ToRoaring() const {
       if (bitset == nullptr) throw std::bad_alloc();
       std::memcpy(bitset->array, words, kChunkWords * sizeof(uint64_t));
       bitset->cardinality = static_cast<int32_t>(count);
-      ra_append(containers, static_cast<uint16_t>(chunk), bitset, BITSET_CONTAINER_TYPE_CODE);
+      ra_append(containers, static_cast<uint16_t>(first_chunk_ + chunk), bitset, BITSET_CONTAINER_TYPE_CODE);
     } else {
       array_container_t* array = array_container_create_given_capacity(static_cast<int32_t>(count) + 4);
       if (array == nullptr) throw std::bad_alloc();
       array->cardinality = static_cast<int32_t>(Extract(words, array->array));
-      ra_append(containers, static_cast<uint16_t>(chunk), array, ARRAY_CONTAINER_TYPE_CODE);
+      ra_append(containers, static_cast<uint16_t>(first_chunk_ + chunk), array, ARRAY_CONTAINER_TYPE_CODE);
     }
   }
   return result;
 }
 
 DenseSet::Iterator::Iterator(const DenseSet* set, size_t word)
-    : set_(set), word_(word), bits_(word < set->words_.size() ? set->words_[word] : 0) {
+    : set_(set),
+      base_(size_t{set->first_chunk_} * kChunkWords),
+      word_(word),
+      bits_(word < set->words_.size() ? set->words_[word] : 0) {
   Skip();
 }
 

@@ -11,6 +11,10 @@
 // The interface follows Roaring's where the two meet (isEmpty, cardinality, contains,
 // add, addMany, &=, |=, -=, range-for), so the plan evaluator runs on either.
 // Members at or past size() are never held: operations with larger Roarings drop them.
+//
+// A set may cover a slice of [0, size): the chunks of 65,536 slots [first, first + n),
+// so that two threads can each evaluate a count over half of everyone. Slots outside
+// the slice are never members; sets combined with each other must cover the same one.
 #pragma once
 
 #include <cstdint>
@@ -29,13 +33,24 @@ class DenseSet {
 
   // The members of `bitmap` below `size`.
   static DenseSet Of(const Roaring& bitmap, uint32_t size);
+  // Those in the chunks [first_chunk, first_chunk + chunks) only.
+  static DenseSet Of(const Roaring& bitmap, uint32_t size, uint32_t first_chunk, uint32_t chunks);
+  // How many chunks of 65,536 slots [0, size) spans.
+  static uint32_t Chunks(uint32_t size) { return static_cast<uint32_t>((uint64_t{size} + 65535) / 65536); }
+
+  // An empty set over the same slice.
+  DenseSet Empty() const;
 
   uint32_t size() const { return size_; }
   bool isEmpty() const;
   uint64_t cardinality() const;
-  bool contains(uint32_t slot) const { return slot < size_ && (words_[slot >> 6] >> (slot & 63) & 1) != 0; }
+  bool contains(uint32_t slot) const {
+    const uint64_t word = Word(slot);
+    return slot < size_ && word < words_.size() && (words_[word] >> (slot & 63) & 1) != 0;
+  }
   void add(uint32_t slot) {
-    if (slot < size_) words_[slot >> 6] |= uint64_t{1} << (slot & 63);
+    const uint64_t word = Word(slot);
+    if (slot < size_ && word < words_.size()) words_[word] |= uint64_t{1} << (slot & 63);
   }
   void addMany(size_t n, const uint32_t* slots) {
     for (size_t i = 0; i < n; ++i) add(slots[i]);
@@ -63,13 +78,14 @@ class DenseSet {
   class Iterator {
    public:
     Iterator(const DenseSet* set, size_t word);
-    uint32_t operator*() const { return static_cast<uint32_t>(word_ * 64 + __builtin_ctzll(bits_)); }
+    uint32_t operator*() const { return static_cast<uint32_t>((base_ + word_) * 64 + __builtin_ctzll(bits_)); }
     Iterator& operator++();
     bool operator!=(const Iterator& other) const { return word_ != other.word_ || bits_ != other.bits_; }
 
    private:
     void Skip();
     const DenseSet* set_;
+    size_t base_;  // the slice's first word
     size_t word_;
     uint64_t bits_;
   };
@@ -93,17 +109,26 @@ class DenseSet {
       ::new (static_cast<void*>(at)) U(std::forward<Args>(args)...);
     }
   };
-  static DenseSet Unfilled(uint32_t size);
+  DenseSet Unfilled() const;  // the same slice, words uninitialised
   template <typename Op>
   DenseSet Combine(const Roaring& bitmap, bool absent_kept, Op op) const;
+  // Calls `on(local chunk, typecode, container)` for each container of `bitmap` in the
+  // slice, in order.
+  template <typename F>
+  void ForEachContainer(const Roaring& bitmap, F on) const;
+  // The index in words_ of the word holding `slot` (past the end if outside the slice).
+  uint64_t Word(uint32_t slot) const { return (slot >> 6) - uint64_t{first_chunk_} * kChunkWords; }
 
   static constexpr size_t kChunkWords = 1024;  // 65,536 slots, a CRoaring container
   uint32_t size_ = 0;
-  std::vector<uint64_t, Uninitialised<uint64_t>> words_;  // whole chunks; bits at or past size_ stay 0
+  uint32_t first_chunk_ = 0;
+  // The slice's whole chunks; bits at or past size_ stay 0.
+  std::vector<uint64_t, Uninitialised<uint64_t>> words_;
 };
 
-// An empty set of the same kind (and size) as `like`, for code written over both kinds.
+// An empty set of the same kind (and size and slice) as `like`, for code written over
+// both kinds.
 inline Roaring EmptyLike(const Roaring&) { return Roaring(); }
-inline DenseSet EmptyLike(const DenseSet& like) { return DenseSet(like.size()); }
+inline DenseSet EmptyLike(const DenseSet& like) { return like.Empty(); }
 
 }  // namespace aidmp::audience

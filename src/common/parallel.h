@@ -1,9 +1,15 @@
 // ParallelFor: a fixed split of [0, n) over std::threads, no pool, for batch jobs
-// (training, ranking) that run a loop body on every index.
+// (training, ranking) that run a loop body on every index. WorkerPool: threads kept
+// for short jobs (a segment count of a few ms), where starting threads each time would
+// cost about what they save: a new thread's first allocations fault fresh pages in.
 #pragma once
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -22,5 +28,32 @@ void ParallelFor(int64_t n, int threads, Fn&& fn) {
   work(0);
   for (auto& worker : workers) worker.join();
 }
+
+class WorkerPool {
+ public:
+  // `threads` workers besides the callers.
+  explicit WorkerPool(int threads);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // One pool for the process: a worker per core beyond the first, started on first use.
+  static WorkerPool& Shared();
+  int threads() const { return static_cast<int>(workers_.size()); }
+
+  // Runs fn(index) for every index in [0, n), the calling thread taking part, and
+  // returns when all have run. Safe to call from several threads at once; fn must be
+  // safe to run concurrently for distinct indices.
+  void Run(int n, const std::function<void(int)>& fn);
+
+ private:
+  void Work();
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;  // guarded by mu_
+  bool stopping_ = false;                     // guarded by mu_
+  std::vector<std::thread> workers_;
+};
 
 }  // namespace aidmp
