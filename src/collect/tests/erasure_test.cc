@@ -200,6 +200,11 @@ class RefusedMergeErasureTest : public ErasureTest {
     EXPECT_TRUE(absl::IsNotFound(engine_->Unmerge(refused_).status()));
     ExpectIntact(stays);
     EXPECT_FALSE(LogicalHits(stays).empty());
+    // Their next event rewrites their record from the identity graph's cache, which must
+    // not bring the merge back.
+    ASSERT_EQ(Send(StrCat(R"({"batch":[{"type":"track","userId":")", stays, R"(","event":"Later"}]})")).stored, 1u);
+    ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+    ExpectIntact(stays);
   }
 
   static constexpr int64_t kYear2100Us = 4102444800LL * 1000000;
