@@ -172,7 +172,8 @@ absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {
                   : absl::StatusOr<privacy::ErasureReport>(status);
   if (report.ok()) {
     for (auto& runner : processors_) {
-      if (auto* persons = dynamic_cast<profile::PersonProcessor*>(runner->processor())) persons->Forget(*person);
+      auto* persons = dynamic_cast<profile::PersonProcessor*>(runner->processor());
+      if (persons != nullptr) persons->Forget(*person, report->rewritten);
     }
     std::vector<uint64_t> gone = person->absorbed;
     gone.push_back(person->id);

@@ -489,4 +489,8 @@ void IdentityGraph::Forget(const PersonRecord& person) {
   splits_.clear();
 }
 
+void IdentityGraph::ForgetRecords(const std::vector<uint64_t>& persons) {
+  for (uint64_t person : persons) persons_.erase(person);
+}
+
 }  // namespace aidmp::identity

@@ -106,6 +106,9 @@ class IdentityGraph {
   // Drops what the caches hold about `person` (canonical, with everyone merged into it),
   // after it was erased from the store.
   void Forget(const PersonRecord& person);
+  // Drops the cached records of `persons`, which someone else rewrote in the store (an
+  // erasure took a refused merge out of their merge lists): the next use reads them.
+  void ForgetRecords(const std::vector<uint64_t>& persons);
 
   // The canonical person of `id` as the graph stands now (staged changes included);
   // 0 if unknown. For the writer (alias handling).

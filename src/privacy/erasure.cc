@@ -1,5 +1,6 @@
 #include "privacy/erasure.h"
 
+#include <map>
 #include <set>
 
 #include "common/hash.h"
@@ -144,9 +145,40 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
     batch.Delete(storage::Family::kIdentity, storage::IdentifierKey(static_cast<uint8_t>(id.type), id.value));
     ++report.identifiers;
   }
-  for (uint64_t merge : merges) {
-    batch.Delete(storage::Family::kIdentity, storage::MergeKey(merge));
+  // A refused merge names a person who stays (two userIds on one family tablet): it is in
+  // their merge list too. The record goes (its evidence holds the erased identifiers), so
+  // it leaves their list, or their profile would point at a merge that is gone.
+  const std::set<uint64_t> erased(members.begin(), members.end());
+  std::map<uint64_t, identity::PersonRecord> staying;
+  for (uint64_t merge_id : merges) {
+    std::string value;
+    absl::Status status = store->Get(storage::Family::kIdentity, storage::MergeKey(merge_id), &value);
+    if (!status.ok() && !absl::IsNotFound(status)) return status;
+    identity::MergeRecord merge;
+    if (status.ok() && identity::IdentityGraph::DecodeMerge(value, &merge).ok()) {
+      for (uint64_t party : {merge.winner, merge.loser}) {
+        if (party == 0 || erased.count(party)) continue;
+        auto other = staying.find(party);
+        if (other == staying.end()) {
+          // The party's own record (merged away or not): that is where the merge is listed.
+          // An unreadable one cannot be mended here, and must not stop the erasure.
+          std::string stored;
+          status = store->Get(storage::Family::kIdentity, storage::PersonKey(party), &stored);
+          if (absl::IsNotFound(status)) continue;
+          if (!status.ok()) return status;
+          identity::PersonRecord record;
+          if (!identity::IdentityGraph::DecodePerson(stored, &record).ok()) continue;
+          other = staying.emplace(party, std::move(record)).first;
+        }
+        std::erase(other->second.merges, merge_id);
+      }
+    }
+    batch.Delete(storage::Family::kIdentity, storage::MergeKey(merge_id));
     ++report.merges;
+  }
+  for (const auto& [id, record] : staying) {
+    batch.Put(storage::Family::kIdentity, storage::PersonKey(id), identity::IdentityGraph::EncodePerson(record));
+    report.rewritten.push_back(id);
   }
 
   PayloadMatcher matcher(person.identifiers);

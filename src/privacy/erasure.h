@@ -1,8 +1,10 @@
 // Erasing a person from the store: every stored event of theirs with its index, dedup
-// and person-index entries, their identifiers and person records, merge records, their
-// profile, quarantined payloads and unmerge split rules that name them; then compaction, so the bytes leave
-// the files on disk and not only the key space. What was erased is logged without the
-// personal data (person number, counts, time) under "erasure/" in the meta family.
+// and person-index entries, their identifiers and person records, merge records (a
+// refused one also leaves the merge list of the other person in it, who stays), their
+// profile, quarantined payloads and unmerge split rules that name them; then compaction,
+// so the bytes leave the files on disk and not only the key space. What was erased is
+// logged without the personal data (person number, counts, time) under "erasure/" in the
+// meta family.
 //
 // Thread-safety: the caller stops every processor that writes derived data (they must
 // have caught up with the log, so no event of the person is unattributed) and suppresses
@@ -27,6 +29,9 @@ struct ErasureReport {
   uint64_t persons = 0;  // the person and those merged into them
   uint64_t merges = 0;
   uint64_t quarantine_records = 0;
+  // Persons who stay whose records were rewritten: a refused merge with the erased person
+  // left their merge list. Whoever caches person records drops theirs. Not logged.
+  std::vector<uint64_t> rewritten;
 };
 
 // Erases canonical person `person` (as IdentityGraph::ReadPerson returns it).

@@ -30,8 +30,13 @@ class PersonProcessor final : public log::Processor {
   // away (on the runner's thread). Set before the runner starts.
   using Listener = std::function<void(const std::vector<Profile>& changed, const std::vector<uint64_t>& removed)>;
   void SetListener(Listener listener) { listener_ = std::move(listener); }
-  // Drops cached state of an erased person; only while the runner is stopped.
-  void Forget(const identity::PersonRecord& person) { graph_.Forget(person); }
+  // Drops cached state of an erased person, and the cached records of the persons who
+  // stay that the erasure rewrote (privacy::ErasureReport::rewritten); only while the
+  // runner is stopped.
+  void Forget(const identity::PersonRecord& person, const std::vector<uint64_t>& rewritten) {
+    graph_.Forget(person);
+    graph_.ForgetRecords(rewritten);
+  }
 
   // Undoes merge `merge_id`: records a split rule (the merged-away person's identifiers
   // against the rest), wipes the person's identity state, and replays their events in

@@ -3,12 +3,14 @@
 // across restarts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "collect/tests/engine_fixture.h"
 #include "common/hash.h"
+#include "common/json_writer.h"
 #include "profile/person_document.h"
 #include "profile/person_processor.h"
 
@@ -119,6 +121,117 @@ TEST_F(ErasureTest, LeavesNoTraceAndSuppressesReingest) {
   Open(EngineOptions());
   EXPECT_EQ(Send(R"({"batch":[{"type":"track","userId":"ann-7781","event":"Back again"}]})").suppressed, 1u);
   for (const auto& needle : needles) EXPECT_EQ(LogicalHits(needle), std::vector<std::string>()) << needle;
+}
+
+// A family tablet: mum signs in on it, then the kid does. Two userIds on one device id,
+// so the merge is refused (the kid's person the winner, mum's the loser) and both
+// persons list it. Erasing either takes the refused merge, whose evidence names both,
+// out of the store and out of the list of the one who stays.
+class RefusedMergeErasureTest : public ErasureTest {
+ protected:
+  // With `kid_phone`, the kid's phone was seen before the tablet and joins the kid after
+  // it: the kid's person the tablet made is then merged into the phone's, older one, and
+  // the refused merge is listed by a person merged away.
+  void SetUpFamily(bool kid_phone) {
+    if (kid_phone) {
+      ASSERT_EQ(Send(R"({"batch":[{"type":"page","anonymousId":"kid-phone-3","name":"Home"}]})").stored, 1u);
+      ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+    }
+    ASSERT_EQ(Send(R"({"batch":[
+        {"type":"identify","userId":"mum-5521","traits":{"email":"mum.private@example.org"},"context":{"device":{"id":"tablet-9"}}},
+        {"type":"track","userId":"kid-7734","event":"Game Played","context":{"device":{"id":"tablet-9"}}},
+        {"type":"track","userId":"kid-7734","anonymousId":"kid-phone-3","event":"Signed In"}]})")
+                  .stored,
+              3u);
+    ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+    auto mum = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "mum-5521"});
+    auto kid = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "kid-7734"});
+    ASSERT_TRUE(mum.ok() && kid.ok());
+    ASSERT_NE(mum->id, kid->id);
+    mum_ = mum->id;
+    kid_ = kid->id;
+    ASSERT_EQ(mum->merges.size(), 1u);
+    refused_ = mum->merges[0];
+    auto merge = identity::IdentityGraph::ReadMerge(engine_->store(), refused_);
+    ASSERT_TRUE(merge.ok());
+    ASSERT_TRUE(merge->blocked);
+    ASSERT_EQ(merge->loser, mum_);
+    ASSERT_EQ(merge->winner == kid_, !kid_phone);
+  }
+
+  // `userid`'s person is readable every way a caller reads it, and neither they nor
+  // anyone merged into them names the refused merge.
+  void ExpectIntact(const std::string& userid) {
+    auto person = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, userid});
+    ASSERT_TRUE(person.ok()) << person.status();
+    std::vector<uint64_t> members = person->absorbed;
+    members.push_back(person->id);
+    for (uint64_t member : members) {
+      std::string value;
+      ASSERT_TRUE(engine_->store()->Get(storage::Family::kIdentity, storage::PersonKey(member), &value).ok());
+      identity::PersonRecord record;
+      ASSERT_TRUE(identity::IdentityGraph::DecodePerson(value, &record).ok());
+      EXPECT_EQ(std::count(record.merges.begin(), record.merges.end(), refused_), 0) << "person " << member;
+    }
+    const std::string listed = StrCat("{\"id\":", refused_, ",");
+    JsonWriter now;
+    profile::DocumentOptions options;
+    absl::Status status =
+        profile::WritePersonDocument(engine_->store(), engine_->profile_model(), *person, nullptr, options, &now);
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_EQ(now.str().find(listed), std::string::npos) << now.str();
+    JsonWriter as_of;
+    status = profile::WritePersonDocumentAsOf(engine_->store(), engine_->profile_model(), person->id,
+                                              kYear2100Us, options, &as_of);
+    ASSERT_TRUE(status.ok()) << status;
+    EXPECT_EQ(as_of.str().find(listed), std::string::npos) << as_of.str();
+  }
+
+  void EraseAndCheck(const std::string& erased, const std::string& stays, const std::vector<std::string>& needles) {
+    auto person = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, erased});
+    ASSERT_TRUE(person.ok());
+    auto report = engine_->ErasePerson(person->id);
+    ASSERT_TRUE(report.ok()) << report.status();
+    for (const auto& needle : needles) {
+      EXPECT_EQ(LogicalHits(needle), std::vector<std::string>()) << needle;
+      EXPECT_EQ(FileHits(needle), std::vector<std::string>()) << needle;
+    }
+    EXPECT_TRUE(absl::IsNotFound(identity::IdentityGraph::ReadMerge(engine_->store(), refused_).status()));
+    EXPECT_TRUE(absl::IsNotFound(engine_->Unmerge(refused_).status()));
+    ExpectIntact(stays);
+    EXPECT_FALSE(LogicalHits(stays).empty());
+    // Their next event rewrites their record from the identity graph's cache, which must
+    // not bring the merge back.
+    ASSERT_EQ(Send(StrCat(R"({"batch":[{"type":"track","userId":")", stays, R"(","event":"Later"}]})")).stored, 1u);
+    ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+    ExpectIntact(stays);
+  }
+
+  static constexpr int64_t kYear2100Us = 4102444800LL * 1000000;
+  uint64_t mum_ = 0, kid_ = 0, refused_ = 0;
+};
+
+TEST_F(RefusedMergeErasureTest, ErasingTheLoserKeepsTheWinnerReadable) {
+  SetUpFamily(/*kid_phone=*/false);
+  // The tablet's device id was mum's: it goes from the identity graph with her, but the
+  // kid's own event carried it too and stays.
+  EraseAndCheck("mum-5521", "kid-7734", {"mum-5521", "mum.private", HashEmail("mum.private@example.org")});
+  EXPECT_TRUE(absl::IsNotFound(profile::FindPerson(engine_->store(), {identity::IdType::kDeviceId, "tablet-9"}).status()));
+}
+
+TEST_F(RefusedMergeErasureTest, ErasingTheWinnerKeepsTheLoserReadable) {
+  SetUpFamily(/*kid_phone=*/false);
+  EraseAndCheck("kid-7734", "mum-5521", {"kid-7734", "kid-phone-3"});
+}
+
+TEST_F(RefusedMergeErasureTest, ErasingThePersonTheWinnerWasMergedInto) {
+  SetUpFamily(/*kid_phone=*/true);
+  EraseAndCheck("kid-7734", "mum-5521", {"kid-7734", "kid-phone-3"});
+}
+
+TEST_F(RefusedMergeErasureTest, ErasingTheLoserMendsAWinnerMergedAway) {
+  SetUpFamily(/*kid_phone=*/true);
+  EraseAndCheck("mum-5521", "kid-7734", {"mum-5521", "mum.private", HashEmail("mum.private@example.org")});
 }
 
 // While events stream in on other threads and the processors run in the background,
