@@ -188,24 +188,33 @@ class Evaluator {
         return std::move(*current);
       }
       case Node::Kind::kOr: {
+        // Each child sees only the candidates no earlier child matched; the first
+        // child's answer is the union so far, and after the last none are left over.
         *how = "union";
-        Set result = EmptyLike(candidates);
-        Set rest = candidates;
-        bool rest_all = all;
-        for (const Node* child : Ordered(node)) {
-          if (rest.isEmpty()) break;
-          AIDMP_ASSIGN_OR_RETURN(Set matched, Eval(*child, rest, rest_all, depth + 1));
-          result |= matched;
-          rest -= matched;
-          rest_all = false;
+        const std::vector<const Node*> children = Ordered(node);
+        std::optional<Set> result;
+        std::optional<Set> rest;  // none yet: the candidates (not copied)
+        for (size_t child_idx = 0; child_idx < children.size(); ++child_idx) {
+          if (rest && rest->isEmpty()) break;
+          const Set& in = rest ? *rest : candidates;
+          AIDMP_ASSIGN_OR_RETURN(Set matched, Eval(*children[child_idx], in, !rest && all, depth + 1));
+          if (child_idx + 1 < children.size()) {
+            if (rest) {
+              *rest -= matched;
+            } else {
+              rest = candidates - matched;
+            }
+          }
+          if (result) {
+            *result |= matched;
+          } else {
+            result = std::move(matched);
+          }
         }
-        return result;
+        return result ? std::move(*result) : EmptyLike(candidates);
       }
-      case Node::Kind::kNot: {
-        *how = "subtract";
-        AIDMP_ASSIGN_OR_RETURN(Set matched, Eval(*node.children[0], candidates, all, depth + 1));
-        return candidates - matched;
-      }
+      case Node::Kind::kNot:
+        return Not(*node.children[0], candidates, all, depth, how);
       case Node::Kind::kInSegment: {
         auto it = segments_ == nullptr ? SegmentDefinitions::const_iterator() : segments_->find(node.name);
         if (segments_ == nullptr || it == segments_->end()) {
@@ -249,6 +258,56 @@ class Evaluator {
       default:
         return At(node, "cannot evaluate this node on bitmaps");
     }
+  }
+
+  // The candidates not matching `child`: by subtracting its answer, or in one pass
+  // where there is a shorter way (a value bitmap's outside; not (a or b) as not a and
+  // not b, so no union is built; not not a).
+  absl::StatusOr<Set> Not(const Node& child, const Set& candidates, bool all, int depth, std::string* how) {
+    switch (child.kind) {
+      case Node::Kind::kNot:
+        *how = "not not";
+        return Eval(*child.children[0], candidates, all, depth + 1);
+      case Node::Kind::kOr: {
+        *how = "narrow (not of each)";
+        std::optional<Set> current;  // none yet: the candidates (not copied)
+        for (const Node* part : Ordered(child)) {
+          const Set& in = current ? *current : candidates;
+          if (in.isEmpty()) break;
+          const bool in_all = !current && all;
+          AIDMP_ASSIGN_OR_RETURN(Set next, Step(StrCat("not ", StepText(*part)), in, depth + 1,
+                                                [&](std::string* part_how, uint64_t*) {
+                                                  return Not(*part, in, in_all, depth + 1, part_how);
+                                                }));
+          current = std::move(next);
+        }
+        return current ? std::move(*current) : candidates;
+      }
+      case Node::Kind::kCompare:
+      case Node::Kind::kIn: {
+        // Strings and booleans have a bitmap per value: the candidates outside it.
+        auto direct = [](const Literal& literal) {
+          return literal.kind == Literal::Kind::kString || literal.kind == Literal::Kind::kBool;
+        };
+        const bool values = child.kind == Node::Kind::kCompare
+                                ? child.op == CompareOp::kEq && direct(child.value)
+                                : std::all_of(child.value.items.begin(), child.value.items.end(), direct);
+        if (!values || !PathIndexed(child.path)) break;
+        *how = "outside value bitmaps";
+        const std::string field = PathField(child.path);
+        if (child.kind == Node::Kind::kCompare) return index_.Compare(field, CompareOp::kNe, child.value, Scope(candidates, all));
+        std::optional<Set> current;
+        for (const Literal& literal : child.value.items) {
+          current = index_.Compare(field, CompareOp::kNe, literal, Scope(current ? *current : candidates, !current && all));
+        }
+        return current ? std::move(*current) : candidates;
+      }
+      default:
+        break;
+    }
+    *how = "subtract";
+    AIDMP_ASSIGN_OR_RETURN(Set matched, Eval(child, candidates, all, depth + 1));
+    return candidates - matched;
   }
 
   // did(...): from the all-time counter when it has no window and no filter; otherwise

@@ -50,6 +50,9 @@ TEST_F(BitmapPlanTest, SlicedCountsEqualOneSliceAndRoaring) {
       R"(not did("page", count >= 10) and traits.country != "CN")",
       R"((interest("books") > 0.1 and interest("books") < 0.4) or traits.age = 40)",
       R"(traits.age exists and not traits.ltv exists)",
+      R"(not traits.country in ["US", "DE"] and traits.age < 30)",
+      R"(not (traits.country = "FR" or traits.vip = true or traits.age > 60))",
+      R"(not not traits.vip = true or not (interest("books") >= 0.5 or not traits.country in ["CN"]))",
   };
   std::mt19937 rng(9);
   const char* kLeaves[] = {R"(traits.country = "BR")", R"(traits.age > 50)", R"(traits.ltv < 100)", R"(traits.vip = true)",

@@ -86,7 +86,8 @@ class World {
       case 5: return StrCat("traits.tags contains ", Of<std::string>({"\"a\"", "\"c\"", "1", "null", "true"}));
       case 6: return StrCat("traits.bio contains \"", Of<std::string>({"sci", "books", "x"}), "\"");
       case 7: return StrCat("traits.", Of<std::string>({"country", "age", "address", "address.city", "nope"}), " exists");
-      case 8: return StrCat("traits.address.city in [\"Oslo\", null, 3]");
+      case 8: return Of<std::string>({R"(traits.address.city in ["Oslo", null, 3])", R"(traits.country in ["CN", "DE"])",
+                                      R"(traits.vip in [true])", R"(traits.country in ["US"])"});
       case 9: return StrCat("traits.address.geo.x.y ", Of<std::string>({"=", ">="}), " ", Pick(3));  // deeper than indexed
       case 10: return StrCat("computed.", Of<std::string>({"orders_30d", "orders_7d", "revenue_30d", "pages_7d"}), " ",
                              Of<std::string>({">=", "<", "="}), " ", Pick(4) * (Pick(2) ? 1 : 50));
