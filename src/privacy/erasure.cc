@@ -1,5 +1,6 @@
 #include "privacy/erasure.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -145,11 +146,40 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
     batch.Delete(storage::Family::kIdentity, storage::IdentifierKey(static_cast<uint8_t>(id.type), id.value));
     ++report.identifiers;
   }
-  // A refused merge names a person who stays (two userIds on one family tablet): it is in
-  // their merge list too. The record goes (its evidence holds the erased identifiers), so
-  // it leaves their list, or their profile would point at a merge that is gone.
+  // Merges no one of them lists that still name them: the evidence of a merge an unmerge
+  // undid, and of the merges of the persons it re-created, names the identifiers of the
+  // events that caused them (the persons after the split are new, and list only the
+  // merges of the replay); a new identifier refused because its person held the most of
+  // its type is listed by that person only, and may be the erased person's now. Merge
+  // records are few next to events: scan them all. A merge in force between two persons
+  // who stay is their history: it keeps its place, without the erased identifiers.
   const std::set<uint64_t> erased(members.begin(), members.end());
+  auto is_erased_id = [&person](const identity::Identifier& id) {
+    return std::find(person.identifiers.begin(), person.identifiers.end(), id) != person.identifiers.end();
+  };
+  {
+    const std::string prefix(1, storage::kIdentityMerge);
+    auto it = store->NewIterator(storage::Family::kIdentity);
+    for (it->Seek(prefix); it->Valid() && it->key().substr(0, prefix.size()) == prefix; it->Next()) {
+      identity::MergeRecord merge;
+      if (!identity::IdentityGraph::DecodeMerge(it->value(), &merge).ok() || merges.count(merge.id)) continue;
+      bool party = erased.count(merge.winner) || erased.count(merge.loser);
+      if (!party && std::none_of(merge.evidence.begin(), merge.evidence.end(), is_erased_id)) continue;
+      if (!party && !merge.blocked && merge.loser != 0 && merge.undone_us == 0) {
+        std::erase_if(merge.evidence, is_erased_id);
+        batch.Put(storage::Family::kIdentity, std::string(it->key()), identity::IdentityGraph::EncodeMerge(merge));
+      } else {
+        merges.insert(merge.id);
+      }
+    }
+    if (!it->status().ok()) return it->status();
+  }
+  // A refused merge names a person who stays (two userIds on one family tablet): it is in
+  // their merge list too, and so may be a merge found above. The record goes (its evidence
+  // holds the erased identifiers), so it leaves their list, or their profile would point
+  // at a merge that is gone.
   std::map<uint64_t, identity::PersonRecord> staying;
+  std::set<uint64_t> mended;
   for (uint64_t merge_id : merges) {
     std::string value;
     absl::Status status = store->Get(storage::Family::kIdentity, storage::MergeKey(merge_id), &value);
@@ -170,14 +200,16 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
           if (!identity::IdentityGraph::DecodePerson(stored, &record).ok()) continue;
           other = staying.emplace(party, std::move(record)).first;
         }
-        std::erase(other->second.merges, merge_id);
+        if (std::erase(other->second.merges, merge_id) > 0) mended.insert(party);
       }
     }
     batch.Delete(storage::Family::kIdentity, storage::MergeKey(merge_id));
     ++report.merges;
   }
-  for (const auto& [id, record] : staying) {
-    batch.Put(storage::Family::kIdentity, storage::PersonKey(id), identity::IdentityGraph::EncodePerson(record));
+  // Only records that listed a merge are rewritten: an unmerge's old persons, now pointers
+  // to the new ones, list nothing.
+  for (uint64_t id : mended) {
+    batch.Put(storage::Family::kIdentity, storage::PersonKey(id), identity::IdentityGraph::EncodePerson(staying[id]));
     report.rewritten.push_back(id);
   }
 

@@ -1,6 +1,9 @@
 // Erasing a person from the store: every stored event of theirs with its index, dedup
-// and person-index entries, their identifiers and person records, merge records (a
-// refused one also leaves the merge list of the other person in it, who stays), their
+// and person-index entries, their identifiers and person records, merge records (those
+// they list, and any other whose parties or evidence name them: one an unmerge undid, a
+// refusal listed by someone else; a refused one also leaves the merge list of the other
+// person in it, who stays; a merge in force between two persons who stay keeps its place
+// without their identifiers in its evidence), their
 // profile, quarantined payloads and unmerge split rules that name them; then compaction,
 // so the bytes leave the files on disk and not only the key space. What was erased is
 // logged without the personal data (person number, counts, time) under "erasure/" in the
@@ -29,8 +32,9 @@ struct ErasureReport {
   uint64_t persons = 0;  // the person and those merged into them
   uint64_t merges = 0;
   uint64_t quarantine_records = 0;
-  // Persons who stay whose records were rewritten: a refused merge with the erased person
-  // left their merge list. Whoever caches person records drops theirs. Not logged.
+  // Persons who stay whose records were rewritten: a refused or undone merge naming the
+  // erased person left their merge list. Whoever caches person records drops theirs. Not
+  // logged.
   std::vector<uint64_t> rewritten;
 };
 

@@ -11,6 +11,7 @@
 #include "collect/tests/engine_fixture.h"
 #include "common/hash.h"
 #include "common/json_writer.h"
+#include "common/key_coding.h"
 #include "profile/person_document.h"
 #include "profile/person_processor.h"
 
@@ -232,6 +233,248 @@ TEST_F(RefusedMergeErasureTest, ErasingThePersonTheWinnerWasMergedInto) {
 TEST_F(RefusedMergeErasureTest, ErasingTheLoserMendsAWinnerMergedAway) {
   SetUpFamily(/*kid_phone=*/true);
   EraseAndCheck("mum-5521", "kid-7734", {"mum-5521", "mum.private", HashEmail("mum.private@example.org")});
+}
+
+// An unmerge leaves the merge it undid (and the merges of the persons it re-created)
+// stored but listed by no one: the persons after the split are new ones with their own
+// records. Their evidence still names the identifiers of the events that caused them,
+// so an erasure must find them without a merge list. Likewise a new identifier refused
+// because its person held the most of its type: the refusal is listed only by that
+// person, and names the identifier that someone else may own later.
+class UnlistedMergeErasureTest : public ErasureTest {
+ protected:
+  // Merge records in the store whose evidence holds one of `ids`.
+  std::vector<uint64_t> MergesNaming(const std::vector<identity::Identifier>& ids) {
+    std::vector<uint64_t> found;
+    const std::string prefix(1, storage::kIdentityMerge);
+    auto it = engine_->store()->NewIterator(storage::Family::kIdentity);
+    for (it->Seek(prefix); it->Valid() && it->key().substr(0, 1) == prefix; it->Next()) {
+      identity::MergeRecord merge;
+      EXPECT_TRUE(identity::IdentityGraph::DecodeMerge(it->value(), &merge).ok());
+      for (const auto& id : merge.evidence) {
+        if (std::find(ids.begin(), ids.end(), id) != ids.end()) {
+          found.push_back(merge.id);
+          break;
+        }
+      }
+    }
+    EXPECT_TRUE(it->status().ok());
+    return found;
+  }
+
+  // Merge records whose stored bytes contain `needle` (evidence, reason).
+  std::vector<uint64_t> MergeHits(const std::string& needle) {
+    std::vector<uint64_t> found;
+    const std::string prefix(1, storage::kIdentityMerge);
+    auto it = engine_->store()->NewIterator(storage::Family::kIdentity);
+    for (it->Seek(prefix); it->Valid() && it->key().substr(0, 1) == prefix; it->Next()) {
+      if (it->value().find(needle) != std::string_view::npos) found.push_back(DecodeFixed64BE(it->key().data() + 1));
+    }
+    return found;
+  }
+
+  // The person owning `id` is readable every way a caller reads them: by identifier,
+  // their profile document now and as of `as_of_us` (an arrival time), and every merge they or anyone
+  // merged into them lists. Returns how many merges they list in all.
+  size_t ExpectReadable(const identity::Identifier& id, int64_t as_of_us) {
+    auto person = profile::FindPerson(engine_->store(), id);
+    EXPECT_TRUE(person.ok()) << id.value << ": " << person.status();
+    if (!person.ok()) return 0;
+    size_t listed = 0;
+    std::vector<uint64_t> members = person->absorbed;
+    members.push_back(person->id);
+    for (uint64_t member : members) {
+      std::string value;
+      EXPECT_TRUE(engine_->store()->Get(storage::Family::kIdentity, storage::PersonKey(member), &value).ok());
+      identity::PersonRecord record;
+      EXPECT_TRUE(identity::IdentityGraph::DecodePerson(value, &record).ok());
+      for (uint64_t merge : record.merges) {
+        EXPECT_TRUE(identity::IdentityGraph::ReadMerge(engine_->store(), merge).ok()) << "merge " << merge;
+        ++listed;
+      }
+    }
+    profile::DocumentOptions options;
+    JsonWriter now;
+    absl::Status status =
+        profile::WritePersonDocument(engine_->store(), engine_->profile_model(), *person, nullptr, options, &now);
+    EXPECT_TRUE(status.ok()) << status;
+    for (int64_t at : {as_of_us, kYear2100Us}) {
+      JsonWriter as_of;
+      status = profile::WritePersonDocumentAsOf(engine_->store(), engine_->profile_model(), person->id, at, options,
+                                                &as_of);
+      EXPECT_TRUE(status.ok()) << status;
+    }
+    return listed;
+  }
+
+  // The laptop and phone are Ann's; the tablet joins a kid's second anonymous id (a real
+  // merge on the tablet's side), then Ann signs in on the tablet: the merge `undone_`,
+  // which the test unmerges.
+  void SetUpUnmerged() {
+    ASSERT_EQ(Send(R"({"batch":[
+        {"type":"page","anonymousId":"laptop-anon-2","name":"Home","context":{"device":{"id":"ann-phone-61"}},"timestamp":"2024-05-01T10:00:00Z"},
+        {"type":"identify","userId":"ann-4471","anonymousId":"laptop-anon-2","traits":{"email":"ann.hidden@example.org"},"timestamp":"2024-05-01T10:01:00Z"},
+        {"type":"track","anonymousId":"tablet-anon-4","event":"Product Viewed","timestamp":"2024-05-02T09:00:00Z"},
+        {"type":"track","anonymousId":"kid-anon-8","event":"Game Played","context":{"device":{"id":"tab-dev-9"}},"timestamp":"2024-05-02T09:05:00Z"},
+        {"type":"track","anonymousId":"tablet-anon-4","event":"Game Played","context":{"device":{"id":"tab-dev-9"}},"timestamp":"2024-05-02T09:10:00Z"},
+        {"type":"track","userId":"ann-4471","anonymousId":"tablet-anon-4","event":"Signed In","timestamp":"2024-05-03T20:00:00Z"}]})")
+                  .stored,
+              6u);
+    ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+    auto joined = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "ann-4471"});
+    ASSERT_TRUE(joined.ok());
+    for (uint64_t id : joined->merges) {
+      auto merge = identity::IdentityGraph::ReadMerge(engine_->store(), id);
+      ASSERT_TRUE(merge.ok());
+      for (const auto& evidence : merge->evidence) {
+        if (evidence.value == "ann-4471") undone_ = id;
+      }
+    }
+    ASSERT_NE(undone_, 0u);
+    auto report = engine_->Unmerge(undone_);
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_EQ(report->persons.size(), 2u);
+    auto ann = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "ann-4471"});
+    auto tablet = profile::FindPerson(engine_->store(), {identity::IdType::kAnonymousId, "tablet-anon-4"});
+    ASSERT_TRUE(ann.ok() && tablet.ok());
+    ASSERT_NE(ann->id, tablet->id);
+    // The precondition of the bug: nobody lists the undone merge, yet it is stored.
+    for (const auto& person : {*ann, *tablet}) {
+      ASSERT_EQ(std::count(person.merges.begin(), person.merges.end(), undone_), 0);
+    }
+    ASSERT_TRUE(identity::IdentityGraph::ReadMerge(engine_->store(), undone_).ok());
+  }
+
+  // Erases the person owning `erased` and checks that nothing of theirs is left, in merge
+  // records either; `needles` are in no event of the person who stays (owning `stays`).
+  void EraseAndCheck(const identity::Identifier& erased, const identity::Identifier& stays,
+                     const std::vector<std::string>& needles, const std::string& later_event) {
+    auto person = profile::FindPerson(engine_->store(), erased);
+    ASSERT_TRUE(person.ok());
+    before_erasure_us_ = engine_->clock()->NowMicros();
+    auto report = engine_->ErasePerson(person->id);
+    ASSERT_TRUE(report.ok()) << report.status();
+    for (const auto& needle : needles) {
+      EXPECT_EQ(LogicalHits(needle), std::vector<std::string>()) << needle;
+      EXPECT_EQ(FileHits(needle), std::vector<std::string>()) << needle;
+    }
+    EXPECT_EQ(MergesNaming(person->identifiers), std::vector<uint64_t>());
+    for (const auto& id : person->identifiers) EXPECT_EQ(MergeHits(id.value), std::vector<uint64_t>()) << id.value;
+    EXPECT_TRUE(absl::IsNotFound(identity::IdentityGraph::ReadMerge(engine_->store(), undone_).status()));
+    // The erasure log names no one.
+    auto log = privacy::ListErasures(engine_->store(), 10);
+    ASSERT_TRUE(log.ok());
+    ASSERT_EQ(log->size(), 1u);
+    for (const auto& id : person->identifiers) EXPECT_EQ((*log)[0].find(id.value), std::string::npos) << (*log)[0];
+
+    ExpectReadable(stays, before_erasure_us_);
+    // Their next event rewrites their record from the identity graph's cache.
+    ASSERT_EQ(Send(later_event).stored, 1u);
+    ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+    ExpectReadable(stays, before_erasure_us_);
+    for (const auto& id : person->identifiers) {
+      EXPECT_TRUE(absl::IsNotFound(profile::FindPerson(engine_->store(), id).status())) << id.value;
+    }
+  }
+
+  static constexpr int64_t kYear2100Us = 4102444800LL * 1000000;
+  int64_t before_erasure_us_ = 0;  // the as_of time checked: all but the later event arrived
+  uint64_t undone_ = 0;
+};
+
+TEST_F(UnlistedMergeErasureTest, ErasingTheSignedInSideAfterAnUnmerge) {
+  SetUpUnmerged();
+  // Ann's events leave with her, the sign-in on the tablet among them.
+  EraseAndCheck({identity::IdType::kUserId, "ann-4471"}, {identity::IdType::kAnonymousId, "tablet-anon-4"},
+                {"ann-4471", "laptop-anon-2", "ann-phone-61", "ann.hidden", HashEmail("ann.hidden@example.org")},
+                R"({"batch":[{"type":"track","anonymousId":"tablet-anon-4","event":"Later"}]})");
+  // The tablet keeps the merge with the kid's id the replay made.
+  EXPECT_GE(ExpectReadable({identity::IdType::kAnonymousId, "kid-anon-8"}, before_erasure_us_), 1u);
+  EXPECT_EQ(profile::FindPerson(engine_->store(), {identity::IdType::kAnonymousId, "kid-anon-8"})->id,
+            profile::FindPerson(engine_->store(), {identity::IdType::kAnonymousId, "tablet-anon-4"})->id);
+}
+
+TEST_F(UnlistedMergeErasureTest, ErasingTheTabletSideAfterAnUnmerge) {
+  SetUpUnmerged();
+  // Ann's sign-in on the tablet is her event and stays with her, tablet-anon-4 in it;
+  // the tablet's own events, merges and identifiers go.
+  EraseAndCheck({identity::IdType::kAnonymousId, "tablet-anon-4"}, {identity::IdType::kUserId, "ann-4471"},
+                {"kid-anon-8", "tab-dev-9"},
+                R"({"batch":[{"type":"track","userId":"ann-4471","event":"Later"}]})");
+  EXPECT_EQ(profile::FindPerson(engine_->store(), {identity::IdType::kAnonymousId, "laptop-anon-2"})->id,
+            profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "ann-4471"})->id);
+}
+
+// Pat holds three emails, the limit; a fourth is refused (a blocked merge listed by Pat
+// alone, naming the email) and later becomes Quinn's. Erasing Quinn takes the refusal.
+TEST_F(UnlistedMergeErasureTest, ErasingTheLaterOwnerOfAnIdentifierRefusedForTheLimit) {
+  const std::string quinn_email = "quinn.own@example.org";
+  ASSERT_EQ(Send(R"({"batch":[
+      {"type":"identify","userId":"pat-1","traits":{"email":"pat.a@example.org"},"timestamp":"2024-05-01T10:00:00Z"},
+      {"type":"identify","userId":"pat-1","traits":{"email":"pat.b@example.org"},"timestamp":"2024-05-01T10:01:00Z"},
+      {"type":"identify","userId":"pat-1","traits":{"email":"pat.c@example.org"},"timestamp":"2024-05-01T10:02:00Z"},
+      {"type":"identify","userId":"pat-1","traits":{"email":"quinn.own@example.org"},"timestamp":"2024-05-02T08:00:00Z"},
+      {"type":"identify","userId":"quinn-2","traits":{"email":"quinn.own@example.org"},"context":{"device":{"id":"quinn-dev-5"}},"timestamp":"2024-05-03T10:00:00Z"}]})")
+                .stored,
+            5u);
+  ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+  auto pat = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "pat-1"});
+  auto quinn = profile::FindPerson(engine_->store(), {identity::IdType::kEmailHash, HashEmail(quinn_email)});
+  ASSERT_TRUE(pat.ok() && quinn.ok());
+  ASSERT_NE(pat->id, quinn->id);
+  ASSERT_EQ(pat->merges.size(), 1u);
+  undone_ = pat->merges[0];  // the refusal, not an undone merge here
+  auto refusal = identity::IdentityGraph::ReadMerge(engine_->store(), undone_);
+  ASSERT_TRUE(refusal.ok());
+  ASSERT_TRUE(refusal->blocked);
+  ASSERT_EQ(refusal->loser, 0u);
+  ASSERT_EQ(MergesNaming({{identity::IdType::kEmailHash, HashEmail(quinn_email)}}), std::vector<uint64_t>{undone_});
+  // Pat's own event carried the email (hashed): it stays with Pat, so only Quinn's
+  // identifiers of their own are needles.
+  EraseAndCheck({identity::IdType::kUserId, "quinn-2"}, {identity::IdType::kUserId, "pat-1"}, {"quinn-2", "quinn-dev-5"},
+                R"({"batch":[{"type":"track","userId":"pat-1","event":"Later"}]})");
+  EXPECT_EQ(ExpectReadable({identity::IdType::kUserId, "pat-1"}, before_erasure_us_), 0u);
+}
+
+// The same refused email came with Zed's anonymous id, joining Zed to Yan: that merge
+// is theirs and stays, but no longer names Quinn's email.
+TEST_F(UnlistedMergeErasureTest, ErasingTheLaterOwnerKeepsAMergeThatNamedTheirIdentifier) {
+  const std::string quinn_email = "quinn.own@example.org";
+  ASSERT_EQ(Send(R"({"batch":[
+      {"type":"identify","userId":"yan-3","traits":{"email":"yan.a@example.org"},"timestamp":"2024-05-01T10:00:00Z"},
+      {"type":"identify","userId":"yan-3","traits":{"email":"yan.b@example.org"},"timestamp":"2024-05-01T10:01:00Z"},
+      {"type":"identify","userId":"yan-3","traits":{"email":"yan.c@example.org"},"timestamp":"2024-05-01T10:02:00Z"},
+      {"type":"page","anonymousId":"zed-anon-6","name":"Home","timestamp":"2024-05-01T11:00:00Z"},
+      {"type":"identify","userId":"yan-3","anonymousId":"zed-anon-6","traits":{"email":"quinn.own@example.org"},"timestamp":"2024-05-02T08:00:00Z"},
+      {"type":"identify","userId":"quinn-2","traits":{"email":"quinn.own@example.org"},"context":{"device":{"id":"quinn-dev-5"}},"timestamp":"2024-05-03T10:00:00Z"}]})")
+                .stored,
+            6u);
+  ASSERT_TRUE(engine_->CatchUpProcessors().ok());
+  auto yan = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "yan-3"});
+  ASSERT_TRUE(yan.ok());
+  ASSERT_EQ(yan->merges.size(), 2u);
+  uint64_t joined = 0;
+  for (uint64_t id : yan->merges) {
+    auto merge = identity::IdentityGraph::ReadMerge(engine_->store(), id);
+    ASSERT_TRUE(merge.ok());
+    (merge->blocked ? undone_ : joined) = id;
+  }
+  ASSERT_NE(undone_, 0u);
+  ASSERT_NE(joined, 0u);
+  EraseAndCheck({identity::IdType::kUserId, "quinn-2"}, {identity::IdType::kUserId, "yan-3"}, {"quinn-2", "quinn-dev-5"},
+                R"({"batch":[{"type":"track","userId":"yan-3","event":"Later"}]})");
+  yan = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "yan-3"});
+  ASSERT_TRUE(yan.ok());
+  EXPECT_EQ(yan->merges, std::vector<uint64_t>{joined});
+  auto merge = identity::IdentityGraph::ReadMerge(engine_->store(), joined);
+  ASSERT_TRUE(merge.ok());
+  EXPECT_FALSE(merge->blocked);
+  EXPECT_EQ(merge->evidence.size(), 2u);  // yan-3 and zed-anon-6
+  EXPECT_EQ(ExpectReadable({identity::IdType::kAnonymousId, "zed-anon-6"}, before_erasure_us_), 2u);  // Yan and Zed list it
+  // And it can still be undone.
+  ASSERT_TRUE(engine_->Unmerge(joined).ok());
+  EXPECT_NE(profile::FindPerson(engine_->store(), {identity::IdType::kUserId, "yan-3"})->id,
+            profile::FindPerson(engine_->store(), {identity::IdType::kAnonymousId, "zed-anon-6"})->id);
 }
 
 // While events stream in on other threads and the processors run in the background,
