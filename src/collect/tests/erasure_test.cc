@@ -52,6 +52,22 @@ class ErasureTest : public EngineTest {
     }
     return hits;
   }
+
+  // The stored records of `person` and of everyone merged into them.
+  std::vector<identity::PersonRecord> MemberRecords(const identity::PersonRecord& person) {
+    std::vector<uint64_t> members = person.absorbed;
+    members.push_back(person.id);
+    std::vector<identity::PersonRecord> records;
+    for (uint64_t member : members) {
+      std::string value;
+      EXPECT_TRUE(engine_->store()->Get(storage::Family::kIdentity, storage::PersonKey(member), &value).ok())
+          << "person " << member;
+      identity::PersonRecord record;
+      EXPECT_TRUE(identity::IdentityGraph::DecodePerson(value, &record).ok()) << "person " << member;
+      records.push_back(std::move(record));
+    }
+    return records;
+  }
 };
 
 TEST_F(ErasureTest, LeavesNoTraceAndSuppressesReingest) {
@@ -165,14 +181,8 @@ class RefusedMergeErasureTest : public ErasureTest {
   void ExpectIntact(const std::string& userid) {
     auto person = profile::FindPerson(engine_->store(), {identity::IdType::kUserId, userid});
     ASSERT_TRUE(person.ok()) << person.status();
-    std::vector<uint64_t> members = person->absorbed;
-    members.push_back(person->id);
-    for (uint64_t member : members) {
-      std::string value;
-      ASSERT_TRUE(engine_->store()->Get(storage::Family::kIdentity, storage::PersonKey(member), &value).ok());
-      identity::PersonRecord record;
-      ASSERT_TRUE(identity::IdentityGraph::DecodePerson(value, &record).ok());
-      EXPECT_EQ(std::count(record.merges.begin(), record.merges.end(), refused_), 0) << "person " << member;
+    for (const identity::PersonRecord& record : MemberRecords(*person)) {
+      EXPECT_EQ(std::count(record.merges.begin(), record.merges.end(), refused_), 0) << "person " << record.id;
     }
     const std::string listed = StrCat("{\"id\":", refused_, ",");
     JsonWriter now;
@@ -281,13 +291,7 @@ class UnlistedMergeErasureTest : public ErasureTest {
     EXPECT_TRUE(person.ok()) << id.value << ": " << person.status();
     if (!person.ok()) return 0;
     size_t listed = 0;
-    std::vector<uint64_t> members = person->absorbed;
-    members.push_back(person->id);
-    for (uint64_t member : members) {
-      std::string value;
-      EXPECT_TRUE(engine_->store()->Get(storage::Family::kIdentity, storage::PersonKey(member), &value).ok());
-      identity::PersonRecord record;
-      EXPECT_TRUE(identity::IdentityGraph::DecodePerson(value, &record).ok());
+    for (const identity::PersonRecord& record : MemberRecords(*person)) {
       for (uint64_t merge : record.merges) {
         EXPECT_TRUE(identity::IdentityGraph::ReadMerge(engine_->store(), merge).ok()) << "merge " << merge;
         ++listed;
