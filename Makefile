@@ -67,12 +67,13 @@ bench: $(DEPS_STAMP)
 	@missing=$$(for p in $(BENCH_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
-	cmake --build $(RELEASE_DIR) -j $(JOBS) --target aidmp_bench_ingest aidmp_bench_profiles aidmp_bench_identity \
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target aidmp_bench_ingest aidmp_bench_profiles aidmp_bench_identity aidmp_bench_rebuild \
 	  aidmp_bench_segments aidmp_bench_live_segments aidmp_bench_recommend aidmp_bench_recommend_serving aidmp_bench_segment_http \
 	  aidmp_bench_recommend_ann
 	$(RELEASE_DIR)/bench/aidmp_bench_ingest $(BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_profiles $(PROFILES_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_identity $(IDENTITY_BENCH_FLAGS)
+	$(RELEASE_DIR)/bench/aidmp_bench_rebuild $(REBUILD_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_segments $(SEGMENTS_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_live_segments $(LIVE_SEGMENTS_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_recommend $(RECOMMEND_BENCH_FLAGS)

@@ -143,6 +143,7 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
   struct RebuildFlags {
     EngineFlags engine;
     bool quiet = false;
+    bool streaming_identity = false;
   };
   auto rebuild_flags = std::make_shared<RebuildFlags>();
   CLI::App* rebuild = app.add_subcommand("rebuild", "Re-derive data from the event log");
@@ -152,6 +153,9 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
                   "rules and --profile-config (the server must be stopped)");
   rebuild_flags->engine.Declare(profiles, /*with_write_keys=*/false);
   profiles->add_flag("--quiet", rebuild_flags->quiet, "No progress bar");
+  profiles->add_flag("--streaming-identity", rebuild_flags->streaming_identity,
+                     "Resolve identities event by event against the store, as the server does, instead of in memory "
+                     "(slower; for graphs too big for memory: about 100 bytes per identifier)");
   profiles->callback([rebuild_flags, exit_code] {
     InitLogging(rebuild_flags->engine.log_level);
     auto options = rebuild_flags->engine.ToOptions();
@@ -171,7 +175,7 @@ void AddProfileCommands(CLI::App& app, int* exit_code) {
     absl::Status status = (*engine)->RebuildPersons([&](uint64_t done, uint64_t total) {
       events = done;
       if (!rebuild_flags->quiet) bar.Update(done, total, done);
-    });
+    }, rebuild_flags->streaming_identity);
     if (!status.ok()) {
       *exit_code = ReportError(status);
       return;

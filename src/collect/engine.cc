@@ -5,10 +5,17 @@
 #include "identity/rules_config.h"
 #include "profile/person_processor.h"
 #include "index/event_indexer.h"
+#include "common/key_coding.h"
+#include "common/status.h"
 #include "common/strings.h"
 #include "storage/keys.h"
 
 namespace aidmp::collect {
+namespace {
+// The persons processor's checkpoint while it rebuilds in memory
+// (profile::PersonProcessor::Name).
+constexpr const char* kPersonsRebuild = "persons-rebuild";
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir,
                                                      EngineOptions options) {
@@ -73,6 +80,14 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   engine->background_processors_ = options.background_processors;
   engine->audience_ = std::make_unique<audience::LiveAudience>(engine->store_.get(), engine->profile_model_.get());
   engine->memberships_ = std::make_unique<audience::Memberships>(engine->store_.get(), engine->audience_.get());
+  if (!options.store.read_only) {
+    std::string unused;
+    if (engine->store_->Get(storage::Family::kMeta, storage::CheckpointKey(kPersonsRebuild), &unused).ok()) {
+      spdlog::warn("a rebuild of the persons was interrupted: the persons processor starts over from the log");
+      absl::Status reset = engine->ResetPersons();
+      if (!reset.ok()) return reset;
+    }
+  }
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(), engine->NewPersonProcessor()));
   if (options.background_processors) {
@@ -108,29 +123,58 @@ absl::Status Engine::CatchUpProcessors() {
   return absl::OkStatus();
 }
 
-absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)>& progress) {
-  if (background_processors_) {
-    return absl::FailedPreconditionError("rebuild needs an engine opened without background processors");
-  }
+absl::Status Engine::ResetPersons() {
   // Everything the persons processor derived lives in the identity family, its counters
-  // and its checkpoint: drop them all, then replay the log from the start.
+  // and its checkpoints. (Split rules live in the meta family and stay in force.)
   storage::WriteBatch reset(store_.get());
   reset.DeleteRange(storage::Family::kIdentity, std::string(1, '\0'), std::string(8, '\xff'));
   std::string zero(8, '\0');
-  for (const char* counter : {"identity_persons", "identity_merges", "identity_merges_blocked"}) {
+  for (const char* counter : {"identity_persons", "identity_merges", "identity_merges_blocked", "identity_identifiers"}) {
     reset.Put(storage::Family::kMeta, storage::CounterKey(counter), zero);
   }
   reset.Delete(storage::Family::kMeta, storage::CheckpointKey("persons"));
-  absl::Status status = store_->Write(&reset, true);
-  if (!status.ok()) return status;
+  reset.Delete(storage::Family::kMeta, storage::CheckpointKey(kPersonsRebuild));
+  return store_->Write(&reset, true);
+}
+
+absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)>& progress,
+                                    bool streaming_identity) {
+  if (background_processors_) {
+    return absl::FailedPreconditionError("rebuild needs an engine opened without background processors");
+  }
+  auto splits = identity::IdentityGraph::ReadSplits(store_.get());
+  if (!splits.ok()) return splits.status();
+  identity::BatchResolverOptions sizing;
+  sizing.expected_identifiers = store_->ReadCounter(storage::CounterKey("identity_identifiers"));
+  AIDMP_RETURN_IF_ERROR(ResetPersons());
   audience_->Reset();
-  auto runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), NewPersonProcessor());
+  std::unique_ptr<profile::PersonProcessor> processor = NewPersonProcessor();
+  profile::PersonProcessor* rebuilding = nullptr;
+  if (splits->empty() && !streaming_identity) {
+    auto resolver = identity::BatchResolver::Create(identity_rules_, sizing);
+    if (!resolver.ok()) return resolver.status();
+    processor->ResolveInMemory(std::move(*resolver));
+    rebuilding = processor.get();
+  }
+  auto runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), std::move(processor));
   uint64_t total = runner->Lag();
   progress(0, total);
   while (runner->Lag() > 0) {
     absl::Status step = runner->CatchUpSome(100'000);
     if (!step.ok()) return step;
     progress(total - std::min(total, runner->Lag()), total);
+  }
+  if (rebuilding != nullptr) {
+    // The graph, then the streaming checkpoint that vouches for it, in that order: a
+    // crash in between leaves the rebuild checkpoint, and Open starts over.
+    AIDMP_RETURN_IF_ERROR(rebuilding->WriteResolvedGraph());
+    std::string applied;
+    PutFixed64BE(&applied, runner->AppliedSeq());
+    storage::WriteBatch handover(store_.get());
+    handover.Put(storage::Family::kMeta, storage::CheckpointKey("persons"), applied);
+    handover.Delete(storage::Family::kMeta, storage::CheckpointKey(kPersonsRebuild));
+    AIDMP_RETURN_IF_ERROR(store_->Write(&handover, true));
+    runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), NewPersonProcessor());
   }
   for (auto& existing : processors_) {
     if (existing->name() == "persons") existing = std::move(runner);

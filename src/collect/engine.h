@@ -98,7 +98,16 @@ class Engine {
   // the current rules and profile config (after changing them). The persons processor
   // must not be running in the background: for batch use (`aidmp rebuild profiles`).
   // `progress(applied, total)` is called now and then from the calling thread.
-  absl::Status RebuildPersons(const std::function<void(uint64_t, uint64_t)>& progress);
+  //
+  // Identities are resolved in memory by identity::BatchResolver (sized by the old
+  // graph's identifier count) and the graph written at the end; while an unmerge's split
+  // rule is in force, which that resolver does not know, by the streaming IdentityGraph
+  // over the store, and also with `streaming_identity` (slower, but needs no memory for
+  // the graph: about 100 bytes per identifier). Either way the outcome is what streaming
+  // the log would give. If the process dies before the end, the next Open starts the
+  // persons over from the log.
+  absl::Status RebuildPersons(const std::function<void(uint64_t, uint64_t)>& progress,
+                              bool streaming_identity = false);
 
   // Erases the person (canonical id, or any id merged into it) and everyone merged into
   // them, as privacy/erasure.h says, and suppresses their identifiers so their events
@@ -119,6 +128,9 @@ class Engine {
  private:
   Engine() = default;
   std::unique_ptr<profile::PersonProcessor> NewPersonProcessor();
+  // Drops everything the persons processor derived (the identity family, its counters,
+  // its checkpoints), so that it starts over from the start of the log.
+  absl::Status ResetPersons();
 
   const Clock* clock_ = nullptr;
   std::string data_dir_;

@@ -788,6 +788,7 @@ absl::Status BatchResolver::WriteTo(storage::Store* store) const {
               value);
     AIDMP_RETURN_IF_ERROR(flush_if_full());
   }
+  const uint64_t owned_count = owned.size();
   owned.clear();
   owned.shrink_to_fit();
   for (uint32_t person = 1; person <= person_count(); ++person) {
@@ -801,7 +802,8 @@ absl::Status BatchResolver::WriteTo(storage::Store* store) const {
   }
   for (auto [name, count] : {std::pair<const char*, uint64_t>{"identity_persons", person_count()},
                              {"identity_merges", impl.merged},
-                             {"identity_merges_blocked", impl.blocked}}) {
+                             {"identity_merges_blocked", impl.blocked},
+                             {"identity_identifiers", owned_count}}) {
     value.clear();
     PutFixed64LE(&value, count);
     batch.Put(storage::Family::kMeta, storage::CounterKey(name), value);

@@ -107,7 +107,8 @@ class BatchResolver {
   // Replaces the identity graph in `store` with this one: owner keys (pointing straight
   // at the canonical person, where a streaming graph may leave a chain through merged
   // persons; Lookup answers alike), person records, merge records, and the counters
-  // identity_persons, identity_merges and identity_merges_blocked. Keys of the old
+  // identity_persons, identity_merges, identity_merges_blocked and identity_identifiers
+  // (identifiers given to a person; a rebuild's size hint). Keys of the old
   // graph that this one lacks are deleted. Afterwards IdentityGraph's readers answer as
   // they would had IdentityGraph resolved the same events, and an IdentityGraph opened
   // on `store` continues numbering after this graph's persons and merges.

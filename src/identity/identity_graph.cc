@@ -287,6 +287,7 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
     persons_[target] = std::move(created);
     StageOwner(ids.front(), target, batch);
     batch->AddCounter(storage::CounterKey("identity_persons"), 1);
+    batch->AddCounter(storage::CounterKey("identity_identifiers"), 1);
     resolution.created = true;
   }
   touched.push_back(target);
@@ -319,6 +320,7 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
       }
       (*target_record)->identifiers.push_back(id);
       StageOwner(id, target, batch);
+      batch->AddCounter(storage::CounterKey("identity_identifiers"), 1);
       continue;
     }
     auto other_record = LoadPerson(*owner);

@@ -15,6 +15,10 @@
 // event goes to the person of its highest-priority identifier. So one shared family
 // tablet, or a login on a friend's phone, does not fuse two people.
 //
+// Counters (meta family): identity_persons, identity_merges, identity_merges_blocked, and
+// identity_identifiers, the identifiers given to a person (erasures do not lower it: it
+// sizes a rebuild's tables, identity/batch_resolver.h).
+//
 // Thread-safety: Resolve by one writer (the identity processor); the static readers from
 // any thread.
 #pragma once

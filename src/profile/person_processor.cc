@@ -30,56 +30,121 @@ absl::StatusOr<Profile*> PersonProcessor::Load(uint64_t person, std::map<uint64_
   return &dirty->emplace(person, std::move(*stored)).first->second;
 }
 
+absl::Status PersonProcessor::Fold(const event::Event& event, uint64_t seq, const identity::Resolution& resolution,
+                                   std::map<uint64_t, Profile>* dirty, std::set<uint64_t>* merged_away,
+                                   storage::WriteBatch* batch) {
+  for (const auto& [loser, winner] : resolution.absorbed) {
+    auto loser_profile = Load(loser, dirty);
+    if (!loser_profile.ok()) return loser_profile.status();
+    Profile absorbed = std::move(**loser_profile);
+    dirty->erase(loser);
+    merged_away->insert(loser);
+    auto winner_profile = Load(winner, dirty);
+    if (!winner_profile.ok()) return winner_profile.status();
+    (*winner_profile)->Merge(absorbed, *model_);
+  }
+  auto profile = Load(resolution.person, dirty);
+  if (!profile.ok()) return profile.status();
+  (*profile)->Apply(event, *model_);
+  identity::StagePersonEvent(resolution.person, event.timestamp_us, seq, batch);
+  return absl::OkStatus();
+}
+
+void PersonProcessor::StageChanges(std::map<uint64_t, Profile>* dirty, const std::set<uint64_t>& merged_away) {
+  if (!listener_) return;
+  pending_changed_.clear();
+  for (auto& [person, profile] : *dirty) {
+    profile.person = person;
+    pending_changed_.push_back(std::move(profile));
+  }
+  pending_removed_.assign(merged_away.begin(), merged_away.end());
+}
+
 absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) {
   // Identifiers, persons, person events and profiles are scattered keys: sorted, the
   // memtable takes them several times cheaper (measured: docs/benchmarks.md).
   batch->SortByKey();
-  graph_.BeginBatch();
   std::map<uint64_t, Profile> dirty;
   std::set<uint64_t> merged_away;
-  event::Event event;
-  for (const auto& entry : entries) {
-    absl::Status status = event::DecodeStoredEvent(entry.record, &event);
-    if (!status.ok()) return status;
-    std::vector<identity::Identifier> ids = identity::ExtractIdentifiers(event);
-    if (!event.previous_id.empty()) {
-      // An alias's previousId is whoever already answers to it: a known user, else an
-      // anonymous visitor.
-      auto as_user = graph_.Owner({identity::IdType::kUserId, event.previous_id});
-      if (!as_user.ok()) return as_user.status();
-      ids.push_back({*as_user != 0 ? identity::IdType::kUserId : identity::IdType::kAnonymousId, event.previous_id});
+  if (resolver_) {
+    std::vector<event::Event> events;
+    std::vector<identity::Resolution> resolutions;
+    AIDMP_RETURN_IF_ERROR(ResolveEntries(entries, &events, &resolutions));
+    for (size_t entry_idx = 0; entry_idx < entries.size(); ++entry_idx) {
+      if (resolutions[entry_idx].person == 0) continue;
+      AIDMP_RETURN_IF_ERROR(
+          Fold(events[entry_idx], entries[entry_idx].seq, resolutions[entry_idx], &dirty, &merged_away, batch));
     }
-    if (ids.empty()) continue;  // cleaning guarantees an id; nothing to attribute otherwise
-    auto resolution = graph_.Resolve(ids, entry.seq, event.timestamp_us, batch);
-    if (!resolution.ok()) return resolution.status();
-    for (const auto& [loser, winner] : resolution->absorbed) {
-      auto loser_profile = Load(loser, &dirty);
-      if (!loser_profile.ok()) return loser_profile.status();
-      Profile absorbed = std::move(**loser_profile);
-      dirty.erase(loser);
-      merged_away.insert(loser);
-      auto winner_profile = Load(winner, &dirty);
-      if (!winner_profile.ok()) return winner_profile.status();
-      (*winner_profile)->Merge(absorbed, *model_);
+  } else {
+    graph_.BeginBatch();
+    event::Event event;
+    for (const auto& entry : entries) {
+      absl::Status status = event::DecodeStoredEvent(entry.record, &event);
+      if (!status.ok()) return status;
+      std::vector<identity::Identifier> ids = identity::ExtractIdentifiers(event);
+      if (!event.previous_id.empty()) {
+        // An alias's previousId is whoever already answers to it: a known user, else an
+        // anonymous visitor.
+        auto as_user = graph_.Owner({identity::IdType::kUserId, event.previous_id});
+        if (!as_user.ok()) return as_user.status();
+        ids.push_back({*as_user != 0 ? identity::IdType::kUserId : identity::IdType::kAnonymousId, event.previous_id});
+      }
+      if (ids.empty()) continue;  // cleaning guarantees an id; nothing to attribute otherwise
+      auto resolution = graph_.Resolve(ids, entry.seq, event.timestamp_us, batch);
+      if (!resolution.ok()) return resolution.status();
+      AIDMP_RETURN_IF_ERROR(Fold(event, entry.seq, *resolution, &dirty, &merged_away, batch));
     }
-    auto profile = Load(resolution->person, &dirty);
-    if (!profile.ok()) return profile.status();
-    (*profile)->Apply(event, *model_);
-    identity::StagePersonEvent(resolution->person, event.timestamp_us, entry.seq, batch);
   }
   for (const auto& [person, profile] : dirty) {
     batch->Put(storage::Family::kIdentity, storage::ProfileKey(person), profile.Encode());
   }
   for (uint64_t person : merged_away) batch->Delete(storage::Family::kIdentity, storage::ProfileKey(person));
-  if (listener_) {
-    pending_changed_.clear();
-    for (auto& [person, profile] : dirty) {
-      profile.person = person;
-      pending_changed_.push_back(std::move(profile));
-    }
-    pending_removed_.assign(merged_away.begin(), merged_away.end());
-  }
+  StageChanges(&dirty, merged_away);
   return absl::OkStatus();
+}
+
+absl::Status PersonProcessor::ResolveEntries(const std::vector<log::LogEntry>& entries,
+                                             std::vector<event::Event>* events,
+                                             std::vector<identity::Resolution>* resolutions) {
+  events->resize(entries.size());
+  std::vector<std::vector<identity::Identifier>> ids(entries.size());
+  resolutions->clear();
+  resolutions->reserve(entries.size());
+  // Resolved in runs; an alias starts a new run, since typing its previousId asks the
+  // graph as it stands after every event before it.
+  std::vector<identity::BatchResolver::EventRef> run;
+  auto resolve_run = [&]() -> absl::Status {
+    absl::Status status = resolver_->ResolveBatch(run, resolutions);
+    run.clear();
+    return status;
+  };
+  for (size_t entry_idx = 0; entry_idx < entries.size(); ++entry_idx) {
+    event::Event& event = (*events)[entry_idx];
+    AIDMP_RETURN_IF_ERROR(event::DecodeStoredEvent(entries[entry_idx].record, &event));
+    ids[entry_idx] = identity::ExtractIdentifiers(event);
+    if (!event.previous_id.empty()) {
+      AIDMP_RETURN_IF_ERROR(resolve_run());
+      uint64_t as_user = resolver_->Owner({identity::IdType::kUserId, event.previous_id});
+      ids[entry_idx].push_back(
+          {as_user != 0 ? identity::IdType::kUserId : identity::IdType::kAnonymousId, event.previous_id});
+    }
+    if (ids[entry_idx].empty()) {
+      // Nothing to attribute (cleaning guarantees an id): an empty resolution keeps
+      // resolutions[i] beside entry i.
+      AIDMP_RETURN_IF_ERROR(resolve_run());
+      resolutions->push_back(identity::Resolution{});
+      continue;
+    }
+    run.push_back({&ids[entry_idx], entries[entry_idx].seq, event.timestamp_us});
+  }
+  return resolve_run();
+}
+
+absl::Status PersonProcessor::WriteResolvedGraph() {
+  if (!resolver_) return absl::FailedPreconditionError("the persons processor is not rebuilding in memory");
+  absl::Status status = resolver_->WriteTo(store_);
+  resolver_.reset();
+  return status;
 }
 
 void PersonProcessor::Committed() {
@@ -90,6 +155,7 @@ void PersonProcessor::Committed() {
 }
 
 absl::StatusOr<PersonProcessor::UnmergeReport> PersonProcessor::Unmerge(uint64_t merge_id, int64_t now_us) {
+  if (resolver_) return absl::FailedPreconditionError("cannot unmerge while the persons are being rebuilt");
   auto merge = identity::IdentityGraph::ReadMerge(store_, merge_id);
   if (absl::IsNotFound(merge.status())) return absl::NotFoundError(StrCat("no merge ", merge_id));
   if (!merge.ok()) return merge.status();

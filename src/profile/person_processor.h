@@ -8,10 +8,13 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <memory>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "event/event.h"
+#include "identity/batch_resolver.h"
 #include "identity/identity_graph.h"
 #include "log/processor_runner.h"
 #include "profile/profile.h"
@@ -22,7 +25,9 @@ class PersonProcessor final : public log::Processor {
  public:
   PersonProcessor(storage::Store* store, identity::IdentityRules rules, std::shared_ptr<const ProfileModel> model)
       : store_(store), graph_(store, std::move(rules)), model_(std::move(model)) {}
-  std::string_view Name() const override { return "persons"; }
+  // "persons"; while rebuilding in memory "persons-rebuild", so that the streaming
+  // checkpoint never vouches for a graph that exists only in memory.
+  std::string_view Name() const override { return resolver_ ? "persons-rebuild" : "persons"; }
   absl::Status Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) override;
   void Committed() override;
 
@@ -51,11 +56,31 @@ class PersonProcessor final : public log::Processor {
   };
   absl::StatusOr<UnmergeReport> Unmerge(uint64_t merge_id, int64_t now_us);
 
+  // Rebuild mode, set before a runner is made for the processor (it changes Name()):
+  // identities are resolved in memory by `resolver`, which must start empty and have
+  // the rules this processor was made with, rather than against the store. Apply then
+  // stages person events and profiles only; WriteResolvedGraph replaces the stored
+  // identity graph with the resolver's once the log is processed, and ends the mode.
+  // The outcome equals streaming (identity/batch_resolver.h) for a graph without split
+  // rules, which the resolver does not know: the caller checks there are none.
+  void ResolveInMemory(std::unique_ptr<identity::BatchResolver> resolver) { resolver_ = std::move(resolver); }
+  absl::Status WriteResolvedGraph();
+
  private:
   absl::StatusOr<Profile*> Load(uint64_t person, std::map<uint64_t, Profile>* dirty);
+  // Folds one resolved event into the profiles and the person event index.
+  absl::Status Fold(const event::Event& event, uint64_t seq, const identity::Resolution& resolution,
+                    std::map<uint64_t, Profile>* dirty, std::set<uint64_t>* merged_away, storage::WriteBatch* batch);
+  // Resolves `entries` with the in-memory resolver; `events[i]` is entry i decoded, and
+  // resolutions[i] its resolution (person 0: an event without identifiers).
+  absl::Status ResolveEntries(const std::vector<log::LogEntry>& entries, std::vector<event::Event>* events,
+                              std::vector<identity::Resolution>* resolutions);
+  // Sets the listener's pending lists from the step's profiles.
+  void StageChanges(std::map<uint64_t, Profile>* dirty, const std::set<uint64_t>& merged_away);
 
   storage::Store* store_;
   identity::IdentityGraph graph_;
+  std::unique_ptr<identity::BatchResolver> resolver_;  // rebuild mode
   std::shared_ptr<const ProfileModel> model_;
   Listener listener_;
   std::vector<Profile> pending_changed_;
