@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -48,6 +50,19 @@ std::vector<TestEvent> GenerateLog(uint32_t seed, int people) {
     if (c >= 0) StrAppend(&value, "-", c);
     return value;
   };
+  // anonymousIds as Segment's libraries send them, canonical UUIDs, a few in upper
+  // case (another identifier).
+  auto uuid = [&](int a, int b, int c) {
+    char text[40];
+    std::snprintf(text, sizeof(text), "%08x-%04x-4%03x-a%03x-%012llx", seed * 7919u + static_cast<uint32_t>(a),
+                  static_cast<unsigned>(b & 0xffff), static_cast<unsigned>(c & 0xfff),
+                  static_cast<unsigned>((a * 31 + b) & 0xfff),
+                  static_cast<unsigned long long>(a) * 1000003ULL + static_cast<unsigned long long>(b) * 101 +
+                      static_cast<unsigned long long>(c));
+    std::string value(text);
+    if (c == 1) std::transform(value.begin(), value.end(), value.begin(), ::toupper);
+    return value;
+  };
   const int hubs = 2 + pick(3);
   const int family_emails = 1 + pick(4);
   std::vector<std::vector<TestEvent>> per_person(people);
@@ -68,7 +83,7 @@ std::vector<TestEvent> GenerateLog(uint32_t seed, int people) {
       if (chance(0.3)) advertising = Identifier{IdType::kAdvertisingId, tag("ad", person_idx, device_idx)};
       int anons = chance(0.8) ? 1 : 2;
       for (int anon_idx = 0; anon_idx < anons; ++anon_idx) {
-        Identifier anon{IdType::kAnonymousId, tag("anon", person_idx, device_idx, anon_idx)};
+        Identifier anon{IdType::kAnonymousId, uuid(person_idx, device_idx, anon_idx)};
         if (device_idx == 0 && anon_idx == 0) first_anons.push_back(anon);
         int views = 1 + pick(3);
         for (int view_idx = 0; view_idx < views; ++view_idx) {
@@ -307,6 +322,58 @@ TEST(BatchResolverTest, RefusesRulesItCannotMatch) {
   EXPECT_TRUE(absl::IsInvalidArgument((*resolver)->Resolve({{static_cast<IdType>(0), "x"}}, 1, 1).status()));
   EXPECT_EQ((*resolver)->person_count(), 0u);
   EXPECT_EQ((*resolver)->identifier_count(), 0u);
+}
+
+// Identifiers are exact bytes: every spelling of one UUID's digits is another
+// identifier, and every value reads back byte for byte, in records and in the store.
+TEST(BatchResolverTest, UuidSpellingsStayDistinctAndReadBackExactly) {
+  auto made = BatchResolver::Create(IdentityRules());
+  ASSERT_TRUE(made.ok());
+  BatchResolver& resolver = **made;
+  const std::vector<std::string> spellings = {
+      "3f2b9c1e-8a4d-4e7f-9b1a-0c2d3e4f5a6b",    // canonical
+      "3F2B9C1E-8A4D-4E7F-9B1A-0C2D3E4F5A6B",    // upper case
+      "3f2b9c1e8a4d4e7f9b1a0c2d3e4f5a6b",        // no dashes
+      "{3f2b9c1e-8a4d-4e7f-9b1a-0c2d3e4f5a6b}",  // braces
+      "3f2b9c1e-8a4d-4e7f-9b1a_0c2d3e4f5a6b",    // a dash misplaced
+      "3f2b9c1e-8a4d-4e7f-9b1a-0c2d3e4f5a6g",    // not hex
+      "00000000-0000-0000-0000-000000000000",
+      "ffffffff-ffff-ffff-ffff-ffffffffffff"};
+  uint64_t seq = 0;
+  for (const auto& value : spellings) {
+    auto resolution = resolver.Resolve({{IdType::kAnonymousId, value}}, ++seq, 0);
+    ASSERT_TRUE(resolution.ok());
+    EXPECT_TRUE(resolution->created) << value;
+    EXPECT_EQ(resolution->person, seq) << value;
+  }
+  // The same canonical UUID as a deviceId is another identifier too.
+  ASSERT_TRUE(resolver.Resolve({{IdType::kDeviceId, spellings[0]}}, ++seq, 0).ok());
+  EXPECT_EQ(resolver.identifier_count(), spellings.size() + 1);
+  for (size_t idx = 0; idx < spellings.size(); ++idx) {
+    EXPECT_EQ(resolver.Owner({IdType::kAnonymousId, spellings[idx]}), idx + 1) << spellings[idx];
+    auto person = resolver.ReadPerson(idx + 1);
+    ASSERT_TRUE(person.ok());
+    EXPECT_EQ(person->identifiers, (std::vector<Identifier>{{IdType::kAnonymousId, spellings[idx]}}));
+  }
+  // Joining two of them keeps both values exact in the merge's evidence.
+  auto joined = resolver.Resolve({{IdType::kUserId, "u1"}, {IdType::kAnonymousId, spellings[0]},
+                                  {IdType::kAnonymousId, spellings[1]}},
+                                 ++seq, 0);
+  ASSERT_TRUE(joined.ok());
+  EXPECT_EQ(joined->merges, 1);
+  auto merge = resolver.ReadMerge(1);
+  ASSERT_TRUE(merge.ok());
+  EXPECT_EQ(merge->evidence[1].value, spellings[0]);
+  EXPECT_EQ(merge->evidence[2].value, spellings[1]);
+  aidmp::testing::TempDir dir;
+  auto store = storage::Store::Open(dir.Sub("store"), storage::StoreOptions());
+  ASSERT_TRUE(store.ok());
+  ASSERT_TRUE(resolver.WriteTo(store->get()).ok());
+  for (const auto& value : spellings) {
+    auto owner = IdentityGraph::Lookup(store->get(), {IdType::kAnonymousId, value});
+    ASSERT_TRUE(owner.ok()) << value << ": " << owner.status();
+    EXPECT_EQ(*owner, resolver.Owner({IdType::kAnonymousId, value})) << value;
+  }
 }
 
 TEST(BatchResolverTest, SharedTabletIsABlockedMergeWithItsReason) {
