@@ -16,8 +16,9 @@
 // tablet, or a login on a friend's phone, does not fuse two people.
 //
 // Counters (meta family): identity_persons, identity_merges, identity_merges_blocked, and
-// identity_identifiers, the identifiers given to a person (erasures do not lower it: it
-// sizes a rebuild's tables, identity/batch_resolver.h).
+// identity_identifiers, the identifiers given to a person: a size hint for a rebuild's
+// tables (identity/batch_resolver.h), not an exact count (erasures do not lower it, and
+// an unmerge's replay counts the identifiers it re-attributes again).
 //
 // Thread-safety: Resolve by one writer (the identity processor); the static readers from
 // any thread.
