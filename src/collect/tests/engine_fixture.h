@@ -25,6 +25,14 @@ class EngineTest : public ::testing::Test {
 
   static std::string Basic(std::string_view key) { return StrCat("Basic ", Base64Encode(StrCat(key, ":"))); }
 
+  // Posts a /v1/batch body with the write key; a failure fails the test and gives an
+  // empty summary.
+  IngestSummary SendBatch(std::string_view body) {
+    auto result = engine_->collector()->Handle("batch", Basic("key"), body);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : IngestSummary();
+  }
+
   // Stored events (after catching up the indexer) matching `filter`.
   std::vector<std::string> Stored(index::EventFilter filter = {}) {
     EXPECT_TRUE(engine_->CatchUpProcessors().ok());

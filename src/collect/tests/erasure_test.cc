@@ -20,11 +20,7 @@ namespace {
 
 class ErasureTest : public EngineTest {
  protected:
-  IngestSummary Send(std::string_view body) {
-    auto result = engine_->collector()->Handle("batch", Basic("key"), body);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *result : IngestSummary();
-  }
+  IngestSummary Send(std::string_view body) { return SendBatch(body); }
 
   // Every key and value of every family that contains `needle`.
   std::vector<std::string> LogicalHits(const std::string& needle) {

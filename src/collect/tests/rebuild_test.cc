@@ -19,11 +19,6 @@ namespace {
 
 class RebuildTest : public EngineTest {
  protected:
-  void Send(std::string_view body) {
-    auto result = engine_->collector()->Handle("batch", Basic("key"), body);
-    ASSERT_TRUE(result.ok()) << result.status();
-  }
-
   // A simulated shop (logins across devices, bots), then hand-made cases the shop lacks:
   // aliases (a known user and an unknown visitor as previousId), a shared tablet that
   // two userIds sign in on (a refused merge), and a person reached by email.
@@ -37,10 +32,10 @@ class RebuildTest : public EngineTest {
     sim::ShopSimulator shop(options);
     std::vector<sim::SimMessage> messages;
     while (shop.Next(100, &messages)) {
-      Send(sim::MakeBatchBody(messages, options.end_time_us));
+      SendBatch(sim::MakeBatchBody(messages, options.end_time_us));
       messages.clear();
     }
-    Send(R"({"batch":[
+    SendBatch(R"({"batch":[
         {"type":"track","anonymousId":"visitor-1","event":"Product Viewed","properties":{"category":"books"}},
         {"type":"alias","userId":"zoe","previousId":"visitor-1"},
         {"type":"identify","userId":"zoe","traits":{"email":"Zoe@Example.com"}},
@@ -120,7 +115,7 @@ TEST_F(RebuildTest, InMemoryRebuildEqualsStreaming) {
 
   // The persons processor goes on from the rebuilt graph: new events join known people
   // and new persons are numbered after the rebuilt ones, as streaming would have them.
-  Send(R"({"batch":[{"type":"track","userId":"zoe","anonymousId":"zoe-tablet","event":"Signed In"},
+  SendBatch(R"({"batch":[{"type":"track","userId":"zoe","anonymousId":"zoe-tablet","event":"Signed In"},
                     {"type":"track","anonymousId":"newcomer","event":"Product Viewed"}]})");
   ASSERT_TRUE(engine_->CatchUpProcessors().ok());
   auto zoe = identity::IdentityGraph::LookupPerson(engine_->store(), {identity::IdType::kAnonymousId, "zoe-tablet"});

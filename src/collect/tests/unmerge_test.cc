@@ -13,8 +13,7 @@ namespace {
 class UnmergeTest : public EngineTest {
  protected:
   void Send(std::string_view body) {
-    auto result = engine_->collector()->Handle("batch", Basic("key"), body);
-    ASSERT_TRUE(result.ok()) << result.status();
+    SendBatch(body);
     ASSERT_TRUE(engine_->CatchUpProcessors().ok());
   }
   identity::PersonRecord Person(identity::IdType type, const std::string& value) {
