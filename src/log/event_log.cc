@@ -19,13 +19,16 @@ void EventLog::Stage(uint64_t seq, std::string_view record, storage::WriteBatch*
 }
 
 void EventLog::Publish(uint64_t last_seq) {
+  bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (last_seq > published_seq_) published_seq_ = last_seq;
     publish_times_.emplace_back(last_seq, SystemClock::Default()->NowMicros());
     if (publish_times_.size() > 65536) publish_times_.pop_front();
+    wake = !waiting_after_.empty() && *waiting_after_.begin() < published_seq_;
   }
-  cv_.notify_all();
+  // A wake-up is a futex call and a context switch per waiter: only when one is due.
+  if (wake) cv_.notify_all();
 }
 
 void EventLog::Rollback() {
@@ -60,8 +63,10 @@ absl::Status EventLog::Read(uint64_t after_seq, size_t max_entries, std::vector<
 
 bool EventLog::WaitForNewer(uint64_t after_seq, int timeout_ms) {
   std::unique_lock<std::mutex> lock(mu_);
+  auto waiting = waiting_after_.insert(after_seq);
   cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                [&] { return shutdown_ || published_seq_ > after_seq; });
+  waiting_after_.erase(waiting);
   return !shutdown_ && published_seq_ > after_seq;
 }
 

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,9 @@ class EventLog {
   absl::Status Read(uint64_t after_seq, size_t max_entries, std::vector<LogEntry>* out);
 
   // Blocks until LastSeq() > after_seq or `timeout_ms` passes; returns whether newer
-  // entries exist. Returns early (false) after Shutdown().
+  // entries exist. Returns early (false) after Shutdown(). A Publish that does not reach
+  // past `after_seq` does not wake the caller (processors wait for a thousand entries
+  // while group commits publish a few at a time).
   bool WaitForNewer(uint64_t after_seq, int timeout_ms);
   void Shutdown();
 
@@ -63,6 +66,9 @@ class EventLog {
   std::condition_variable cv_;
   uint64_t published_seq_ = 0;  // guarded by mu_
   bool shutdown_ = false;       // guarded by mu_
+  // The after_seq of every blocked WaitForNewer; Publish wakes them once it passes the
+  // smallest.
+  std::multiset<uint64_t> waiting_after_;  // guarded by mu_
   // (last seq of a published batch, publish time); bounded, oldest dropped first.
   std::deque<std::pair<uint64_t, int64_t>> publish_times_;  // guarded by mu_
 };

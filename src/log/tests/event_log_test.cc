@@ -67,6 +67,21 @@ TEST(EventLogTest, WaitForNewerWakesOnPublish) {
   EXPECT_FALSE(log.WaitForNewer(5, 10000));
 }
 
+TEST(EventLogTest, WaitForNewerWaitsPastSmallPublishes) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir.path());
+  EventLog log(store.get());
+  // Publishes one entry at a time; waiters for 3 and 1 entries must each see theirs.
+  std::thread writer([&] {
+    for (int publish_idx = 0; publish_idx < 5; ++publish_idx) Append(store.get(), &log, 1);
+  });
+  std::thread early([&] { EXPECT_TRUE(log.WaitForNewer(0, 10000)); });
+  EXPECT_TRUE(log.WaitForNewer(3, 10000));
+  EXPECT_GT(log.LastSeq(), 3u);
+  early.join();
+  writer.join();
+}
+
 // Records every seq it sees; the runner must feed each entry exactly once, in order,
 // across restarts.
 class RecordingProcessor final : public Processor {
