@@ -134,7 +134,10 @@ absl::Status Engine::ResetPersons() {
   }
   reset.Delete(storage::Family::kMeta, storage::CheckpointKey("persons"));
   reset.Delete(storage::Family::kMeta, storage::CheckpointKey(kPersonsRebuild));
-  return store_->Write(&reset, true);
+  AIDMP_RETURN_IF_ERROR(store_->Write(&reset, true));
+  // Drop the deleted graph now: left in the files under a range tombstone, it would be
+  // read past by every profile lookup of the replay.
+  return store_->CompactAll(storage::Family::kIdentity);
 }
 
 absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)>& progress,

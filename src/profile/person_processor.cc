@@ -67,7 +67,8 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
   std::map<uint64_t, Profile> dirty;
   std::set<uint64_t> merged_away;
   if (resolver_) {
-    std::vector<event::Event> events;
+    // Kept across steps: decoding reuses the events' strings.
+    std::vector<event::Event>& events = rebuild_events_;
     std::vector<identity::Resolution> resolutions;
     AIDMP_RETURN_IF_ERROR(ResolveEntries(entries, &events, &resolutions));
     for (size_t entry_idx = 0; entry_idx < entries.size(); ++entry_idx) {

@@ -81,6 +81,7 @@ class PersonProcessor final : public log::Processor {
   storage::Store* store_;
   identity::IdentityGraph graph_;
   std::unique_ptr<identity::BatchResolver> resolver_;  // rebuild mode
+  std::vector<event::Event> rebuild_events_;          // rebuild mode: a step's events
   std::shared_ptr<const ProfileModel> model_;
   Listener listener_;
   std::vector<Profile> pending_changed_;
