@@ -1,6 +1,10 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <condition_variable>
@@ -53,6 +57,7 @@ struct HttpServer::Impl {
   httplib::Server server;
   std::thread thread;
   int bound_port = 0;
+  int listen_fd = -1;  // the socket cpp-httplib listens on, once bound
   RequestMetrics metrics;
   std::unique_ptr<profile::RfmCache> rfm_cache;
   std::unique_ptr<audience::SegmentCatalog> segments;
@@ -845,6 +850,13 @@ HttpServer::~HttpServer() { Stop(); }
 
 absl::Status HttpServer::Start() {
   Impl* impl = impl_.get();
+  // cpp-httplib gives the socket it creates to this hook before it binds; the last one
+  // is the one it listens on (it tries one address after another until one binds).
+  impl->listen_fd = -1;
+  impl->server.set_socket_options([impl](socket_t sock) {
+    httplib::default_socket_options(sock);
+    impl->listen_fd = sock;
+  });
   if (impl->options.port == 0) {
     impl->bound_port = impl->server.bind_to_any_port(impl->options.host.c_str());
   } else {
@@ -855,6 +867,11 @@ absl::Status HttpServer::Start() {
   if (impl->bound_port <= 0) {
     return absl::FailedPreconditionError(StrCat("cannot listen on ", impl->options.host, ":",
                                                       impl->options.port, " (in use or not allowed)"));
+  }
+  // It listened with a backlog of 5; listening again on the bound socket sets a larger one.
+  if (impl->listen_fd < 0 || ::listen(impl->listen_fd, kListenBacklog) != 0) {
+    spdlog::warn("the listen backlog stays at cpp-httplib's 5: {}",
+                 impl->listen_fd < 0 ? "no socket seen" : std::strerror(errno));
   }
   impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
   if (impl->options.retrain_every_us > 0) impl->retrain_thread = std::thread([impl] { impl->RetrainLoop(); });

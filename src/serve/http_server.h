@@ -36,6 +36,10 @@ class HttpServer {
   HttpServer(collect::Engine* engine, ServerOptions options);
   ~HttpServer();
 
+  // Pending connections the kernel queues for the accept loop (capped by
+  // net.core.somaxconn); cpp-httplib's own 5 lost the SYNs of a burst of clients.
+  static constexpr int kListenBacklog = 1024;
+
   // Binds and starts serving on background threads. FailedPrecondition if the address
   // cannot be bound.
   absl::Status Start();

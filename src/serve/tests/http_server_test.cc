@@ -1,10 +1,20 @@
 #include "serve/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <thread>
 
 #include "common/hash.h"
@@ -57,6 +67,54 @@ class HttpServerTest : public ServingTest {
     return std::string(message);
   }
 };
+
+// The accept queue of the listening TCP socket on `port` (sock_diag reports it as the
+// write queue of a listening socket); -1 if the kernel cannot be asked.
+int ListenBacklog(int port) {
+  int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) return -1;
+  struct {
+    nlmsghdr header;
+    inet_diag_req_v2 request;
+  } query{};
+  query.header.nlmsg_len = sizeof(query);
+  query.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  query.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  query.request.sdiag_family = AF_INET;
+  query.request.sdiag_protocol = IPPROTO_TCP;
+  query.request.idiag_states = 1u << TCP_LISTEN;
+  int backlog = -1;
+  if (::send(fd, &query, sizeof(query), 0) == static_cast<ssize_t>(sizeof(query))) {
+    alignas(nlmsghdr) char buffer[32768];
+    bool done = false;
+    while (!done) {
+      ssize_t count = ::recv(fd, buffer, sizeof(buffer), 0);
+      if (count <= 0) break;
+      int remaining = static_cast<int>(count);
+      for (auto* header = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(header, remaining);
+           header = NLMSG_NEXT(header, remaining)) {
+        if (header->nlmsg_type == NLMSG_DONE || header->nlmsg_type == NLMSG_ERROR) {
+          done = true;
+          break;
+        }
+        const auto* socket = static_cast<const inet_diag_msg*>(NLMSG_DATA(header));
+        if (ntohs(socket->id.idiag_sport) == port) backlog = static_cast<int>(socket->idiag_wqueue);
+      }
+    }
+  }
+  ::close(fd);
+  return backlog;
+}
+
+
+TEST_F(HttpServerTest, ListensWithALargeBacklog) {
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of connecting clients lost SYNs.
+  int backlog = ListenBacklog(server_->port());
+  if (backlog < 0) GTEST_SKIP() << "sock_diag is not available here";
+  int somaxconn = HttpServer::kListenBacklog;
+  std::ifstream("/proc/sys/net/core/somaxconn") >> somaxconn;
+  EXPECT_EQ(backlog, std::min(somaxconn, HttpServer::kListenBacklog));
+}
 
 TEST_F(HttpServerTest, TrackThenReadBack) {
   auto result = Post("/v1/track", R"({"userId":"u1","event":"Signed Up","messageId":"m1"})");
