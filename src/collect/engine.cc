@@ -12,9 +12,8 @@
 
 namespace aidmp::collect {
 namespace {
-// The persons processor's checkpoint while it rebuilds in memory
-// (profile::PersonProcessor::Name).
-constexpr const char* kPersonsRebuild = "persons-rebuild";
+// The persons processor's checkpoint while it rebuilds in memory.
+constexpr std::string_view kPersonsRebuild = profile::PersonProcessor::kRebuildName;
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir,

@@ -27,7 +27,8 @@ class PersonProcessor final : public log::Processor {
       : store_(store), graph_(store, std::move(rules)), model_(std::move(model)) {}
   // "persons"; while rebuilding in memory "persons-rebuild", so that the streaming
   // checkpoint never vouches for a graph that exists only in memory.
-  std::string_view Name() const override { return resolver_ ? "persons-rebuild" : "persons"; }
+  static constexpr std::string_view kName = "persons", kRebuildName = "persons-rebuild";
+  std::string_view Name() const override { return resolver_ ? kRebuildName : kName; }
   absl::Status Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) override;
   void Committed() override;
 
