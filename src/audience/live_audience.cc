@@ -7,11 +7,12 @@
 
 namespace aidmp::audience {
 
-void LiveAudience::OnProfiles(const std::vector<profile::Profile>& changed, const std::vector<uint64_t>& removed) {
+void LiveAudience::OnProfiles(const std::vector<const profile::Profile*>& changed,
+                              const std::vector<uint64_t>& removed) {
   std::unique_lock<std::shared_mutex> lock(mu_);
   if (index_ == nullptr) return;
   for (uint64_t person : removed) index_->Remove(person);
-  for (const profile::Profile& profile : changed) index_->Put(profile);
+  for (const profile::Profile* profile : changed) index_->Put(*profile);
 }
 
 void LiveAudience::Remove(const std::vector<uint64_t>& persons) {

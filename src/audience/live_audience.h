@@ -34,7 +34,7 @@ class LiveAudience {
   LiveAudience(storage::Store* store, const profile::ProfileModel* model) : store_(store), model_(model) {}
 
   // From the person processor, after its batch is written.
-  void OnProfiles(const std::vector<profile::Profile>& changed, const std::vector<uint64_t>& removed);
+  void OnProfiles(const std::vector<const profile::Profile*>& changed, const std::vector<uint64_t>& removed);
   // After an erasure; after an unmerge or anything else that rewrote profiles (re-read).
   void Remove(const std::vector<uint64_t>& persons);
   absl::Status Refresh(const std::vector<uint64_t>& persons);

@@ -77,6 +77,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   }
   engine->profile_model_ = std::make_shared<const profile::ProfileModel>(std::move(options.profile));
   engine->background_processors_ = options.background_processors;
+  engine->profile_cache_bytes_ = options.profile_cache_bytes;
   engine->audience_ = std::make_unique<audience::LiveAudience>(engine->store_.get(), engine->profile_model_.get());
   engine->memberships_ = std::make_unique<audience::Memberships>(engine->store_.get(), engine->audience_.get());
   if (!options.store.read_only) {
@@ -95,12 +96,14 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   return engine;
 }
 
-std::unique_ptr<profile::PersonProcessor> Engine::NewPersonProcessor() {
-  auto processor = std::make_unique<profile::PersonProcessor>(store_.get(), identity_rules_, profile_model_);
-  processor->SetListener([this](const std::vector<profile::Profile>& changed, const std::vector<uint64_t>& removed) {
+std::unique_ptr<profile::PersonProcessor> Engine::NewPersonProcessor(bool listen) {
+  auto processor =
+      std::make_unique<profile::PersonProcessor>(store_.get(), identity_rules_, profile_model_, profile_cache_bytes_);
+  if (!listen) return processor;
+  processor->SetListener([this](const std::vector<const profile::Profile*>& changed, const std::vector<uint64_t>& removed) {
     audience_->OnProfiles(changed, removed);
     std::vector<uint64_t> persons = removed;
-    for (const auto& profile : changed) persons.push_back(profile.person);
+    for (const profile::Profile* profile : changed) persons.push_back(profile->person);
     absl::Status status = memberships_->Update(persons, clock_->NowMicros());
     // The next update, or the daily refresh, repairs what this one missed.
     if (!status.ok()) spdlog::warn("segment memberships not updated: {}", status.ToString());
@@ -150,7 +153,9 @@ absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)
   sizing.expected_identifiers = store_->ReadCounter(storage::CounterKey("identity_identifiers"));
   AIDMP_RETURN_IF_ERROR(ResetPersons());
   audience_->Reset();
-  std::unique_ptr<profile::PersonProcessor> processor = NewPersonProcessor();
+  // Segments are re-evaluated once at the end, so that only real differences are
+  // recorded as entries and exits, not everyone leaving and coming back.
+  std::unique_ptr<profile::PersonProcessor> processor = NewPersonProcessor(/*listen=*/false);
   profile::PersonProcessor* rebuilding = nullptr;
   if (splits->empty() && !streaming_identity) {
     auto resolver = identity::BatchResolver::Create(identity_rules_, sizing);
@@ -178,10 +183,12 @@ absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)
     AIDMP_RETURN_IF_ERROR(store_->Write(&handover, true));
     runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), NewPersonProcessor());
   }
+  if (rebuilding == nullptr) runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), NewPersonProcessor());
   for (auto& existing : processors_) {
     if (existing->name() == "persons") existing = std::move(runner);
   }
-  return store_->CompactAll(storage::Family::kIdentity);
+  AIDMP_RETURN_IF_ERROR(store_->CompactAll(storage::Family::kIdentity));
+  return memberships_->Refresh("", clock_->NowMicros()).status();
 }
 
 absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {

@@ -56,6 +56,9 @@ struct EngineOptions {
   bool background_processors = true;
   // nullptr: the system clock.
   const Clock* clock = nullptr;
+  // About how much memory the persons processor keeps decoded profiles in between its
+  // steps (profile/profile_cache.h); more saves store reads of returning persons.
+  size_t profile_cache_bytes = profile::PersonProcessor::kDefaultProfileCacheBytes;
 };
 
 struct EngineStats {
@@ -127,7 +130,8 @@ class Engine {
 
  private:
   Engine() = default;
-  std::unique_ptr<profile::PersonProcessor> NewPersonProcessor();
+  // `listen`: tell the live audience and the segment memberships of every step.
+  std::unique_ptr<profile::PersonProcessor> NewPersonProcessor(bool listen = true);
   // Drops everything the persons processor derived (the identity family, its counters,
   // its checkpoints), so that it starts over from the start of the log.
   absl::Status ResetPersons();
@@ -147,6 +151,7 @@ class Engine {
   std::vector<std::unique_ptr<log::ProcessorRunner>> processors_;
   identity::IdentityRules identity_rules_;
   std::shared_ptr<const profile::ProfileModel> profile_model_;
+  size_t profile_cache_bytes_ = profile::PersonProcessor::kDefaultProfileCacheBytes;
   bool background_processors_ = true;
   std::mutex admin_mu_;  // one erasure or unmerge at a time
 };

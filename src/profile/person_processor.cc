@@ -22,41 +22,40 @@ absl::StatusOr<Profile> ReadProfile(storage::Store* store, uint64_t person) {
   return profile;
 }
 
-absl::StatusOr<Profile*> PersonProcessor::Load(uint64_t person, std::map<uint64_t, Profile>* dirty) {
-  auto it = dirty->find(person);
-  if (it != dirty->end()) return &it->second;
+absl::StatusOr<Profile*> PersonProcessor::Load(uint64_t person, std::set<uint64_t>* touched) {
+  touched->insert(person);
+  if (Profile* cached = cache_.Find(person)) return cached;
   auto stored = ReadProfile(store_, person);
   if (!stored.ok()) return stored.status();
-  return &dirty->emplace(person, std::move(*stored)).first->second;
+  return cache_.Insert(person, std::move(*stored));
 }
 
 absl::Status PersonProcessor::Fold(const event::Event& event, uint64_t seq, const identity::Resolution& resolution,
-                                   std::map<uint64_t, Profile>* dirty, std::set<uint64_t>* merged_away,
+                                   std::set<uint64_t>* touched, std::set<uint64_t>* merged_away,
                                    storage::WriteBatch* batch) {
   for (const auto& [loser, winner] : resolution.absorbed) {
-    auto loser_profile = Load(loser, dirty);
+    auto loser_profile = Load(loser, touched);
     if (!loser_profile.ok()) return loser_profile.status();
     Profile absorbed = std::move(**loser_profile);
-    dirty->erase(loser);
+    cache_.Erase(loser);
+    touched->erase(loser);
     merged_away->insert(loser);
-    auto winner_profile = Load(winner, dirty);
+    auto winner_profile = Load(winner, touched);
     if (!winner_profile.ok()) return winner_profile.status();
     (*winner_profile)->Merge(absorbed, *model_);
   }
-  auto profile = Load(resolution.person, dirty);
+  auto profile = Load(resolution.person, touched);
   if (!profile.ok()) return profile.status();
   (*profile)->Apply(event, *model_);
   identity::StagePersonEvent(resolution.person, event.timestamp_us, seq, batch);
   return absl::OkStatus();
 }
 
-void PersonProcessor::StageChanges(std::map<uint64_t, Profile>* dirty, const std::set<uint64_t>& merged_away) {
-  if (!listener_) return;
+void PersonProcessor::StageChanges(const std::set<uint64_t>& touched, const std::set<uint64_t>& merged_away) {
   pending_changed_.clear();
-  for (auto& [person, profile] : *dirty) {
-    profile.person = person;
-    pending_changed_.push_back(std::move(profile));
-  }
+  pending_removed_.clear();
+  if (!listener_ || resolver_) return;
+  for (uint64_t person : touched) pending_changed_.push_back(cache_.Find(person));
   pending_removed_.assign(merged_away.begin(), merged_away.end());
 }
 
@@ -64,7 +63,23 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
   // Identifiers, persons, person events and profiles are scattered keys: sorted, the
   // memtable takes them several times cheaper (measured: docs/benchmarks.md).
   batch->SortByKey();
-  std::map<uint64_t, Profile> dirty;
+  const bool write_back = resolver_ != nullptr;
+  if (uncommitted_) {
+    // The last batch was not written. Streaming, the store has every profile the cache
+    // lost; a rebuild's cache held profiles the store never had.
+    if (write_back) return absl::FailedPreconditionError("a step of the rebuild was not written: start it over");
+    cache_.Clear();
+  }
+  uncommitted_ = true;
+  auto write = [batch](uint64_t person, const Profile& profile) {
+    batch->Put(storage::Family::kIdentity, storage::ProfileKey(person), profile.Encode());
+    return absl::OkStatus();
+  };
+  // Streaming, room for this step is made before it (the listener has seen the last
+  // step's profiles, and clean ones leave without a write). Written back, after it: a
+  // profile that leaves is staged in this batch, which the next step reads through.
+  if (!write_back) AIDMP_RETURN_IF_ERROR(cache_.Trim(write));
+  std::set<uint64_t> touched;
   std::set<uint64_t> merged_away;
   if (resolver_) {
     // Kept across steps: decoding reuses the events' strings.
@@ -74,7 +89,7 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
     for (size_t entry_idx = 0; entry_idx < entries.size(); ++entry_idx) {
       if (resolutions[entry_idx].person == 0) continue;
       AIDMP_RETURN_IF_ERROR(
-          Fold(events[entry_idx], entries[entry_idx].seq, resolutions[entry_idx], &dirty, &merged_away, batch));
+          Fold(events[entry_idx], entries[entry_idx].seq, resolutions[entry_idx], &touched, &merged_away, batch));
     }
   } else {
     graph_.BeginBatch();
@@ -93,14 +108,19 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
       if (ids.empty()) continue;  // cleaning guarantees an id; nothing to attribute otherwise
       auto resolution = graph_.Resolve(ids, entry.seq, event.timestamp_us, batch);
       if (!resolution.ok()) return resolution.status();
-      AIDMP_RETURN_IF_ERROR(Fold(event, entry.seq, *resolution, &dirty, &merged_away, batch));
+      AIDMP_RETURN_IF_ERROR(Fold(event, entry.seq, *resolution, &touched, &merged_away, batch));
     }
   }
-  for (const auto& [person, profile] : dirty) {
-    batch->Put(storage::Family::kIdentity, storage::ProfileKey(person), profile.Encode());
+  for (uint64_t person : touched) {
+    Profile* profile = cache_.Find(person);
+    profile->person = person;
+    if (!write_back) AIDMP_RETURN_IF_ERROR(write(person, *profile));
+    cache_.Charge(person, profile->ApproxBytes(), write_back);
   }
+  // Also when written back: an earlier step may have written the merged-away profile.
   for (uint64_t person : merged_away) batch->Delete(storage::Family::kIdentity, storage::ProfileKey(person));
-  StageChanges(&dirty, merged_away);
+  if (write_back) AIDMP_RETURN_IF_ERROR(cache_.Trim(write));
+  StageChanges(touched, merged_away);
   return absl::OkStatus();
 }
 
@@ -143,12 +163,30 @@ absl::Status PersonProcessor::ResolveEntries(const std::vector<log::LogEntry>& e
 
 absl::Status PersonProcessor::WriteResolvedGraph() {
   if (!resolver_) return absl::FailedPreconditionError("the persons processor is not rebuilding in memory");
-  absl::Status status = resolver_->WriteTo(store_);
+  if (uncommitted_) return absl::FailedPreconditionError("a step of the rebuild was not written: start it over");
+  // The profiles still only in the cache, in batches of bounded size.
+  constexpr size_t kFlushBytes = size_t{32} << 20;
+  storage::WriteBatch profiles(store_);
+  size_t staged = 0;
+  absl::Status status = cache_.FlushDirty([&](uint64_t person, const Profile& profile) {
+    std::string value = profile.Encode();
+    staged += value.size();
+    profiles.Put(storage::Family::kIdentity, storage::ProfileKey(person), std::move(value));
+    if (staged < kFlushBytes) return absl::OkStatus();
+    staged = 0;
+    absl::Status written = store_->Write(&profiles, /*sync=*/false);
+    profiles.Clear();
+    return written;
+  });
+  if (status.ok()) status = store_->Write(&profiles, /*sync=*/false);
+  if (status.ok()) status = resolver_->WriteTo(store_);
   resolver_.reset();
+  if (!status.ok()) cache_.Clear();
   return status;
 }
 
 void PersonProcessor::Committed() {
+  uncommitted_ = false;
   if (!listener_) return;
   listener_(pending_changed_, pending_removed_);
   pending_changed_.clear();
@@ -206,6 +244,7 @@ absl::StatusOr<PersonProcessor::UnmergeReport> PersonProcessor::Unmerge(uint64_t
   for (uint64_t member : members) {
     wipe.DeleteRange(storage::Family::kIdentity, storage::PersonEventPrefix(member), storage::PersonEventPrefix(member + 1));
     wipe.Delete(storage::Family::kIdentity, storage::ProfileKey(member));
+    cache_.Erase(member);
   }
   graph_.Forget(*person);
   graph_.AddSplit(&split, &wipe);
@@ -219,6 +258,9 @@ absl::StatusOr<PersonProcessor::UnmergeReport> PersonProcessor::Unmerge(uint64_t
   graph_.BeginBatch();
   AIDMP_RETURN_IF_ERROR(Apply(entries, &replay));
   AIDMP_RETURN_IF_ERROR(store_->Write(&replay, /*sync=*/true));
+  uncommitted_ = false;  // the engine refreshes the segments of these persons itself
+  pending_changed_.clear();
+  pending_removed_.clear();
 
   // The old person numbers lead to whoever now holds their first identifier.
   UnmergeReport report;

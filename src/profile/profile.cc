@@ -276,6 +276,37 @@ void Profile::Apply(const event::Event& event, const ProfileModel& model) {
   RetireSessions(this, config.session_retention_us);
 }
 
+size_t Profile::ApproxBytes() const {
+  // A std::map node: three pointers and a colour, then the pair, from an allocator that
+  // rounds up; a string's own buffer only beyond its small-string capacity.
+  constexpr size_t kNode = 48;
+  auto heap = [](const std::string& text) { return text.capacity() > 15 ? text.capacity() + 1 : 0; };
+  size_t bytes = sizeof(Profile);
+  for (const auto& [key, value] : traits) {
+    bytes += kNode + sizeof(std::pair<const std::string, TraitValue>) + heap(key) + heap(value.json) + heap(value.source);
+  }
+  for (const auto& [key, count] : event_counts) bytes += kNode + sizeof(std::pair<const std::string, uint64_t>) + heap(key);
+  for (const auto& [key, counts] : recent) {
+    bytes += kNode + sizeof(std::pair<const std::string, RecentCounts>) + heap(key) +
+             counts.days.size() * (kNode + sizeof(std::pair<const int64_t, uint32_t>));
+  }
+  for (const auto& [key, state] : series) {
+    bytes += kNode + sizeof(std::pair<const std::string, Series>) + heap(key) +
+             state.days.size() * (kNode + sizeof(std::pair<const int64_t, DayTotals>)) +
+             state.values.capacity() * sizeof(std::pair<std::string, uint64_t>);
+    for (const auto& [value, count] : state.values) bytes += heap(value);
+  }
+  for (const auto& [tag, weight] : interests) bytes += kNode + sizeof(std::pair<const std::string, double>) + heap(tag);
+  for (const auto& [purpose, value] : consent) {
+    bytes += kNode + sizeof(std::pair<const std::string, ConsentValue>) + heap(purpose);
+  }
+  for (const auto& [device, list] : sessions) {
+    bytes += kNode + sizeof(std::pair<const std::string, std::vector<Session>>) + heap(device) +
+             list.capacity() * sizeof(Session);
+  }
+  return bytes;
+}
+
 void Profile::Merge(const Profile& other, const ProfileModel& model) {
   const ProfileConfig& config = model.config();
   for (const auto& [key, value] : other.traits) SetTrait(&traits, key, value);

@@ -136,6 +136,9 @@ struct Profile {
 
   std::string Encode() const;
   static absl::Status Decode(std::string_view data, Profile* out);
+  // About how much memory this profile takes (maps' nodes, strings' heap buffers,
+  // vectors), for budgets; not exact.
+  size_t ApproxBytes() const;
 };
 
 // The UTC day number of a time (days since 1970-01-01, floor).

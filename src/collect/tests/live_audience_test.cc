@@ -3,6 +3,8 @@
 // an unmerge.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "audience/evaluate.h"
 #include "audience/export.h"
 #include "audience/segments.h"
@@ -179,6 +181,50 @@ TEST_F(LiveAudienceTest, MembershipsAfterStreamingEqualReevaluation) {
   ASSERT_TRUE(page.ok()) << page.status();
   EXPECT_EQ(page->rows.size() + page->without_identifiers, *buyers_size - 1);
   for (const auto& row : page->rows) EXPECT_NE(row.person, erased);
+}
+
+// Rebuilding the persons re-derives every profile; the saved segments are re-evaluated
+// once at the end, so people who were members stay members and no entry or exit is
+// recorded for them (rather than everyone leaving as the rebuild starts and coming back).
+TEST_F(LiveAudienceTest, ARebuildKeepsMembershipsWithoutRecordingChanges) {
+  audience::SegmentCatalog catalog(engine_->store());
+  const std::vector<std::pair<std::string, std::string>> segments = {
+      {"buyers", R"(did("Order Completed"))"},
+      {"books", R"(interest("books") >= 0.4)"},
+      {"us_lookers", R"(traits.country = "US" and did("Product Viewed", count >= 3) and not in_segment("buyers"))"},
+  };
+  for (const auto& [name, text] : segments) {
+    ASSERT_TRUE(catalog.Save(name, text, engine_->profile_model(), now_).ok()) << name;
+    ASSERT_TRUE(engine_->memberships()->Refresh(name, now_).ok()) << name;
+  }
+  sim::ShopOptions options;
+  options.shoppers = 200;
+  options.days = 5;
+  options.end_time_us = now_;
+  sim::ShopSimulator shop(options);
+  std::vector<sim::SimMessage> messages;
+  while (shop.Next(1500, &messages)) {
+    Send(messages);
+    messages.clear();
+  }
+  std::map<std::string, std::pair<std::vector<uint64_t>, size_t>> before;  // members, changes
+  for (const auto& [name, text] : segments) {
+    auto members = engine_->memberships()->Members(name, 0, 100000);
+    auto changes = engine_->memberships()->Changes(name, 0, 1000000);
+    ASSERT_TRUE(members.ok() && changes.ok());
+    before[name] = {*members, changes->size()};
+  }
+  ASSERT_GT(before["buyers"].first.size(), 5u);
+
+  ASSERT_TRUE(engine_->RebuildPersons([](uint64_t, uint64_t) {}).ok());
+  for (const auto& [name, text] : segments) {
+    auto members = engine_->memberships()->Members(name, 0, 100000);
+    auto changes = engine_->memberships()->Changes(name, 0, 1000000);
+    ASSERT_TRUE(members.ok() && changes.ok());
+    EXPECT_EQ(*members, before[name].first) << name;
+    EXPECT_EQ(changes->size(), before[name].second) << name;
+  }
+  ExpectSameAsReference("after a rebuild");
 }
 
 }  // namespace

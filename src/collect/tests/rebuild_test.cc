@@ -146,5 +146,32 @@ TEST_F(RebuildTest, AnInterruptedRebuildStartsOver) {
   ExpectSame(streamed, Snapshot());
 }
 
+// Profiles that leave the persons processor's cache between steps: streaming re-reads
+// them from the store, a rebuild writes them out early and reads them back. Neither may
+// change a profile.
+TEST_F(RebuildTest, ATinyProfileCacheGivesTheSameResult) {
+  Fill();
+  std::map<std::string, std::string> streamed = Snapshot();
+  EngineOptions tiny;
+  tiny.profile_cache_bytes = 1;  // every profile leaves at the next step
+  Open(tiny);
+  ASSERT_TRUE(engine_->RebuildPersons([](uint64_t, uint64_t) {}).ok());
+  ExpectSame(streamed, Snapshot());
+  ASSERT_TRUE(engine_->RebuildPersons([](uint64_t, uint64_t) {}, /*streaming_identity=*/true).ok());
+  ExpectSame(streamed, Snapshot());
+}
+
+// Streaming with a tiny cache from the start, in small steps: the same as the default.
+TEST_F(RebuildTest, StreamingWithATinyProfileCacheEqualsTheDefault) {
+  EngineOptions tiny;
+  tiny.profile_cache_bytes = 1;
+  Open(tiny);
+  Fill();
+  std::map<std::string, std::string> tiny_streamed = Snapshot();
+  Open(EngineOptions());
+  ASSERT_TRUE(engine_->RebuildPersons([](uint64_t, uint64_t) {}, /*streaming_identity=*/true).ok());
+  ExpectSame(tiny_streamed, Snapshot());
+}
+
 }  // namespace
 }  // namespace aidmp::collect
