@@ -20,10 +20,12 @@ inline constexpr char kWriteKey[] = "bench-key";
 class AidmpUnderTest {
  public:
   // Opens the engine at `data_dir` (write key kWriteKey, everything else default:
-  // sync=true, processors in the background unless `processors` is false) and starts
-  // serving on 127.0.0.1, with admin routes if `admin_key` is set.
-  static absl::StatusOr<std::unique_ptr<AidmpUnderTest>> Start(const std::string& data_dir, bool processors = true,
-                                                               const std::string& admin_key = "");
+  // sync=true, processors in the background unless `processors` is false, the given
+  // profile cache) and starts serving on 127.0.0.1, with admin routes if `admin_key`
+  // is set.
+  static absl::StatusOr<std::unique_ptr<AidmpUnderTest>> Start(
+      const std::string& data_dir, bool processors = true, const std::string& admin_key = "",
+      size_t profile_cache_bytes = profile::PersonProcessor::kDefaultProfileCacheBytes);
   ~AidmpUnderTest();
 
   collect::Engine* engine() { return engine_.get(); }

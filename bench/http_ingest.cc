@@ -12,8 +12,9 @@
 namespace aidmp::bench {
 
 absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, int concurrency, double seconds,
-                                                    const std::string& data_dir, bool processors) {
-  auto aidmp = AidmpUnderTest::Start(data_dir, processors);
+                                                    const std::string& data_dir, bool processors,
+                                                    size_t profile_cache_bytes) {
+  auto aidmp = AidmpUnderTest::Start(data_dir, processors, "", profile_cache_bytes);
   if (!aidmp.ok()) return aidmp.status();
   int port = (*aidmp)->port();
   const httplib::Headers headers = {{"Authorization", AidmpUnderTest::AuthorizationHeader()}};

@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "bench/bench_util.h"
+#include "profile/person_processor.h"
 #include "bench/event_corpus.h"
 
 namespace aidmp::bench {
@@ -25,8 +26,10 @@ struct HttpIngestResult {
 };
 
 // Runs against a fresh aidmp at `data_dir` (which must not exist yet); without the
-// processors (indexing, identity, profiles) if `processors` is false.
-absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, int concurrency, double seconds,
-                                                    const std::string& data_dir, bool processors = true);
+// processors (indexing, identity, profiles) if `processors` is false, and with the
+// persons processor's profile cache of `profile_cache_bytes`.
+absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(
+    const EventCorpus& corpus, int concurrency, double seconds, const std::string& data_dir, bool processors = true,
+    size_t profile_cache_bytes = profile::PersonProcessor::kDefaultProfileCacheBytes);
 
 }  // namespace aidmp::bench

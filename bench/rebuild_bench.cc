@@ -4,10 +4,13 @@
 // "batch re-resolution of the whole graph from the event log").
 //
 // The simulated shop is written through the collector into the log only; then the
-// persons are rebuilt three times on that one data directory: streaming identity, in
-// memory with no size hint (the identifier counter zeroed first), in memory sized by the
-// counter the previous rebuild left (what a real rebuild has), after one untimed read of
-// the whole log so that each finds it in the page cache. Each rebuild replays the
+// persons are rebuilt five times on that one data directory: without the persons
+// processor's profile cache (every step reads and writes each profile it touches: the
+// baselines) streaming identity and in memory; then with the default cache streaming
+// identity, in memory with no size hint (the identifier counter zeroed first), and in
+// memory sized by the counter the previous rebuild left (what a real rebuild has). One
+// untimed read of the whole log comes first, so that each finds it in the page cache.
+// Each rebuild replays the
 // whole log into identities, person events and profiles and compacts the identity
 // family at the end, all timed. After each, a fingerprint of everything derived
 // (each identifier's canonical person, every other key and value of the identity family,
@@ -37,6 +40,7 @@ struct Flags {
   int shoppers = 20000;
   int days = 28;
   std::string dir;
+  std::string runs = "12345";  // which of the five rebuilds, by number
 };
 
 // Everything the persons processor derived, folded into one number.
@@ -98,8 +102,10 @@ int Main(int argc, char** argv) {
       flags.days = std::stoi(value("--days"));
     } else if (arg.rfind("--dir=", 0) == 0) {
       flags.dir = value("--dir");
+    } else if (arg.rfind("--runs=", 0) == 0) {
+      flags.runs = value("--runs");
     } else {
-      std::cerr << "usage: aidmp_bench_rebuild [--quick] [--shoppers=20000] [--days=28] [--dir=SCRATCH]\n";
+      std::cerr << "usage: aidmp_bench_rebuild [--quick] [--shoppers=20000] [--days=28] [--dir=SCRATCH] [--runs=12345]\n";
       return 2;
     }
   }
@@ -147,16 +153,44 @@ int Main(int argc, char** argv) {
       std::cout << "log read once before the timings: " << Fixed(static_cast<double>(bytes) / 1e6, 0) << " MB in "
                 << Fixed(SecondsSince(warm_start), 1) << " s\n";
     }
+    // Each run on an engine opened with its profile cache; a cache of 0 bytes reads and
+    // writes every profile a step touches, as rebuilds did before the cache.
+    struct Run {
+      std::string name;
+      bool streaming_identity;
+      size_t profile_cache_bytes;
+      bool zero_hint;
+    };
+    const size_t kCache = profile::PersonProcessor::kDefaultProfileCacheBytes;
+    const std::vector<Run> plan = {
+        {"streaming identity, no profile cache (session 6)", true, 0, false},
+        {"in memory, sized, no profile cache (session 7)", false, 0, false},
+        {"streaming identity (--streaming-identity)", true, kCache, false},
+        {"in memory, no size hint", false, kCache, true},
+        {"in memory, sized by the old graph (default)", false, kCache, false},
+    };
     std::vector<std::pair<std::string, absl::StatusOr<Timing>>> runs;
-    runs.emplace_back("streaming identity (--streaming-identity)", Rebuild(engine->get(), true));
-    {
-      storage::WriteBatch zero((*engine)->store());
-      zero.Put(storage::Family::kMeta, storage::CounterKey("identity_identifiers"), std::string(8, '\0'));
-      absl::Status status = (*engine)->store()->Write(&zero, true);
-      if (!status.ok()) runs.emplace_back("zeroing the size hint", status);
+    for (size_t run_idx = 0; run_idx < plan.size(); ++run_idx) {
+      const Run& run = plan[run_idx];
+      if (flags.runs.find(static_cast<char>('1' + run_idx)) == std::string::npos) continue;
+      engine->reset();
+      collect::EngineOptions reopen;
+      reopen.write_keys = {{"key", "web"}};
+      reopen.background_processors = false;
+      reopen.profile_cache_bytes = run.profile_cache_bytes;
+      engine = collect::Engine::Open(data_dir, std::move(reopen));
+      if (!engine.ok()) {
+        std::cerr << engine.status().message() << "\n";
+        return 1;
+      }
+      if (run.zero_hint) {
+        storage::WriteBatch zero((*engine)->store());
+        zero.Put(storage::Family::kMeta, storage::CounterKey("identity_identifiers"), std::string(8, '\0'));
+        absl::Status status = (*engine)->store()->Write(&zero, true);
+        if (!status.ok()) runs.emplace_back("zeroing the size hint", status);
+      }
+      runs.emplace_back(run.name, Rebuild(engine->get(), run.streaming_identity));
     }
-    runs.emplace_back("in memory, no size hint", Rebuild(engine->get(), false));
-    runs.emplace_back("in memory, sized by the old graph (default)", Rebuild(engine->get(), false));
     double streaming_seconds = 0;
     for (const auto& [name, timing] : runs) {
       if (!timing.ok()) {
@@ -170,7 +204,7 @@ int Main(int argc, char** argv) {
       double events = static_cast<double>(filled.events_stored);
       std::cout << "  " << name << ": " << Fixed(timing->seconds, 2) << " s, "
                 << EventsPerSecond(events / timing->seconds) << ", " << Fixed(timing->cpu_seconds * 1e6 / events, 1)
-                << " CPU us/event, " << Fixed(streaming_seconds / timing->seconds, 2) << "x streaming; "
+                << " CPU us/event, " << Fixed(streaming_seconds / timing->seconds, 2) << "x the first; "
                 << timing->stats.persons << " persons created, " << timing->stats.merges << " merges, "
                 << timing->stats.merges_blocked << " refused; peak RSS so far "
                 << Fixed(static_cast<double>(timing->memory.peak) / 1e6, 0) << " MB; " << (same ? "same result" : "DIFFERENT RESULT") << "\n";
