@@ -50,8 +50,10 @@ absl::StatusOr<uint64_t> Fingerprint(collect::Engine* engine) {
   for (it->Seek(std::string(1, '\0')); it->Valid(); it->Next()) {
     std::string_view key = it->key();
     uint64_t entry = Hash64(key, 1);
-    if (!key.empty() && key[0] == storage::kIdentityOwner && key.size() >= 6) {
-      identity::Identifier id{static_cast<identity::IdType>(key[1]), std::string(key.substr(6))};
+    uint8_t type = 0;
+    std::string_view id_value;
+    if (storage::ParseIdentifierKey(key, &type, &id_value)) {
+      identity::Identifier id{static_cast<identity::IdType>(type), std::string(id_value)};
       AIDMP_ASSIGN_OR_RETURN(uint64_t owner, identity::IdentityGraph::Lookup(engine->store(), id));
       AIDMP_ASSIGN_OR_RETURN(identity::PersonRecord person, identity::IdentityGraph::ReadPerson(engine->store(), owner));
       entry = Mix(entry, person.id);

@@ -818,11 +818,10 @@ absl::Status BatchResolver::WriteTo(storage::Store* store) const {
        it->Valid() && !it->key().empty() && it->key()[0] == storage::kIdentityOwner; it->Next()) {
     std::string_view key = it->key();
     bool keep = false;
-    if (key.size() >= 6) {
-      auto type = static_cast<IdType>(key[1]);
-      uint64_t length = 0;
-      for (int byte_idx = 2; byte_idx < 6; ++byte_idx) length = length << 8 | static_cast<unsigned char>(key[byte_idx]);
-      if (ValidType(type) && key.size() - 6 == length) keep = Owner({type, std::string(key.substr(6))}) != 0;
+    uint8_t type = 0;
+    std::string_view id_value;
+    if (storage::ParseIdentifierKey(key, &type, &id_value) && ValidType(static_cast<IdType>(type))) {
+      keep = Owner({static_cast<IdType>(type), std::string(id_value)}) != 0;
     }
     if (!keep) batch.Delete(storage::Family::kIdentity, key);
     AIDMP_RETURN_IF_ERROR(flush_if_full());

@@ -157,12 +157,19 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
   auto is_erased_id = [&person](const identity::Identifier& id) {
     return std::find(person.identifiers.begin(), person.identifiers.end(), id) != person.identifiers.end();
   };
+  // The records of the merges that go, as this scan decodes them, so the mending below
+  // does not read them again. A merge listed but missing or unreadable has none.
+  std::map<uint64_t, identity::MergeRecord> doomed;
   {
     const std::string prefix(1, storage::kIdentityMerge);
     auto it = store->NewIterator(storage::Family::kIdentity);
     for (it->Seek(prefix); it->Valid() && it->key().substr(0, prefix.size()) == prefix; it->Next()) {
       identity::MergeRecord merge;
-      if (!identity::IdentityGraph::DecodeMerge(it->value(), &merge).ok() || merges.count(merge.id)) continue;
+      if (!identity::IdentityGraph::DecodeMerge(it->value(), &merge).ok()) continue;
+      if (merges.count(merge.id)) {
+        doomed.emplace(merge.id, std::move(merge));
+        continue;
+      }
       bool party = erased.count(merge.winner) || erased.count(merge.loser);
       if (!party && std::none_of(merge.evidence.begin(), merge.evidence.end(), is_erased_id)) continue;
       if (!party && !merge.blocked && merge.loser != 0 && merge.undone_us == 0) {
@@ -170,6 +177,7 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
         batch.Put(storage::Family::kIdentity, std::string(it->key()), identity::IdentityGraph::EncodeMerge(merge));
       } else {
         merges.insert(merge.id);
+        doomed.emplace(merge.id, std::move(merge));
       }
     }
     if (!it->status().ok()) return it->status();
@@ -181,11 +189,9 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
   std::map<uint64_t, identity::PersonRecord> staying;
   std::set<uint64_t> mended;
   for (uint64_t merge_id : merges) {
-    std::string value;
-    absl::Status status = store->Get(storage::Family::kIdentity, storage::MergeKey(merge_id), &value);
-    if (!status.ok() && !absl::IsNotFound(status)) return status;
-    identity::MergeRecord merge;
-    if (status.ok() && identity::IdentityGraph::DecodeMerge(value, &merge).ok()) {
+    auto found = doomed.find(merge_id);
+    if (found != doomed.end()) {
+      const identity::MergeRecord& merge = found->second;
       for (uint64_t party : {merge.winner, merge.loser}) {
         if (party == 0 || erased.count(party)) continue;
         auto other = staying.find(party);
@@ -193,7 +199,7 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
           // The party's own record (merged away or not): that is where the merge is listed.
           // An unreadable one cannot be mended here, and must not stop the erasure.
           std::string stored;
-          status = store->Get(storage::Family::kIdentity, storage::PersonKey(party), &stored);
+          absl::Status status = store->Get(storage::Family::kIdentity, storage::PersonKey(party), &stored);
           if (absl::IsNotFound(status)) continue;
           if (!status.ok()) return status;
           identity::PersonRecord record;

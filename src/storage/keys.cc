@@ -76,6 +76,17 @@ std::string IdentifierKey(uint8_t type, std::string_view value) {
   return key;
 }
 
+bool ParseIdentifierKey(std::string_view key, uint8_t* type, std::string_view* value) {
+  constexpr size_t kHeader = 1 + 1 + 4;  // tag, type, length
+  if (key.size() < kHeader || key[0] != kIdentityOwner) return false;
+  uint64_t length = 0;
+  for (size_t byte_idx = 2; byte_idx < kHeader; ++byte_idx) length = length << 8 | static_cast<unsigned char>(key[byte_idx]);
+  if (key.size() - kHeader != length) return false;
+  *type = static_cast<uint8_t>(key[1]);
+  *value = key.substr(kHeader);
+  return true;
+}
+
 static std::string TaggedNumber(char tag, uint64_t number) {
   std::string key(1, tag);
   PutFixed64BE(&key, number);

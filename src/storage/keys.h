@@ -84,6 +84,11 @@ constexpr char kIdentityMerge = 'M';
 constexpr char kIdentityEvents = 'E';
 constexpr char kIdentityProfile = 'F';
 std::string IdentifierKey(uint8_t type, std::string_view value);
+// The type and value of an owner key from IdentifierKey. Returns false, leaving the
+// out-params untouched, for a key that is not an owner key (another tag), or that is too
+// short or whose length prefix does not match its size. On success `*value` points into
+// `key`. The type byte is returned as stored: the caller checks it names a known type.
+bool ParseIdentifierKey(std::string_view key, uint8_t* type, std::string_view* value);
 std::string PersonKey(uint64_t person);
 std::string MergeKey(uint64_t merge);
 std::string PersonEventPrefix(uint64_t person);

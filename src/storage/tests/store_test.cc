@@ -169,5 +169,35 @@ TEST(StoreTest, KeysWithNulBytesStaySeparate) {
   EXPECT_EQ(IndexKeyTime(key), -5);
 }
 
+TEST(StoreTest, IdentifierKeysParseBack) {
+  const std::string with_nul("a\0b", 3);
+  for (const auto& [type, id] : {std::pair<uint8_t, std::string>{1, "user-1"}, {7, ""}, {255, with_nul},
+                                  {0, std::string(300, 'x')}}) {
+    uint8_t parsed_type = 0;
+    std::string_view parsed_value;
+    const std::string key = IdentifierKey(type, id);
+    ASSERT_TRUE(ParseIdentifierKey(key, &parsed_type, &parsed_value)) << id;
+    EXPECT_EQ(parsed_type, type);
+    EXPECT_EQ(parsed_value, id);
+  }
+
+  uint8_t type = 42;
+  std::string_view value = "untouched";
+  const std::string key = IdentifierKey(3, "abc");
+  // Another tag, the same bytes after it.
+  std::string other_tag = key;
+  other_tag[0] = kIdentityPerson;
+  EXPECT_FALSE(ParseIdentifierKey(other_tag, &type, &value));
+  EXPECT_FALSE(ParseIdentifierKey(PersonKey(1), &type, &value));
+  // Truncated: no length, part of the length, part of the value; and a longer value
+  // than the length says.
+  for (size_t size = 0; size < key.size(); ++size) {
+    EXPECT_FALSE(ParseIdentifierKey(std::string_view(key).substr(0, size), &type, &value)) << size;
+  }
+  EXPECT_FALSE(ParseIdentifierKey(key + "d", &type, &value));
+  EXPECT_EQ(type, 42);
+  EXPECT_EQ(value, "untouched");
+}
+
 }  // namespace
 }  // namespace aidmp::storage
