@@ -47,6 +47,11 @@ void EngineFlags::Declare(CLI::App* command, bool with_write_keys) {
                       "Flag an id's events as bot traffic above this rate (0 disables)")
       ->capture_default_str();
   command->add_flag("--no-outliers", no_outliers, "Do not flag outliers in numeric properties");
+  command->add_option("--profile-cache-mb", profile_cache_mb,
+                      "Memory for decoded profiles kept between the persons processor's steps, in MiB "
+                      "(about; 0 reads every profile from the store each time)")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
   command->add_option("--log-level", log_level, "trace, debug, info, warn, error or off")
       ->capture_default_str();
 }
@@ -59,6 +64,7 @@ absl::StatusOr<collect::EngineOptions> EngineFlags::ToOptions() const {
   options.cleaner.hash_pii = !no_pii_hashing;
   options.cleaner.bots.max_events_per_minute = bot_events_per_minute;
   options.cleaner.detect_outliers = !no_outliers;
+  options.profile_cache_bytes = static_cast<size_t>(profile_cache_mb) << 20;
   if (!tracking_plan.empty()) {
     auto plan = clean::TrackingPlan::LoadFile(tracking_plan);
     if (!plan.ok()) return plan.status();

@@ -23,6 +23,7 @@ struct EngineFlags {
   std::string log_level = "info";
   int bot_events_per_minute = 300;
   bool no_outliers = false;
+  int profile_cache_mb = static_cast<int>(profile::PersonProcessor::kDefaultProfileCacheBytes >> 20);
 
   // Declares the flags on `command`; `with_write_keys` for commands that take HTTP.
   void Declare(CLI::App* command, bool with_write_keys);

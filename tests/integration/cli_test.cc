@@ -55,6 +55,8 @@ TEST(CliTest, BadFlagsGiveClearErrors) {
   EXPECT_NE(output.find("unknown import format"), std::string::npos) << output;
   EXPECT_NE(testing::RunAidmp({"serve", "--data", "/tmp/x", "--dedup-window", "soon", "--write-key", "k"}, &output), 0);
   EXPECT_NE(output.find("--dedup-window"), std::string::npos) << output;
+  EXPECT_NE(testing::RunAidmp({"rebuild", "profiles", "--data", "/tmp/x", "--profile-cache-mb", "-1"}, &output), 0);
+  EXPECT_NE(output.find("--profile-cache-mb"), std::string::npos) << output;
   EXPECT_NE(testing::RunAidmp({"serve", "--data", "/tmp/x"}, &output), 0);
   EXPECT_NE(output.find("--write-key"), std::string::npos) << output;
   EXPECT_EQ(testing::RunAidmp({"serve", "--help"}, &output), 0);
@@ -112,7 +114,11 @@ TEST(CliTest, ProfileAndRebuildWithAChangedConfig) {
   EXPECT_EQ(output.find("watched_7d"), std::string::npos);
   EXPECT_NE(output.find("\"interests\":[]"), std::string::npos) << output;  // "genre" is not a default
 
-  ASSERT_EQ(testing::RunAidmp({"rebuild", "profiles", "--data", data, "--quiet", "--profile-config", config}, &output), 0)
+  // No profile cache: every profile is written at each step, as before the cache.
+  ASSERT_EQ(testing::RunAidmp({"rebuild", "profiles", "--data", data, "--quiet", "--profile-config", config,
+                               "--profile-cache-mb", "0"},
+                              &output),
+            0)
       << output;
   EXPECT_NE(output.find("rebuilt from 4 events"), std::string::npos) << output;
   // The data directory remembers the config: no flag needed from now on.
