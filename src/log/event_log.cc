@@ -51,7 +51,12 @@ uint64_t EventLog::LastSeq() const {
 absl::Status EventLog::Read(uint64_t after_seq, size_t max_entries, std::vector<LogEntry>* out) {
   uint64_t last = LastSeq();
   if (after_seq >= last) return absl::OkStatus();
-  auto it = store_->NewIterator(storage::Family::kLog);
+  // Far behind (a rebuild, or catching up after a stop), the entries are cold and read
+  // once: they would only push what readers need out of the block cache.
+  constexpr uint64_t kColdEntries = 100'000;
+  storage::Store::ScanOptions scan;
+  scan.fill_cache = last - after_seq < kColdEntries;
+  auto it = store_->NewIterator(storage::Family::kLog, scan);
   for (it->Seek(storage::LogKey(after_seq + 1)); it->Valid() && max_entries > 0;
        it->Next(), --max_entries) {
     uint64_t seq = storage::DecodeLogKey(it->key());

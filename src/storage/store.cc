@@ -126,9 +126,13 @@ class RocksStore final : public Store {
     return absl::OkStatus();
   }
 
-  std::unique_ptr<Iterator> NewIterator(Family family) override {
-    return std::make_unique<RocksIterator>(std::unique_ptr<rocksdb::Iterator>(
-        db_->NewIterator(rocksdb::ReadOptions(), Handle(family))));
+  using Store::NewIterator;
+  std::unique_ptr<Iterator> NewIterator(Family family, const ScanOptions& options) override {
+    rocksdb::ReadOptions read;
+    read.fill_cache = options.fill_cache;
+    read.readahead_size = options.readahead_bytes;
+    return std::make_unique<RocksIterator>(
+        std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(read, Handle(family))));
   }
 
   uint64_t ReadCounter(std::string_view key) override {

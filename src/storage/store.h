@@ -105,8 +105,16 @@ class Store {
   virtual absl::Status MultiGet(Family family, const std::vector<std::string>& keys,
                                 std::vector<std::optional<std::string>>* values) = 0;
 
+  // How an iterator reads. A long scan of data readers will not want soon (a processor
+  // catching up on the whole log) should not fill the block cache: each block would
+  // evict something hot, and inserting it costs time.
+  struct ScanOptions {
+    bool fill_cache = true;
+    size_t readahead_bytes = 0;  // 0: RocksDB's own, growing with sequential reads
+  };
   // A consistent snapshot iterator over one family.
-  virtual std::unique_ptr<Iterator> NewIterator(Family family) = 0;
+  virtual std::unique_ptr<Iterator> NewIterator(Family family, const ScanOptions& options) = 0;
+  std::unique_ptr<Iterator> NewIterator(Family family) { return NewIterator(family, ScanOptions{}); }
 
   // The counter at `key` in kMeta, 0 if never written.
   virtual uint64_t ReadCounter(std::string_view key) = 0;

@@ -117,6 +117,30 @@ TEST(StoreTest, FamiliesAreSeparateAndIteratorsOrdered) {
   EXPECT_EQ(DecodeLogKey(it->key()), 3u);
 }
 
+// A cold scan (no block cache fill, its own readahead) reads what a default one reads,
+// from the files as well as the memtable.
+TEST(StoreTest, ColdScansReadTheSameEntries) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir.path());
+  for (uint64_t start : {1, 5001}) {
+    WriteBatch batch(store.get());
+    for (uint64_t seq = start; seq < start + 5000; ++seq) batch.Put(Family::kLog, LogKey(seq), std::string(100, 'a' + seq % 26));
+    ASSERT_TRUE(store->Write(&batch, false).ok());
+    if (start == 1) ASSERT_TRUE(store->CompactAll(Family::kLog).ok());  // the first half in files
+  }
+  auto read_all = [&](const Store::ScanOptions& options) {
+    std::vector<std::pair<uint64_t, std::string>> out;
+    auto it = store->NewIterator(Family::kLog, options);
+    for (it->Seek(LogKey(2)); it->Valid(); it->Next()) out.emplace_back(DecodeLogKey(it->key()), std::string(it->value()));
+    EXPECT_TRUE(it->status().ok());
+    return out;
+  };
+  auto warm = read_all({});
+  ASSERT_EQ(warm.size(), 9999u);
+  EXPECT_EQ(read_all({.fill_cache = false, .readahead_bytes = 1 << 20}), warm);
+  EXPECT_EQ(read_all({.fill_cache = false}), warm);
+}
+
 TEST(StoreTest, SecondWriterGetsAClearErrorAndReadOnlyWorks) {
   testing::TempDir dir;
   auto store = OpenStore(dir.path());
