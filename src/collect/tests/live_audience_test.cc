@@ -52,6 +52,29 @@ class LiveAudienceTest : public EngineTest {
     }
   }
 
+  // Saves `segments` (name, expression) and evaluates each once.
+  void SaveSegments(const std::vector<std::pair<std::string, std::string>>& segments) {
+    audience::SegmentCatalog catalog(engine_->store());
+    for (const auto& [name, text] : segments) {
+      ASSERT_TRUE(catalog.Save(name, text, engine_->profile_model(), now_).ok()) << name;
+      ASSERT_TRUE(engine_->memberships()->Refresh(name, now_).ok()) << name;
+    }
+  }
+
+  // Streams a simulated shop ending now, 1,500 messages a round, at most `rounds` rounds.
+  void StreamShop(int shoppers, int days, int rounds) {
+    sim::ShopOptions options;
+    options.shoppers = shoppers;
+    options.days = days;
+    options.end_time_us = now_;
+    sim::ShopSimulator shop(options);
+    std::vector<sim::SimMessage> messages;
+    for (int round = 0; round < rounds && shop.Next(1500, &messages); ++round) {
+      Send(messages);
+      messages.clear();
+    }
+  }
+
   int64_t now_ = SystemClock().NowMicros();
 };
 
@@ -117,21 +140,8 @@ TEST_F(LiveAudienceTest, MembershipsAfterStreamingEqualReevaluation) {
       {"book_buyers", R"(in_segment("buyers") and in_segment("books"))"},
       {"us_lookers", R"(traits.country = "US" and did("Product Viewed", count >= 3) and not in_segment("buyers"))"},
   };
-  for (const auto& [name, text] : segments) {
-    ASSERT_TRUE(catalog.Save(name, text, engine_->profile_model(), now_).ok()) << name;
-    ASSERT_TRUE(engine_->memberships()->Refresh(name, now_).ok()) << name;
-  }
-  sim::ShopOptions options;
-  options.shoppers = 300;
-  options.days = 6;
-  options.end_time_us = now_;
-  sim::ShopSimulator shop(options);
-  std::vector<sim::SimMessage> messages;
-  for (int round = 0; round < 12; ++round) {
-    messages.clear();
-    if (!shop.Next(1500, &messages)) break;
-    Send(messages);
-  }
+  SaveSegments(segments);
+  StreamShop(300, 6, 12);
   // Streaming saw people enter (and some leave: buyers leave "us_lookers").
   auto changes = engine_->memberships()->Changes("buyers", 0, 1000000);
   ASSERT_TRUE(changes.ok());
@@ -187,26 +197,13 @@ TEST_F(LiveAudienceTest, MembershipsAfterStreamingEqualReevaluation) {
 // once at the end, so people who were members stay members and no entry or exit is
 // recorded for them (rather than everyone leaving as the rebuild starts and coming back).
 TEST_F(LiveAudienceTest, ARebuildKeepsMembershipsWithoutRecordingChanges) {
-  audience::SegmentCatalog catalog(engine_->store());
   const std::vector<std::pair<std::string, std::string>> segments = {
       {"buyers", R"(did("Order Completed"))"},
       {"books", R"(interest("books") >= 0.4)"},
       {"us_lookers", R"(traits.country = "US" and did("Product Viewed", count >= 3) and not in_segment("buyers"))"},
   };
-  for (const auto& [name, text] : segments) {
-    ASSERT_TRUE(catalog.Save(name, text, engine_->profile_model(), now_).ok()) << name;
-    ASSERT_TRUE(engine_->memberships()->Refresh(name, now_).ok()) << name;
-  }
-  sim::ShopOptions options;
-  options.shoppers = 200;
-  options.days = 5;
-  options.end_time_us = now_;
-  sim::ShopSimulator shop(options);
-  std::vector<sim::SimMessage> messages;
-  while (shop.Next(1500, &messages)) {
-    Send(messages);
-    messages.clear();
-  }
+  SaveSegments(segments);
+  StreamShop(200, 5, 1000);
   std::map<std::string, std::pair<std::vector<uint64_t>, size_t>> before;  // members, changes
   for (const auto& [name, text] : segments) {
     auto members = engine_->memberships()->Members(name, 0, 100000);
