@@ -9,6 +9,15 @@
 #include "storage/keys.h"
 
 namespace aidmp::profile {
+namespace {
+
+// An alias's previousId is whoever already answers to it: a known user (`owner_as_user`,
+// the person holding it as a userId, is not 0), else an anonymous visitor.
+identity::Identifier PreviousIdentifier(const std::string& previous_id, uint64_t owner_as_user) {
+  return {owner_as_user != 0 ? identity::IdType::kUserId : identity::IdType::kAnonymousId, previous_id};
+}
+
+}  // namespace
 
 absl::StatusOr<Profile> ReadProfile(storage::Store* store, uint64_t person) {
   std::string value;
@@ -99,11 +108,9 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
       if (!status.ok()) return status;
       std::vector<identity::Identifier> ids = identity::ExtractIdentifiers(event);
       if (!event.previous_id.empty()) {
-        // An alias's previousId is whoever already answers to it: a known user, else an
-        // anonymous visitor.
         auto as_user = graph_.Owner({identity::IdType::kUserId, event.previous_id});
         if (!as_user.ok()) return as_user.status();
-        ids.push_back({*as_user != 0 ? identity::IdType::kUserId : identity::IdType::kAnonymousId, event.previous_id});
+        ids.push_back(PreviousIdentifier(event.previous_id, *as_user));
       }
       if (ids.empty()) continue;  // cleaning guarantees an id; nothing to attribute otherwise
       auto resolution = graph_.Resolve(ids, entry.seq, event.timestamp_us, batch);
@@ -145,9 +152,8 @@ absl::Status PersonProcessor::ResolveEntries(const std::vector<log::LogEntry>& e
     ids[entry_idx] = identity::ExtractIdentifiers(event);
     if (!event.previous_id.empty()) {
       AIDMP_RETURN_IF_ERROR(resolve_run());
-      uint64_t as_user = resolver_->Owner({identity::IdType::kUserId, event.previous_id});
       ids[entry_idx].push_back(
-          {as_user != 0 ? identity::IdType::kUserId : identity::IdType::kAnonymousId, event.previous_id});
+          PreviousIdentifier(event.previous_id, resolver_->Owner({identity::IdType::kUserId, event.previous_id})));
     }
     if (ids[entry_idx].empty()) {
       // Nothing to attribute (cleaning guarantees an id): an empty resolution keeps
