@@ -12,7 +12,8 @@
 
 namespace aidmp::collect {
 namespace {
-// The persons processor's checkpoint while it rebuilds in memory.
+// The persons processor's checkpoints: streaming, and while it rebuilds in memory.
+constexpr std::string_view kPersons = profile::PersonProcessor::kName;
 constexpr std::string_view kPersonsRebuild = profile::PersonProcessor::kRebuildName;
 }  // namespace
 
@@ -134,7 +135,7 @@ absl::Status Engine::ResetPersons() {
   for (const char* counter : {"identity_persons", "identity_merges", "identity_merges_blocked", "identity_identifiers"}) {
     reset.Put(storage::Family::kMeta, storage::CounterKey(counter), zero);
   }
-  reset.Delete(storage::Family::kMeta, storage::CheckpointKey("persons"));
+  reset.Delete(storage::Family::kMeta, storage::CheckpointKey(kPersons));
   reset.Delete(storage::Family::kMeta, storage::CheckpointKey(kPersonsRebuild));
   AIDMP_RETURN_IF_ERROR(store_->Write(&reset, true));
   // Drop the deleted graph now: left in the files under a range tombstone, it would be
@@ -178,14 +179,14 @@ absl::Status Engine::RebuildPersons(const std::function<void(uint64_t, uint64_t)
     std::string applied;
     PutFixed64BE(&applied, runner->AppliedSeq());
     storage::WriteBatch handover(store_.get());
-    handover.Put(storage::Family::kMeta, storage::CheckpointKey("persons"), applied);
+    handover.Put(storage::Family::kMeta, storage::CheckpointKey(kPersons), applied);
     handover.Delete(storage::Family::kMeta, storage::CheckpointKey(kPersonsRebuild));
     AIDMP_RETURN_IF_ERROR(store_->Write(&handover, true));
-    runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), NewPersonProcessor());
   }
-  if (rebuilding == nullptr) runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), NewPersonProcessor());
+  // From here on the persons processor streams, and tells the audience again.
+  runner = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), NewPersonProcessor());
   for (auto& existing : processors_) {
-    if (existing->name() == "persons") existing = std::move(runner);
+    if (existing->name() == kPersons) existing = std::move(runner);
   }
   AIDMP_RETURN_IF_ERROR(store_->CompactAll(storage::Family::kIdentity));
   return memberships_->Refresh("", clock_->NowMicros()).status();
