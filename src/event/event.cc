@@ -1,5 +1,7 @@
 #include "event/event.h"
 
+#include <utility>
+
 namespace aidmp::event {
 
 std::string_view EventTypeName(EventType type) {
@@ -25,24 +27,36 @@ bool ParseEventType(std::string_view name, EventType* type) {
   return false;
 }
 
+namespace {
+
+constexpr std::pair<uint32_t, std::string_view> kFlagNames[] = {
+    {kFlagBot, "bot"},
+    {kFlagFutureTimestamp, "future_timestamp"},
+    {kFlagPastTimestamp, "past_timestamp"},
+    {kFlagOutlier, "outlier"},
+    {kFlagClockSkewCorrected, "clock_skew_corrected"},
+    {kFlagMissingTimestamp, "missing_timestamp"},
+    {kFlagPlanViolation, "plan_violation"},
+    {kFlagPiiHashed, "pii_hashed"},
+};
+
+}  // namespace
+
 std::string FlagNames(uint32_t flags) {
-  static constexpr std::pair<uint32_t, std::string_view> kNames[] = {
-      {kFlagBot, "bot"},
-      {kFlagFutureTimestamp, "future_timestamp"},
-      {kFlagPastTimestamp, "past_timestamp"},
-      {kFlagOutlier, "outlier"},
-      {kFlagClockSkewCorrected, "clock_skew_corrected"},
-      {kFlagMissingTimestamp, "missing_timestamp"},
-      {kFlagPlanViolation, "plan_violation"},
-      {kFlagPiiHashed, "pii_hashed"},
-  };
   std::string out;
-  for (const auto& [bit, name] : kNames) {
+  for (const auto& [bit, name] : kFlagNames) {
     if ((flags & bit) == 0) continue;
     if (!out.empty()) out.push_back(',');
     out.append(name);
   }
   return out;
+}
+
+uint32_t FlagFromName(std::string_view name) {
+  for (const auto& [bit, flag_name] : kFlagNames) {
+    if (flag_name == name) return bit;
+  }
+  return 0;
 }
 
 }  // namespace aidmp::event

@@ -40,9 +40,12 @@ enum EventFlag : uint32_t {
 
 // Names of the flags set in `flags`, comma-separated ("bot,outlier").
 std::string FlagNames(uint32_t flags);
+// The flag bit called `name` ("outlier"), or 0 for a name that is not a flag.
+uint32_t FlagFromName(std::string_view name);
 
 constexpr int64_t kNoTimestamp = std::numeric_limits<int64_t>::min();
 
+// A new field needs its place in event_codec.cc: encoding, decoding and ResetEvent.
 struct Event {
   EventType type = EventType::kTrack;
   std::string message_id;
@@ -69,6 +72,8 @@ struct Event {
   std::string source;   // where it came from: "http:<write key id>" or "import:<file>"
   uint32_t flags = 0;   // EventFlag bits
   uint64_t seq = 0;     // position in the event log; 0 until appended
+
+  bool operator==(const Event&) const = default;
 };
 
 }  // namespace aidmp::event

@@ -24,14 +24,26 @@ void MaybeObject(JsonWriter* writer, std::string_view key, const std::string& js
   writer->Key(key).Raw(json);
 }
 
+bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 uint32_t ParseFlagNames(std::string_view names) {
   uint32_t flags = 0;
-  for (std::string_view name : Split(names, ',', /*skip_empty=*/true)) {
-    for (uint32_t bit = 1; bit != 0; bit <<= 1) {
-      if (FlagNames(bit) == name) flags |= bit;
-    }
-  }
+  for (std::string_view name : Split(names, ',', /*skip_empty=*/true)) flags |= FlagFromName(name);
   return flags;
+}
+
+// Clears every field but keeps the strings' buffers: readers decode into one Event per
+// step, so most decodes then allocate nothing.
+void ResetEvent(Event* event) {
+  event->type = EventType::kTrack;
+  for (std::string* text : {&event->message_id, &event->user_id, &event->anonymous_id, &event->event, &event->name,
+                            &event->group_id, &event->previous_id, &event->properties_json, &event->traits_json,
+                            &event->context_json, &event->integrations_json, &event->source}) {
+    text->clear();
+  }
+  event->timestamp_us = event->original_timestamp_us = event->sent_at_us = event->received_at_us = kNoTimestamp;
+  event->flags = 0;
+  event->seq = 0;
 }
 
 }  // namespace
@@ -72,63 +84,115 @@ std::string WithSeq(std::string_view record_with_seq_zero, uint64_t seq) {
 }
 
 absl::Status DecodeStoredEvent(std::string_view data, Event* out) {
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(data.data(), data.size()).get(root) != simdjson::SUCCESS || !root.is_object()) {
-    return absl::DataLossError("stored event is not a JSON object");
+  // On-demand parsing: the sub-objects (most of a record's bytes) are handed over as the
+  // compact text they were stored as, never built into a tree and printed again.
+  thread_local simdjson::ondemand::parser parser;
+  thread_local std::string padded;
+  padded.reserve(data.size() + simdjson::SIMDJSON_PADDING);
+  padded.assign(data);
+  auto corrupt = [](std::string_view what) {
+    return absl::DataLossError(StrCat("stored event is corrupt: ", what));
+  };
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object members;
+  if (parser.iterate(simdjson::padded_string_view(padded.data(), padded.size(), padded.capacity())).get(doc) !=
+          simdjson::SUCCESS ||
+      doc.get_object().get(members) != simdjson::SUCCESS) {
+    return corrupt("not a JSON object");
   }
-  *out = Event();
-  simdjson::dom::object members = root.get_object().value_unsafe();
-  for (auto field : members) {
-    std::string_view key = field.key;
-    simdjson::dom::element value = field.value;
-    auto text = [&]() { return std::string(ValueOr(value.get_string(), std::string_view())); };
-    auto time = [&]() {
-      auto parsed = ParseIso8601Micros(ValueOr(value.get_string(), std::string_view()));
-      return parsed.ok() ? *parsed : kNoTimestamp;
-    };
-    if (key == "seq") {
-      out->seq = ValueOr(value.get_uint64(), uint64_t{0});
-    } else if (key == "type") {
-      if (!ParseEventType(ValueOr(value.get_string(), std::string_view("")), &out->type)) {
-        return absl::DataLossError("stored event has an unknown type");
-      }
-    } else if (key == "messageId") {
-      out->message_id = text();
-    } else if (key == "userId") {
-      out->user_id = text();
-    } else if (key == "anonymousId") {
-      out->anonymous_id = text();
-    } else if (key == "event") {
-      out->event = text();
-    } else if (key == "name") {
-      out->name = text();
-    } else if (key == "groupId") {
-      out->group_id = text();
-    } else if (key == "previousId") {
-      out->previous_id = text();
-    } else if (key == "timestamp") {
-      out->timestamp_us = time();
-    } else if (key == "originalTimestamp") {
-      out->original_timestamp_us = time();
-    } else if (key == "sentAt") {
-      out->sent_at_us = time();
-    } else if (key == "receivedAt") {
-      out->received_at_us = time();
-    } else if (key == "properties") {
-      out->properties_json = simdjson::minify(value);
-    } else if (key == "traits") {
-      out->traits_json = simdjson::minify(value);
-    } else if (key == "context") {
-      out->context_json = simdjson::minify(value);
-    } else if (key == "integrations") {
-      out->integrations_json = simdjson::minify(value);
-    } else if (key == "source") {
-      out->source = text();
-    } else if (key == "flags") {
-      out->flags = ParseFlagNames(ValueOr(value.get_string(), std::string_view("")));
+  ResetEvent(out);
+  bool typed = false;
+  for (auto field_or : members) {
+    simdjson::ondemand::field field;
+    std::string_view key;
+    if (std::move(field_or).get(field) != simdjson::SUCCESS || field.unescaped_key().get(key) != simdjson::SUCCESS) {
+      return corrupt("a member is malformed");
     }
+    simdjson::ondemand::value value = field.value();
+    std::string_view str;
+    auto text = [&](std::string* to) {
+      if (value.get_string().get(str) != simdjson::SUCCESS) return false;
+      to->assign(str);
+      return true;
+    };
+    auto time = [&](int64_t* to) {
+      if (value.get_string().get(str) != simdjson::SUCCESS) return false;
+      auto parsed = ParseIso8601Micros(str);
+      *to = parsed.ok() ? *parsed : kNoTimestamp;
+      return true;
+    };
+    auto object = [&](std::string* to) {
+      simdjson::ondemand::json_type type;
+      if (value.type().get(type) != simdjson::SUCCESS) return false;
+      simdjson::error_code error;
+      if (type == simdjson::ondemand::json_type::object) {
+        simdjson::ondemand::object inner;
+        error = value.get_object().get(inner);
+        if (error == simdjson::SUCCESS) error = inner.raw_json().get(str);
+      } else if (type == simdjson::ondemand::json_type::array) {
+        simdjson::ondemand::array inner;
+        error = value.get_array().get(inner);
+        if (error == simdjson::SUCCESS) error = inner.raw_json().get(str);
+      } else {
+        str = value.raw_json_token();
+        error = simdjson::SUCCESS;
+      }
+      if (error != simdjson::SUCCESS) return false;
+      while (!str.empty() && IsJsonSpace(str.back())) str.remove_suffix(1);
+      to->assign(str);
+      return true;
+    };
+    bool ok = true;
+    if (key == "seq") {
+      ok = value.get_uint64().get(out->seq) == simdjson::SUCCESS;
+    } else if (key == "type") {
+      ok = value.get_string().get(str) == simdjson::SUCCESS && ParseEventType(str, &out->type);
+      if (!ok) return absl::DataLossError("stored event has an unknown type");
+      typed = true;
+    } else if (key == "messageId") {
+      ok = text(&out->message_id);
+    } else if (key == "userId") {
+      ok = text(&out->user_id);
+    } else if (key == "anonymousId") {
+      ok = text(&out->anonymous_id);
+    } else if (key == "event") {
+      ok = text(&out->event);
+    } else if (key == "name") {
+      ok = text(&out->name);
+    } else if (key == "groupId") {
+      ok = text(&out->group_id);
+    } else if (key == "previousId") {
+      ok = text(&out->previous_id);
+    } else if (key == "timestamp") {
+      ok = time(&out->timestamp_us);
+    } else if (key == "originalTimestamp") {
+      ok = time(&out->original_timestamp_us);
+    } else if (key == "sentAt") {
+      ok = time(&out->sent_at_us);
+    } else if (key == "receivedAt") {
+      ok = time(&out->received_at_us);
+    } else if (key == "properties") {
+      ok = object(&out->properties_json);
+    } else if (key == "traits") {
+      ok = object(&out->traits_json);
+    } else if (key == "context") {
+      ok = object(&out->context_json);
+    } else if (key == "integrations") {
+      ok = object(&out->integrations_json);
+    } else if (key == "source") {
+      ok = text(&out->source);
+    } else if (key == "flags") {
+      ok = value.get_string().get(str) == simdjson::SUCCESS;
+      if (ok) out->flags = ParseFlagNames(str);
+    } else {
+      // A member this build does not know (written by a newer one): skipped whole when
+      // the next member is read.
+    }
+    if (!ok) return corrupt(StrCat("member \"", key.substr(0, 32), "\" has the wrong type"));
   }
+  // Past the end of the input is what a whole record leaves.
+  if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return corrupt("text after the object");
+  if (!typed) return absl::DataLossError("stored event has no type");
   return absl::OkStatus();
 }
 

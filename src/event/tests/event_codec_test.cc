@@ -59,6 +59,65 @@ TEST(EventCodecTest, CorruptRecordsAreDataLoss) {
   Event back;
   EXPECT_TRUE(absl::IsDataLoss(DecodeStoredEvent("{\"type\":", &back)));
   EXPECT_TRUE(absl::IsDataLoss(DecodeStoredEvent("{\"type\":\"nope\"}", &back)));
+  for (std::string_view corrupt : {"", "[]", "\"track\"", "{}", "{\"seq\":1}",
+                                   R"({"type":"track","userId":7})", R"({"type":"track","seq":"1"})",
+                                   R"({"type":"track","timestamp":5})", R"({"type":"track","flags":[]})",
+                                   R"({"type":"track","properties":{"a":1})", R"({"type":"track"} {})",
+                                   R"({"type":"track","properties":{"a":1}}x)", R"({"type":"track",)"}) {
+    EXPECT_TRUE(absl::IsDataLoss(DecodeStoredEvent(corrupt, &back))) << corrupt;
+  }
+}
+
+// The sub-objects come back as the text they were stored as, whatever their shape.
+TEST(EventCodecTest, SubObjectsComeBackAsStored) {
+  Event event = Sample();
+  event.properties_json = R"({"price":19.99,"tags":["a","b\"c"],"nested":{"x":[{}]},"big":12345678901234567890})";
+  event.traits_json = R"({"name":"Zo\u00eb \ud83d\ude00","note":"line\nbreak"})";
+  event.context_json = "{}";
+  event.integrations_json = R"({"All":false,"Mixpanel":true})";
+  Event back;
+  ASSERT_TRUE(DecodeStoredEvent(EncodeStoredEvent(event), &back).ok());
+  EXPECT_EQ(back, event);
+}
+
+// Readers decode a step's events into the same Event: nothing of the one before may
+// survive into the next.
+TEST(EventCodecTest, DecodingIntoAUsedEventLeavesNothingBehind) {
+  Event full = Sample();
+  full.event = "Order Completed";
+  full.name = "Home";
+  full.group_id = "g";
+  full.integrations_json = R"({"All":true})";
+  full.seq = 7;
+  Event small;
+  small.type = EventType::kPage;
+  small.anonymous_id = "a-2";
+  small.timestamp_us = 1714566600000000;
+  Event reused;
+  ASSERT_TRUE(DecodeStoredEvent(EncodeStoredEvent(full), &reused).ok());
+  ASSERT_EQ(reused, full);
+  ASSERT_TRUE(DecodeStoredEvent(EncodeStoredEvent(small), &reused).ok());
+  EXPECT_EQ(reused, small);
+}
+
+// Members a later build may add are skipped, whatever their value.
+TEST(EventCodecTest, UnknownMembersAreSkipped) {
+  Event back;
+  ASSERT_TRUE(DecodeStoredEvent(R"({"seq":3,"future":{"a":[1,{"b":2}]},"type":"identify","more":[1,2],)"
+                                R"("userId":"u","flag2":true,"n":null})",
+                                &back)
+                  .ok());
+  EXPECT_EQ(back.type, EventType::kIdentify);
+  EXPECT_EQ(back.seq, 3u);
+  EXPECT_EQ(back.user_id, "u");
+}
+
+TEST(EventCodecTest, FlagNamesParseBackAndUnknownNamesAreIgnored) {
+  for (uint32_t bit = 1; bit <= kFlagPiiHashed; bit <<= 1) EXPECT_EQ(FlagFromName(FlagNames(bit)), bit);
+  EXPECT_EQ(FlagFromName("no_such_flag"), 0u);
+  Event back;
+  ASSERT_TRUE(DecodeStoredEvent(R"({"type":"track","flags":"bot,no_such_flag,outlier"})", &back).ok());
+  EXPECT_EQ(back.flags, kFlagBot | kFlagOutlier);
 }
 
 }  // namespace
