@@ -58,6 +58,7 @@ struct Flags {
   int days = 14;
   std::string dir;
   bool lookup_only = false;  // skip the ingest figures
+  bool ingest_only = false;  // skip the lookup figures
   // The lookup store's directory, kept after the run; a directory a previous run filled
   // (it holds kUsersFile) is reused as it is, so lookups can be measured again quickly.
   std::string store;
@@ -72,8 +73,9 @@ constexpr char kUsersFile[] = "bench-users.txt";
 constexpr char kUsage[] =
     "usage: aidmp_bench_profiles [--quick] [--concurrency=8] [--seconds=8] [--rate=5000] [--connections=16]\n"
     "                            [--lookup-seconds=10] [--shoppers=20000] [--days=14] [--dir=SCRATCH_PARENT]\n"
-    "                            [--lookup-only] [--store=DIR] [--dump-documents=FILE]\n"
+    "                            [--lookup-only | --ingest-only] [--store=DIR] [--dump-documents=FILE]\n"
     "  --lookup-only  only the profile lookup figures (skip ingest)\n"
+    "  --ingest-only  only the ingest figures (skip lookups)\n"
     "  --store=DIR    keep the lookup store in DIR; reuse it if a previous run filled it\n"
     "  --dump-documents=FILE  write 500 users' documents at a fixed time to FILE and stop\n";
 
@@ -113,6 +115,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       flags.dir = std::string(value);
     } else if (name == "--lookup-only") {
       flags.lookup_only = true;
+    } else if (name == "--ingest-only") {
+      flags.ingest_only = true;
     } else if (name == "--dump-documents") {
       flags.dump_documents = std::string(value);
       ok = !flags.dump_documents.empty();
@@ -123,6 +127,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       ok = false;
     }
     if (!ok) return absl::InvalidArgumentError(StrCat("bad flag '", arg, "'\n", kUsage));
+  }
+  if (flags.lookup_only && flags.ingest_only) {
+    return absl::InvalidArgumentError(StrCat("--lookup-only and --ingest-only exclude each other\n", kUsage));
   }
   return flags;
 }
@@ -247,7 +254,7 @@ int Run(const Flags& flags) {
   std::cout << "machine: " << DescribeMachine(flags.dir) << "\n";
 
   if (!flags.lookup_only) exit_code = RunIngest(flags, **scratch);
-  if (exit_code != 0) return exit_code;
+  if (exit_code != 0 || flags.ingest_only) return exit_code;
 
   // 2. Profile lookups.
   std::string admin_key = "bench-admin";
