@@ -45,6 +45,30 @@ bool IsNumericProperty(std::string_view key) {
          std::end(kNumericProperties);
 }
 
+// Whether JSON text may hold a member with a string value, `"key":"...`, whose key
+// `wanted` accepts, at any depth. A scan of the text that lets most objects skip a parse:
+// it may answer yes wrongly (a nested member, a `":"` inside a string), never no wrongly.
+// Keys with escapes are answered yes: the parse decides.
+template <typename Wanted>
+bool MayHoldStringMember(std::string_view json, Wanted wanted) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  for (size_t colon = json.find(':'); colon != std::string_view::npos; colon = json.find(':', colon + 1)) {
+    size_t after = colon + 1;
+    while (after < json.size() && space(json[after])) ++after;
+    if (after >= json.size() || json[after] != '"') continue;
+    size_t close = colon;
+    while (close > 0 && space(json[close - 1])) --close;
+    if (close == 0 || json[close - 1] != '"') continue;
+    --close;  // the key's closing quote
+    size_t open = close == 0 ? std::string_view::npos : json.rfind('"', close - 1);
+    if (open == std::string_view::npos) return true;
+    std::string_view key = json.substr(open + 1, close - open - 1);
+    if ((open > 0 && json[open - 1] == '\\') || key.find('\\') != std::string_view::npos) return true;
+    if (wanted(key)) return true;
+  }
+  return false;
+}
+
 // Parses the whole of `text` as a finite number.
 bool ParseWholeNumber(std::string_view text, double* value) {
   text = StripWhitespace(text);
@@ -194,20 +218,17 @@ void Cleaner::NormaliseObjects(Event* event) const {
     writer->Double(number);
     return true;
   };
+  auto pii_key = [](std::string_view key) {
+    bool is_email;
+    return key.size() >= 5 && key.size() <= 13 && IsPiiKey(key, &is_email);
+  };
   auto maybe_rewrite = [&](std::string* json, const MemberRewriter& rewriter, bool pii_only) {
     if (json->empty()) return;
-    // Cheap pre-check: most objects hold neither PII nor stringly numbers.
-    bool candidate = json->find("mail") != std::string::npos ||
-                     json->find("phone") != std::string::npos ||
-                     json->find("mobile") != std::string::npos;
-    if (!pii_only && !candidate) {
-      for (std::string_view key : kNumericProperties) {
-        if (json->find(StrCat("\"", key, "\":\"")) != std::string::npos) {
-          candidate = true;
-          break;
-        }
-      }
-    }
+    // Most objects hold neither PII nor stringly numbers: one scan of the text spares
+    // them the parse and rewrite.
+    bool candidate = MayHoldStringMember(*json, [&](std::string_view key) {
+      return pii_key(key) || (!pii_only && IsNumericProperty(key));
+    });
     if (!candidate) return;
     std::string rewritten;
     if (RewriteObjectMembers(*json, rewriter, &rewritten)) *json = std::move(rewritten);
@@ -224,7 +245,8 @@ void Cleaner::NormaliseObjects(Event* event) const {
         writer->Raw(rewritten);
         return true;
       };
-      maybe_rewrite(&event->context_json, context_traits, false);
+      // Only the PII inside context.traits is rewritten.
+      maybe_rewrite(&event->context_json, context_traits, true);
     }
   }
   maybe_rewrite(&event->properties_json, numbers, false);

@@ -153,6 +153,31 @@ TEST(CleanerTest, NumericStringsBecomeNumbersOnlyWhenUnambiguous) {
   EXPECT_NE(event.properties_json.find("\"total\":\"1e400\""), std::string::npos);
 }
 
+// A scan of the text picks the objects worth parsing: spacing, case and escapes in the
+// keys must not hide a member from it.
+TEST(CleanerTest, RewritesWhateverTheSpacingCaseOrEscapesOfTheKeys) {
+  Cleaner cleaner{CleanerOptions()};
+  Event event = Make(R"({"userId":"u","event":"Order Completed"})");
+  event.properties_json = "{ \"revenue\" :\n \"12.50\" , \"EMAIL\":\"Jane@Example.com\", \"pri\\u0063e\":\"3\" }";
+  event.context_json = R"({"ip":"1.1.1.1", "traits" : { "Phone" : "+1 555 0100" }})";
+  ASSERT_TRUE(CleanWith(&cleaner, &event).accepted());
+  EXPECT_NE(event.properties_json.find("\"revenue\":12.5"), std::string::npos) << event.properties_json;
+  EXPECT_NE(event.properties_json.find(Sha256Hex("jane@example.com")), std::string::npos) << event.properties_json;
+  EXPECT_NE(event.properties_json.find("\"price\":3"), std::string::npos) << event.properties_json;
+  EXPECT_NE(event.context_json.find(Sha256Hex("+15550100")), std::string::npos) << event.context_json;
+  EXPECT_TRUE(event.flags & event::kFlagPiiHashed);
+
+  // Look-alikes are left as they were: a nested email in properties, a numeric key with
+  // a number already, "traits" as a string in context, a `":"` inside a value.
+  Event other = Make(R"({"userId":"u","event":"Viewed","properties":{"a":{"email":"x@y.z"},"price":3,)"
+                     R"("note":"say \":\" email"},"context":{"traits":"email","page":{"url":"a:b"}}})");
+  std::string properties = other.properties_json, context = other.context_json;
+  ASSERT_TRUE(CleanWith(&cleaner, &other).accepted());
+  EXPECT_EQ(other.properties_json, properties);
+  EXPECT_EQ(other.context_json, context);
+  EXPECT_FALSE(other.flags & event::kFlagPiiHashed);
+}
+
 TEST(CleanerTest, MissingMessageIdIsDerivedDeterministically) {
   Cleaner cleaner{CleanerOptions()};
   Event first = Make(R"({"userId":"u","event":"e","timestamp":"2024-05-01T12:00:00Z"})");
