@@ -3,7 +3,8 @@
 //
 // Invariants: nothing crashes; every parsed event encodes to a record that decodes; a
 // cleaned event survives EncodeStoredEvent -> DecodeStoredEvent field for field, with
-// its JSON sub-objects equal up to minification, and WithSeq puts the sequence number in.
+// its JSON sub-objects valid JSON and given back as the very text they were stored as,
+// and WithSeq puts the sequence number in.
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -27,15 +28,16 @@ using aidmp::event::EventType;
 // 2024-05-01T00:00:00Z, as the collector would stamp it.
 constexpr int64_t kReceivedAtUs = 1714521600LL * 1'000'000LL;
 
-// `json` re-minified by simdjson: the form DecodeStoredEvent gives back. "" stays "".
-std::string Canonical(const std::string& json) {
+// Checks that a sub-object is JSON ("" is absent) and returns it: DecodeStoredEvent
+// gives back the stored text itself.
+const std::string& CheckedJson(const std::string& json) {
   if (json.empty()) return json;
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element element;
   simdjson::error_code error = parser.parse(json).get(element);
   AIDMP_FUZZ_CHECK_MSG(error == simdjson::SUCCESS,
                        StrCat("sub-object is not JSON (", simdjson::error_message(error), "): ", json));
-  return simdjson::minify(element);
+  return json;
 }
 
 void CheckSameString(const std::string& before, const std::string& after, std::string_view field) {
@@ -68,10 +70,10 @@ void CheckRoundTrip(const Event& event, bool check_timestamps) {
   CheckSameString(event.group_id, decoded.group_id, "groupId");
   CheckSameString(event.previous_id, decoded.previous_id, "previousId");
   CheckSameString(event.source, decoded.source, "source");
-  CheckSameString(Canonical(event.properties_json), decoded.properties_json, "properties");
-  CheckSameString(Canonical(event.traits_json), decoded.traits_json, "traits");
-  CheckSameString(Canonical(event.context_json), decoded.context_json, "context");
-  CheckSameString(Canonical(event.integrations_json), decoded.integrations_json, "integrations");
+  CheckSameString(CheckedJson(event.properties_json), decoded.properties_json, "properties");
+  CheckSameString(CheckedJson(event.traits_json), decoded.traits_json, "traits");
+  CheckSameString(CheckedJson(event.context_json), decoded.context_json, "context");
+  CheckSameString(CheckedJson(event.integrations_json), decoded.integrations_json, "integrations");
   if (check_timestamps) {
     CheckSameTime(event.timestamp_us, decoded.timestamp_us, "timestamp");
     CheckSameTime(event.original_timestamp_us, decoded.original_timestamp_us, "originalTimestamp");
