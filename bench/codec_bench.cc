@@ -1,5 +1,7 @@
-// aidmp_bench_codec: what reading one stored event costs (docs/benchmarks.md, "Decoding
-// stored events"). Every processor behind the log, every rebuild and every API read
+// aidmp_bench_codec: what one event costs on its way in and out of the log, per step
+// (docs/benchmarks.md, "Decoding stored events"; "Cleaning" for the last pair).
+//
+// Reading: every processor behind the log, every rebuild and every API read
 // decodes the events it reads with event::DecodeStoredEvent; this measures it on the
 // ingestion benchmark's corpus (0.5-1 KB Segment track, page and identify messages) as
 // aidmp stores them, beside two baselines on the same bytes in the same run:
@@ -7,6 +9,10 @@
 //                 the floor of any decoder that builds a tree;
 //   DomParseMinify  the same, then printing properties, traits and context back to text,
 //                 which is what a tree-building decoder must do to keep them as JSON.
+//
+// Cleaning: `Cleaner::Clean` (validation, PII hashing, numeric strings, bot and outlier
+// flags) of each corpus message, beside `ParseSegmentMessage` of the same message, the
+// step before it on the same thread.
 //
 //   build/release/bench/aidmp_bench_codec                          # all, about 10 s
 //   build/release/bench/aidmp_bench_codec --benchmark_filter=Decode
@@ -17,6 +23,7 @@
 #include <vector>
 
 #include "bench/event_corpus.h"
+#include "clean/cleaner.h"
 #include "event/event_codec.h"
 #include "event/segment_json.h"
 #include "simdjson.h"
@@ -24,28 +31,52 @@
 namespace aidmp::bench {
 namespace {
 
-// The corpus's messages as stored records (seq set, source as the HTTP collector sets it).
-const std::vector<std::string>& StoredRecords() {
-  static const std::vector<std::string> records = [] {
+constexpr int64_t kReceivedAtUs = 1714566600000000;
+
+// The corpus's messages, each its JSON text.
+const std::vector<std::string>& Messages() {
+  static const std::vector<std::string> messages = [] {
     EventCorpus corpus = EventCorpus::Generate(/*batch_count=*/40, /*events_per_batch=*/100, /*seed=*/42);
     std::vector<std::string> out;
-    simdjson::dom::parser parser;
-    uint64_t seq = 1;
     for (const BatchTemplate& batch : corpus.batches()) {
-      for (const auto& [begin, end] : batch.event_spans) {
-        simdjson::dom::element message;
-        if (parser.parse(batch.http_body.bytes.substr(begin, end - begin)).get(message) != simdjson::SUCCESS) {
-          std::fprintf(stderr, "the corpus holds a message simdjson cannot parse\n");
-          std::abort();
-        }
-        event::Event event;
-        event.received_at_us = 1714566600000000;
-        if (!event::ParseSegmentMessage(message, std::nullopt, &event).ok()) continue;
-        if (event.timestamp_us == event::kNoTimestamp) event.timestamp_us = event.received_at_us;
-        event.source = "http:bench";
-        event.seq = seq++;
-        out.push_back(event::EncodeStoredEvent(event));
+      for (const auto& [begin, end] : batch.event_spans) out.push_back(batch.http_body.bytes.substr(begin, end - begin));
+    }
+    return out;
+  }();
+  return messages;
+}
+
+// Each message parsed as the collector parses a batch item (received now).
+const std::vector<event::Event>& ParsedEvents() {
+  static const std::vector<event::Event> events = [] {
+    std::vector<event::Event> out;
+    simdjson::dom::parser parser;
+    for (const std::string& json : Messages()) {
+      simdjson::dom::element message;
+      event::Event event;
+      event.received_at_us = kReceivedAtUs;
+      event.source = "http:bench";
+      if (parser.parse(json).get(message) != simdjson::SUCCESS ||
+          !event::ParseSegmentMessage(message, std::nullopt, &event).ok()) {
+        std::fprintf(stderr, "the corpus holds a message aidmp cannot parse\n");
+        std::abort();
       }
+      out.push_back(std::move(event));
+    }
+    return out;
+  }();
+  return events;
+}
+
+// The same events as stored records (seq set, event time filled in).
+const std::vector<std::string>& StoredRecords() {
+  static const std::vector<std::string> records = [] {
+    std::vector<std::string> out;
+    uint64_t seq = 1;
+    for (event::Event event : ParsedEvents()) {
+      if (event.timestamp_us == event::kNoTimestamp) event.timestamp_us = event.received_at_us;
+      event.seq = seq++;
+      out.push_back(event::EncodeStoredEvent(event));
     }
     return out;
   }();
@@ -124,6 +155,42 @@ void BM_EncodeStoredEvent(benchmark::State& state) {
   SetCounters(state, MeanBytes());
 }
 BENCHMARK(BM_EncodeStoredEvent);
+
+void BM_ParseSegmentMessage(benchmark::State& state) {
+  const std::vector<std::string>& messages = Messages();
+  simdjson::dom::parser parser;
+  event::Event event;
+  size_t idx = 0;
+  for (auto _ : state) {
+    simdjson::dom::element message;
+    event = event::Event();
+    event.received_at_us = kReceivedAtUs;
+    if (parser.parse(messages[idx]).get(message) != simdjson::SUCCESS ||
+        !event::ParseSegmentMessage(message, std::nullopt, &event).ok()) {
+      state.SkipWithError("parse failed");
+    }
+    benchmark::DoNotOptimize(event.properties_json.data());
+    if (++idx == messages.size()) idx = 0;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ParseSegmentMessage);
+
+// The copy of the parsed event each cleaning starts from is included (about 0.1 us).
+void BM_CleanEvent(benchmark::State& state) {
+  const std::vector<event::Event>& events = ParsedEvents();
+  clean::Cleaner cleaner{clean::CleanerOptions()};
+  event::Event event;
+  size_t idx = 0;
+  for (auto _ : state) {
+    event = events[idx];
+    if (!cleaner.Clean(&event, Messages()[idx].size()).accepted()) state.SkipWithError("cleaning rejected an event");
+    benchmark::DoNotOptimize(event.properties_json.data());
+    if (++idx == events.size()) idx = 0;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_CleanEvent);
 
 }  // namespace
 }  // namespace aidmp::bench
