@@ -1,29 +1,45 @@
 #include "clean/bot_detector.h"
 
 #include <algorithm>
-#include <cctype>
+#include <atomic>
 
 #include "common/clock.h"
 #include "common/hash.h"
 
 namespace aidmp::clean {
 
-BotDetector::BotDetector(BotDetectorOptions options) : options_(std::move(options)) {
+namespace {
+
+std::atomic<uint64_t> next_serial{1};
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+}  // namespace
+
+BotDetector::BotDetector(BotDetectorOptions options) : options_(std::move(options)), serial_(next_serial++) {
   for (auto& pattern : options_.user_agent_patterns) {
-    std::transform(pattern.begin(), pattern.end(), pattern.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
+    for (char& c : pattern) c = AsciiLower(c);
   }
 }
 
 bool BotDetector::IsBotUserAgent(std::string_view user_agent) const {
   if (user_agent.empty()) return false;
-  std::string lower(user_agent);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  for (const auto& pattern : options_.user_agent_patterns) {
-    if (lower.find(pattern) != std::string::npos) return true;
-  }
-  return false;
+  struct Verdict {
+    uint64_t detector = 0;
+    std::string user_agent;
+    bool bot = false;
+  };
+  thread_local std::array<Verdict, 8> recent;
+  Verdict& verdict = recent[Hash64(user_agent) % recent.size()];
+  if (verdict.detector == serial_ && verdict.user_agent == user_agent) return verdict.bot;
+  thread_local std::string lower;
+  lower.assign(user_agent);
+  for (char& c : lower) c = AsciiLower(c);
+  verdict.detector = serial_;
+  verdict.user_agent.assign(user_agent);
+  verdict.bot = std::any_of(options_.user_agent_patterns.begin(), options_.user_agent_patterns.end(),
+                            [&](const std::string& pattern) { return lower.find(pattern) != std::string::npos; });
+  return verdict.bot;
 }
 
 bool BotDetector::CountAndCheckRate(std::string_view id, int64_t ts_us) {

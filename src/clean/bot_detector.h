@@ -31,7 +31,8 @@ class BotDetector {
  public:
   explicit BotDetector(BotDetectorOptions options);
 
-  // True if `user_agent` matches a bot pattern.
+  // True if `user_agent` matches a bot pattern. Each thread remembers its last few
+  // verdicts, since clients send the same few user agents again and again.
   bool IsBotUserAgent(std::string_view user_agent) const;
   // Counts one event of `id` at `ts_us`; true if the id is over the rate limit.
   bool CountAndCheckRate(std::string_view id, int64_t ts_us);
@@ -48,6 +49,9 @@ class BotDetector {
   static constexpr size_t kShards = 16;
 
   BotDetectorOptions options_;
+  // Tells this detector's remembered verdicts from those of another, even one built
+  // later at the same address with other patterns.
+  uint64_t serial_;
   std::array<Shard, kShards> shards_;
 };
 

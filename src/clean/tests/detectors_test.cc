@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
+#include <string>
 
 #include "clean/bot_detector.h"
 #include "clean/dedup_index.h"
@@ -22,6 +24,37 @@ TEST(BotDetectorTest, RateLimitPerIdPerMinute) {
   EXPECT_TRUE(detector.CountAndCheckRate("fast", minute_start + 11));
   EXPECT_FALSE(detector.CountAndCheckRate("slow", minute_start));
   EXPECT_FALSE(detector.CountAndCheckRate("fast", minute_start + kMicrosPerMinute));  // next minute
+}
+
+TEST(BotDetectorTest, UserAgentRulesIgnoreCase) {
+  BotDetector detector{BotDetectorOptions()};
+  EXPECT_TRUE(detector.IsBotUserAgent("Mozilla/5.0 (compatible; Googlebot/2.1)"));
+  EXPECT_TRUE(detector.IsBotUserAgent("CURL/8.1"));
+  EXPECT_FALSE(detector.IsBotUserAgent("Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"));
+  EXPECT_FALSE(detector.IsBotUserAgent(""));
+  // Asked again (remembered verdicts), the answers stay.
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_TRUE(detector.IsBotUserAgent("CURL/8.1"));
+    EXPECT_FALSE(detector.IsBotUserAgent("Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"));
+  }
+}
+
+// Verdicts remembered for one detector never answer for another on the same thread,
+// even one built at the same address with other rules.
+TEST(BotDetectorTest, RememberedVerdictsBelongToTheirDetector) {
+  const std::string agent = "Mozilla/5.0 FriendlyAgent/1.0";
+  std::optional<BotDetector> detector;
+  detector.emplace(BotDetectorOptions());
+  EXPECT_FALSE(detector->IsBotUserAgent(agent));
+  BotDetectorOptions strict;
+  strict.user_agent_patterns = {"FRIENDLY"};
+  const BotDetector* first_address = &*detector;
+  detector.emplace(strict);
+  ASSERT_EQ(&*detector, first_address);
+  EXPECT_TRUE(detector->IsBotUserAgent(agent));
+  BotDetector lenient{BotDetectorOptions()};
+  EXPECT_FALSE(lenient.IsBotUserAgent(agent));
+  EXPECT_TRUE(detector->IsBotUserAgent(agent));
 }
 
 TEST(OutlierDetectorTest, FlagsFarValuesAfterWarmup) {
