@@ -831,7 +831,8 @@ absl::Status BatchResolver::WriteTo(storage::Store* store) const {
                            {storage::kIdentityMerge, merge_count()}}) {
     for (it->Seek(std::string(1, tag)); it->Valid() && !it->key().empty() && it->key()[0] == tag; it->Next()) {
       std::string_view key = it->key();
-      if (key.size() == 9 && DecodeFixed64BE(key.data() + 1) <= last) continue;
+      uint64_t number = 0;
+      if (storage::ParseTaggedNumber(key, tag, &number) && number <= last) continue;
       batch.Delete(storage::Family::kIdentity, key);
       AIDMP_RETURN_IF_ERROR(flush_if_full());
     }

@@ -27,8 +27,9 @@ uint64_t LastNumberUnder(storage::Store* store, char tag) {
   auto it = store->NewIterator(storage::Family::kIdentity);
   std::string upper(1, static_cast<char>(tag + 1));
   it->SeekForPrev(upper);
-  if (!it->Valid() || it->key().size() != 9 || it->key()[0] != tag) return 0;
-  return DecodeFixed64BE(it->key().data() + 1);
+  uint64_t last = 0;
+  if (!it->Valid() || !storage::ParseTaggedNumber(it->key(), tag, &last)) return 0;
+  return last;
 }
 
 void WriteIdentifiers(JsonWriter* writer, const std::vector<Identifier>& ids) {

@@ -98,6 +98,12 @@ std::string MergeKey(uint64_t merge) { return TaggedNumber(kIdentityMerge, merge
 std::string PersonEventPrefix(uint64_t person) { return TaggedNumber(kIdentityEvents, person); }
 std::string ProfileKey(uint64_t person) { return TaggedNumber(kIdentityProfile, person); }
 
+bool ParseTaggedNumber(std::string_view key, char tag, uint64_t* number) {
+  if (key.size() != 1 + sizeof(uint64_t) || key[0] != tag) return false;
+  *number = DecodeFixed64BE(key.data() + 1);
+  return true;
+}
+
 std::string CounterKey(std::string_view name) { return std::string("counter/").append(name); }
 
 std::string CheckpointKey(std::string_view processor) {

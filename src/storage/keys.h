@@ -93,6 +93,10 @@ std::string PersonKey(uint64_t person);
 std::string MergeKey(uint64_t merge);
 std::string PersonEventPrefix(uint64_t person);
 std::string ProfileKey(uint64_t person);
+// The number of a key that is `tag` and a number (PersonKey, MergeKey, ProfileKey and
+// PersonEventPrefix with their tags). Returns false, leaving `*number` untouched, for
+// another tag or size.
+bool ParseTaggedNumber(std::string_view key, char tag, uint64_t* number);
 
 std::string CounterKey(std::string_view name);
 std::string CheckpointKey(std::string_view processor);

@@ -193,6 +193,23 @@ TEST(StoreTest, KeysWithNulBytesStaySeparate) {
   EXPECT_EQ(IndexKeyTime(key), -5);
 }
 
+TEST(StoreTest, TaggedNumbersParseBack) {
+  for (uint64_t number : {uint64_t{0}, uint64_t{1}, uint64_t{1} << 40, ~uint64_t{0}}) {
+    uint64_t parsed = 7;
+    ASSERT_TRUE(ParseTaggedNumber(PersonKey(number), kIdentityPerson, &parsed));
+    EXPECT_EQ(parsed, number);
+    ASSERT_TRUE(ParseTaggedNumber(MergeKey(number), kIdentityMerge, &parsed));
+    EXPECT_EQ(parsed, number);
+  }
+  uint64_t untouched = 7;
+  EXPECT_FALSE(ParseTaggedNumber(PersonKey(3), kIdentityMerge, &untouched));  // another tag
+  EXPECT_FALSE(ParseTaggedNumber(PersonKey(3) + "x", kIdentityPerson, &untouched));
+  EXPECT_FALSE(ParseTaggedNumber(PersonKey(3).substr(0, 8), kIdentityPerson, &untouched));
+  EXPECT_FALSE(ParseTaggedNumber("", kIdentityPerson, &untouched));
+  EXPECT_FALSE(ParseTaggedNumber(IdentifierKey(1, "12345678"), kIdentityPerson, &untouched));
+  EXPECT_EQ(untouched, 7u);
+}
+
 TEST(StoreTest, IdentifierKeysParseBack) {
   const std::string with_nul("a\0b", 3);
   for (const auto& [type, id] : {std::pair<uint8_t, std::string>{1, "user-1"}, {7, ""}, {255, with_nul},
