@@ -176,7 +176,7 @@ void BM_ParseSegmentMessage(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseSegmentMessage);
 
-// The copy of the parsed event each cleaning starts from is included (about 0.1 us).
+// The copy of the parsed event each cleaning starts from is included in the time.
 void BM_CleanEvent(benchmark::State& state) {
   const std::vector<event::Event>& events = ParsedEvents();
   clean::Cleaner cleaner{clean::CleanerOptions()};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <initializer_list>
 
 #include "clean/json_rewrite.h"
 #include "common/hash.h"
@@ -24,12 +25,16 @@ constexpr int64_t kMinTimestampUs = 0;
 constexpr int64_t kMaxTimestampUs = 7258118400LL * 1'000'000LL;
 
 bool IsPiiKey(std::string_view key, bool* is_email) {
-  std::string lower = AsciiToLower(key);
-  if (lower == "email" || lower == "email_address" || lower == "emailaddress") {
+  auto any_of = [&](std::initializer_list<std::string_view> names) {
+    return std::any_of(names.begin(), names.end(), [&](std::string_view name) {
+      return key.size() == name.size() && StartsWithIgnoreCase(key, name);
+    });
+  };
+  if (any_of({"email", "email_address", "emailaddress"})) {
     *is_email = true;
     return true;
   }
-  if (lower == "phone" || lower == "phone_number" || lower == "phonenumber" || lower == "mobile") {
+  if (any_of({"phone", "phone_number", "phonenumber", "mobile"})) {
     *is_email = false;
     return true;
   }
@@ -220,7 +225,7 @@ void Cleaner::NormaliseObjects(Event* event) const {
   };
   auto pii_key = [](std::string_view key) {
     bool is_email;
-    return key.size() >= 5 && key.size() <= 13 && IsPiiKey(key, &is_email);
+    return IsPiiKey(key, &is_email);
   };
   auto maybe_rewrite = [&](std::string* json, const MemberRewriter& rewriter, bool pii_only) {
     if (json->empty()) return;

@@ -130,7 +130,6 @@ class RocksStore final : public Store {
   std::unique_ptr<Iterator> NewIterator(Family family, const ScanOptions& options) override {
     rocksdb::ReadOptions read;
     read.fill_cache = options.fill_cache;
-    read.readahead_size = options.readahead_bytes;
     return std::make_unique<RocksIterator>(
         std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(read, Handle(family))));
   }

@@ -110,7 +110,6 @@ class Store {
   // evict something hot, and inserting it costs time.
   struct ScanOptions {
     bool fill_cache = true;
-    size_t readahead_bytes = 0;  // 0: RocksDB's own, growing with sequential reads
   };
   // A consistent snapshot iterator over one family.
   virtual std::unique_ptr<Iterator> NewIterator(Family family, const ScanOptions& options) = 0;

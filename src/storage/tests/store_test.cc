@@ -137,7 +137,6 @@ TEST(StoreTest, ColdScansReadTheSameEntries) {
   };
   auto warm = read_all({});
   ASSERT_EQ(warm.size(), 9999u);
-  EXPECT_EQ(read_all({.fill_cache = false, .readahead_bytes = 1 << 20}), warm);
   EXPECT_EQ(read_all({.fill_cache = false}), warm);
 }
 
