@@ -117,7 +117,7 @@ TEST(StoreTest, FamiliesAreSeparateAndIteratorsOrdered) {
   EXPECT_EQ(DecodeLogKey(it->key()), 3u);
 }
 
-// A cold scan (no block cache fill, its own readahead) reads what a default one reads,
+// A cold scan (no block cache fill) reads what a default one reads,
 // from the files as well as the memtable.
 TEST(StoreTest, ColdScansReadTheSameEntries) {
   testing::TempDir dir;
