@@ -14,15 +14,19 @@ namespace {
 
 using simdjson::dom::element;
 
-absl::StatusOr<PlanAction> ParseAction(element value, std::string_view where) {
+// `may_allow` is true only for unplanned events: a violation that is allowed is no
+// violation, so "violation": "allow" is a mistake in the plan and is rejected.
+absl::StatusOr<PlanAction> ParseAction(element value, std::string_view where, bool may_allow) {
   std::string_view text;
   if (value.get_string().get(text) == simdjson::SUCCESS) {
-    if (text == "allow") return PlanAction::kAllow;
+    if (text == "allow" && may_allow) return PlanAction::kAllow;
     if (text == "flag") return PlanAction::kFlag;
     if (text == "quarantine") return PlanAction::kQuarantine;
   }
   return absl::InvalidArgumentError(
-      StrCat("tracking plan: ", where, " must be \"allow\", \"flag\" or \"quarantine\""));
+      may_allow
+          ? StrCat("tracking plan: ", where, " must be \"allow\", \"flag\" or \"quarantine\"")
+          : StrCat("tracking plan: ", where, " must be \"flag\" or \"quarantine\""));
 }
 
 std::string_view JsonTypeName(element value) {
@@ -121,12 +125,12 @@ absl::StatusOr<std::shared_ptr<const TrackingPlan>> TrackingPlan::Parse(std::str
   PlanAction default_violation = PlanAction::kQuarantine;
   element value;
   if (root["violation"].get(value) == simdjson::SUCCESS) {
-    auto action = ParseAction(value, "violation");
+    auto action = ParseAction(value, "violation", false);
     if (!action.ok()) return action.status();
     default_violation = *action;
   }
   if (root["unplanned_events"].get(value) == simdjson::SUCCESS) {
-    auto action = ParseAction(value, "unplanned_events");
+    auto action = ParseAction(value, "unplanned_events", true);
     if (!action.ok()) return action.status();
     plan->unplanned_ = *action;
   }
@@ -140,7 +144,7 @@ absl::StatusOr<std::shared_ptr<const TrackingPlan>> TrackingPlan::Parse(std::str
       PlanAction violation = default_violation;
       element part;
       if (entry.value["violation"].get(part) == simdjson::SUCCESS) {
-        auto action = ParseAction(part, where + ".violation");
+        auto action = ParseAction(part, where + ".violation", false);
         if (!action.ok()) return action.status();
         violation = *action;
       }

@@ -68,6 +68,11 @@ TEST(TrackingPlanTest, BadPlansSayWhatIsWrong) {
   };
   for (const Case& c : {Case{"{", "not valid JSON"}, Case{"[]", "must be a JSON object"},
                         Case{R"({"violation":"explode"})", "violation"},
+                        // A violation cannot be allowed: that would be no rule at all.
+                        Case{R"({"violation":"allow"})", "violation must be \"flag\" or"},
+                        Case{R"({"events":{"A":{"violation":"allow"}}})",
+                             R"(events["A"].violation must be "flag" or)"},
+                        Case{R"({"unplanned_events":"maybe"})", "unplanned_events must be \"allow\""},
                         Case{R"({"events":{"A":{"properties":{"x":{"type":"str"}}}}})", "unknown type"},
                         Case{R"({"events":{"A":{"properties":{"x":3}}}})", "must be an object"}}) {
     auto plan = TrackingPlan::Parse(c.json);
