@@ -198,6 +198,46 @@ RangeAnswer Answer(std::span<const NumberTest> tests, double low, double high) {
   return all ? RangeAnswer::kAll : RangeAnswer::kSome;
 }
 
+// The tests of a NumbersIn (none of them kNe) as one interval, so that a value is
+// checked with two comparisons in line: the same answer as PassesAll.
+class Interval {
+ public:
+  explicit Interval(std::span<const NumberTest> tests) {
+    for (const NumberTest& test : tests) {
+      switch (test.op) {
+        case CompareOp::kEq:
+          Raise(test.value, false);
+          Lower(test.value, false);
+          break;
+        case CompareOp::kGt: Raise(test.value, true); break;
+        case CompareOp::kGe: Raise(test.value, false); break;
+        case CompareOp::kLt: Lower(test.value, true); break;
+        case CompareOp::kLe: Lower(test.value, false); break;
+        case CompareOp::kNe: break;  // not an interval; callers never pass it
+      }
+    }
+  }
+
+  bool Holds(double x) const { return (low_open_ ? x > low_ : x >= low_) && (high_open_ ? x < high_ : x <= high_); }
+
+ private:
+  void Raise(double value, bool open) {
+    if (value > low_ || (value == low_ && open)) {
+      low_ = value;
+      low_open_ = open;
+    }
+  }
+  void Lower(double value, bool open) {
+    if (value < high_ || (value == high_ && open)) {
+      high_ = value;
+      high_open_ = open;
+    }
+  }
+
+  double low_ = -kInf, high_ = kInf;
+  bool low_open_ = false, high_open_ = false;
+};
+
 }  // namespace
 
 bool PassesAll(double x, std::span<const NumberTest> tests) {
@@ -390,6 +430,7 @@ class BitmapIndex::Field {
     // partial. A few Roaring candidates find their values by rank; otherwise the
     // bucket's values are scanned.
     const uint64_t scope_size = partial.empty() || !std::is_same_v<Set, Roaring> ? 0 : scope.cardinality();
+    const Interval interval(tests);
     std::vector<uint32_t> slots;
     std::vector<uint32_t> hits;
     for (const Bucket* bucket : partial) {
@@ -400,7 +441,7 @@ class BitmapIndex::Field {
           Roaring part = bucket->members & scope;
           if (part.cardinality() * 32 < size) {
             for (uint32_t slot : part) {
-              if (PassesAll(bucket->values[bucket->members.rank(slot) - 1], tests)) hits.push_back(slot);
+              if (interval.Holds(bucket->values[bucket->members.rank(slot) - 1])) hits.push_back(slot);
             }
             result.addMany(hits.size(), hits.data());
             continue;
@@ -409,17 +450,20 @@ class BitmapIndex::Field {
       }
       slots.resize(size);
       bucket->members.toUint32Array(slots.data());
-      for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
-        if (PassesAll(bucket->values[member_idx], tests)) hits.push_back(slots[member_idx]);
-      }
       if constexpr (std::is_same_v<Set, Roaring>) {
+        for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
+          if (interval.Holds(bucket->values[member_idx])) hits.push_back(slots[member_idx]);
+        }
         Roaring part;
         part.addMany(hits.size(), hits.data());
         part &= scope;
         result |= part;
       } else {
-        for (uint32_t slot : hits) {
-          if (scope.contains(slot)) result.add(slot);
+        // The candidate's bit first: one load, where its value is a decode; when the
+        // candidates are few, most members are not among them.
+        for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
+          const uint32_t slot = slots[member_idx];
+          if (scope.contains(slot) && interval.Holds(bucket->values[member_idx])) result.add(slot);
         }
       }
     }
@@ -428,15 +472,15 @@ class BitmapIndex::Field {
 
   void Optimize() {
     if (!exact_ && !numbers_.isEmpty()) Rebucket();
-    for (auto& [text, bitmap] : strings_) bitmap.runOptimize();
-    for (auto& [key, bitmap] : elements_) bitmap.runOptimize();
-    for (Bucket& bucket : buckets_) bucket.members.runOptimize();
-    for (Cut& cut : cuts_) cut.members.runOptimize();
-    present_.runOptimize();
-    numbers_.runOptimize();
-    true_.runOptimize();
-    false_.runOptimize();
-    lists_.runOptimize();
+    auto compact = [](Roaring* bitmap) {
+      bitmap->runOptimize();
+      PreferBitsets(bitmap);
+    };
+    for (auto& [text, bitmap] : strings_) compact(&bitmap);
+    for (auto& [key, bitmap] : elements_) compact(&bitmap);
+    for (Bucket& bucket : buckets_) compact(&bucket.members);
+    for (Cut& cut : cuts_) compact(&cut.members);
+    for (Roaring* bitmap : {&present_, &numbers_, &true_, &false_, &lists_}) compact(bitmap);
   }
 
   FieldStats Stats() const {
@@ -972,6 +1016,7 @@ DenseSet BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTes
 
 void BitmapIndex::Optimize() {
   all_.runOptimize();
+  PreferBitsets(&all_);
   for (auto& [name, field] : fields_) field->Optimize();
 }
 

@@ -127,8 +127,9 @@ class BitmapIndex {
   DenseSet NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
                     const DenseSet& scope) const;
 
-  // Re-cuts the numeric buckets of every field at quantiles of its values and
-  // compresses runs; call after a bulk load. Answers are the same before and after.
+  // Re-cuts the numeric buckets of every field at quantiles of its values, compresses
+  // runs and holds as bitsets the containers counts meet slowly (PreferBitsets); call
+  // after a bulk load. Answers are the same before and after.
   void Optimize();
 
   bool Has(std::string_view field) const;

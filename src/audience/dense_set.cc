@@ -11,31 +11,39 @@ namespace {
 
 constexpr size_t kChunkWords = 1024;
 
-void SetRange(uint64_t* words, uint32_t first, uint32_t last) {  // [first, last] within a chunk
-  for (uint32_t bit = first; bit <= last;) {
-    const uint32_t word = bit >> 6, offset = bit & 63;
-    const uint32_t count = std::min<uint32_t>(64 - offset, last - bit + 1);
-    const uint64_t mask = count == 64 ? ~uint64_t{0} : ((uint64_t{1} << count) - 1) << offset;
-    words[word] |= mask;
-    bit += count;
+// Calls `on(member)` for each member of a sorted array, as four interleaved streams
+// from its quarters. Setting or clearing a member's bit is a read-modify-write of its
+// word, and members in order often share a word, so one stream waits on each store;
+// four streams touch different words and overlap.
+template <typename F>
+inline __attribute__((always_inline)) void ForEachMember(const array_container_t* array, F on) {
+  const uint16_t* members = array->array;
+  const int32_t n = array->cardinality, quarter = n / 4;
+  for (int32_t i = 0; i < quarter; ++i) {
+    on(members[i]);
+    on(members[i + quarter]);
+    on(members[i + 2 * quarter]);
+    on(members[i + 3 * quarter]);
   }
+  for (int32_t i = 4 * quarter; i < n; ++i) on(members[i]);
 }
 
-// A chunk's container as a bitset in `mask` (1,024 words).
-void ContainerMask(uint8_t type, const void* container, uint64_t* mask) {
-  if (type == BITSET_CONTAINER_TYPE_CODE) {
-    std::memcpy(mask, static_cast<const bitset_container_t*>(container)->array, kChunkWords * sizeof(uint64_t));
-    return;
-  }
-  std::memset(mask, 0, kChunkWords * sizeof(uint64_t));
-  if (type == ARRAY_CONTAINER_TYPE_CODE) {
-    const auto* array = static_cast<const array_container_t*>(container);
-    for (int32_t i = 0; i < array->cardinality; ++i) mask[array->array[i] >> 6] |= uint64_t{1} << (array->array[i] & 63);
-  } else if (type == RUN_CONTAINER_TYPE_CODE) {
-    const auto* run = static_cast<const run_container_t*>(container);
-    for (int32_t i = 0; i < run->n_runs; ++i) {
-      SetRange(mask, run->runs[i].value, static_cast<uint32_t>(run->runs[i].value) + run->runs[i].length);
+// Calls `on(word, mask)` for each word of a chunk that the run container covers, with
+// the bits of that word it covers: one call per word, so a run costs what its words do.
+template <typename F>
+inline __attribute__((always_inline)) void ForEachRunWord(const run_container_t* run, F on) {
+  for (int32_t i = 0; i < run->n_runs; ++i) {
+    const uint32_t first = run->runs[i].value, last = first + run->runs[i].length;  // [first, last]
+    const uint32_t first_word = first >> 6, last_word = last >> 6;
+    const uint64_t head = ~uint64_t{0} << (first & 63);         // bits from first on
+    const uint64_t tail = ~uint64_t{0} >> (63 - (last & 63));   // bits up to last
+    if (first_word == last_word) {
+      on(first_word, head & tail);
+      continue;
     }
+    on(first_word, head);
+    for (uint32_t word = first_word + 1; word < last_word; ++word) on(word, ~uint64_t{0});
+    on(last_word, tail);
   }
 }
 
@@ -133,48 +141,66 @@ void DenseSet::ForEachContainer(const Roaring& bitmap, F on) const {
   }
 }
 
-// A new set: every chunk the bitmap has a container for is `op(word, container word)`
-// word by word, the container taken as a mask (array members scattered without
-// branches: a loop over each word's members would mispredict at every word); the
-// other chunks are 0 (`absent_kept` false) or this set's words.
-template <typename Op>
-DenseSet DenseSet::Combine(const Roaring& bitmap, bool absent_kept, Op op) const {
+// A new set: the chunks the bitmap has a container for are this set's words met with
+// it (`outside` false) or with its complement (true); the other chunks are 0 or this
+// set's words. An array or run container is applied member by member (run by run) to
+// a zeroed or copied chunk, so it costs what it holds plus one write of the chunk; a
+// bitset is one pass over both.
+DenseSet DenseSet::Combine(const Roaring& bitmap, bool outside) const {
   DenseSet result = Unfilled();
   const size_t chunks = words_.size() / kChunkWords;
   auto absent = [&](size_t from_chunk, size_t to_chunk) {
     const auto from = static_cast<ptrdiff_t>(from_chunk * kChunkWords), to = static_cast<ptrdiff_t>(to_chunk * kChunkWords);
-    if (absent_kept) {
+    if (outside) {
       std::copy(words_.begin() + from, words_.begin() + to, result.words_.begin() + from);
     } else {
       std::fill(result.words_.begin() + from, result.words_.begin() + to, 0);
     }
   };
   size_t next = 0;  // chunks before it are written
-  uint64_t mask[kChunkWords];
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
     absent(next, chunk);
     next = chunk + 1;
     const uint64_t* words = &words_[chunk * kChunkWords];
     uint64_t* out = &result.words_[chunk * kChunkWords];
-    const uint64_t* bits = mask;
     if (type == BITSET_CONTAINER_TYPE_CODE) {
-      bits = static_cast<const bitset_container_t*>(container)->array;
-    } else {
-      ContainerMask(type, container, mask);
+      const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
+      if (outside) {
+        for (size_t i = 0; i < kChunkWords; ++i) out[i] = words[i] & ~bits[i];
+      } else {
+        for (size_t i = 0; i < kChunkWords; ++i) out[i] = words[i] & bits[i];
+      }
+      return;
     }
-    for (size_t i = 0; i < kChunkWords; ++i) out[i] = op(words[i], bits[i]);
+    if (outside) {
+      std::memcpy(out, words, kChunkWords * sizeof(uint64_t));
+    } else {
+      std::memset(out, 0, kChunkWords * sizeof(uint64_t));
+    }
+    if (type == ARRAY_CONTAINER_TYPE_CODE) {
+      // Branch-free: a branch on each member's bit would mispredict at array densities.
+      const auto* array = static_cast<const array_container_t*>(container);
+      if (outside) {
+        ForEachMember(array, [out](uint16_t bit) { out[bit >> 6] &= ~(uint64_t{1} << (bit & 63)); });
+      } else {
+        ForEachMember(array, [out, words](uint16_t bit) { out[bit >> 6] |= words[bit >> 6] & (uint64_t{1} << (bit & 63)); });
+      }
+    } else if (type == RUN_CONTAINER_TYPE_CODE) {
+      const auto* run = static_cast<const run_container_t*>(container);
+      if (outside) {
+        ForEachRunWord(run, [out](uint32_t word, uint64_t mask) { out[word] &= ~mask; });
+      } else {
+        ForEachRunWord(run, [out, words](uint32_t word, uint64_t mask) { out[word] |= words[word] & mask; });
+      }
+    }
   });
   absent(std::min(next, chunks), chunks);
   return result;
 }
 
-DenseSet DenseSet::Meet(const Roaring& bitmap) const {
-  return Combine(bitmap, false, [](uint64_t word, uint64_t bits) { return word & bits; });
-}
+DenseSet DenseSet::Meet(const Roaring& bitmap) const { return Combine(bitmap, false); }
 
-DenseSet DenseSet::Outside(const Roaring& bitmap) const {
-  return Combine(bitmap, true, [](uint64_t word, uint64_t bits) { return word & ~bits; });
-}
+DenseSet DenseSet::Outside(const Roaring& bitmap) const { return Combine(bitmap, true); }
 
 DenseSet DenseSet::Of(const Roaring& bitmap, uint32_t size) { return Of(bitmap, size, 0, Chunks(size)); }
 
@@ -229,16 +255,14 @@ DenseSet& DenseSet::operator|=(const Roaring& bitmap) {
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
     uint64_t* words = &words_[chunk * kChunkWords];
     if (type == ARRAY_CONTAINER_TYPE_CODE) {
-      const auto* array = static_cast<const array_container_t*>(container);
-      for (int32_t i = 0; i < array->cardinality; ++i) words[array->array[i] >> 6] |= uint64_t{1} << (array->array[i] & 63);
+      ForEachMember(static_cast<const array_container_t*>(container),
+                    [words](uint16_t bit) { words[bit >> 6] |= uint64_t{1} << (bit & 63); });
     } else if (type == BITSET_CONTAINER_TYPE_CODE) {
       const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
       for (size_t i = 0; i < kChunkWords; ++i) words[i] |= bits[i];
     } else if (type == RUN_CONTAINER_TYPE_CODE) {
-      const auto* run = static_cast<const run_container_t*>(container);
-      for (int32_t i = 0; i < run->n_runs; ++i) {
-        SetRange(words, run->runs[i].value, static_cast<uint32_t>(run->runs[i].value) + run->runs[i].length);
-      }
+      ForEachRunWord(static_cast<const run_container_t*>(container),
+                     [words](uint32_t word, uint64_t mask) { words[word] |= mask; });
     }
   });
   // Drop what lies at or past size_ (in the last chunk).
@@ -251,12 +275,11 @@ DenseSet& DenseSet::operator|=(const Roaring& bitmap) {
 }
 
 DenseSet& DenseSet::operator-=(const Roaring& bitmap) {
-  uint64_t mask[kChunkWords];
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
     uint64_t* words = &words_[chunk * kChunkWords];
     if (type == ARRAY_CONTAINER_TYPE_CODE) {
-      const auto* array = static_cast<const array_container_t*>(container);
-      for (int32_t i = 0; i < array->cardinality; ++i) words[array->array[i] >> 6] &= ~(uint64_t{1} << (array->array[i] & 63));
+      ForEachMember(static_cast<const array_container_t*>(container),
+                    [words](uint16_t bit) { words[bit >> 6] &= ~(uint64_t{1} << (bit & 63)); });
       return;
     }
     if (type == BITSET_CONTAINER_TYPE_CODE) {
@@ -264,23 +287,22 @@ DenseSet& DenseSet::operator-=(const Roaring& bitmap) {
       for (size_t i = 0; i < kChunkWords; ++i) words[i] &= ~bits[i];
       return;
     }
-    ContainerMask(type, container, mask);
-    for (size_t i = 0; i < kChunkWords; ++i) words[i] &= ~mask[i];
+    if (type == RUN_CONTAINER_TYPE_CODE) {
+      ForEachRunWord(static_cast<const run_container_t*>(container),
+                     [words](uint32_t word, uint64_t mask) { words[word] &= ~mask; });
+    }
   });
   return *this;
 }
 
 void DenseSet::AddMet(const Roaring& bitmap, const DenseSet& mask_set) {
-  uint64_t mask[kChunkWords];
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
     uint64_t* words = &words_[chunk * kChunkWords];
     const uint64_t* within = &mask_set.words_[chunk * kChunkWords];
     if (type == ARRAY_CONTAINER_TYPE_CODE) {
-      const auto* array = static_cast<const array_container_t*>(container);
-      for (int32_t i = 0; i < array->cardinality; ++i) {
-        const uint16_t bit = array->array[i];
+      ForEachMember(static_cast<const array_container_t*>(container), [words, within](uint16_t bit) {
         words[bit >> 6] |= within[bit >> 6] & (uint64_t{1} << (bit & 63));
-      }
+      });
       return;
     }
     if (type == BITSET_CONTAINER_TYPE_CODE) {
@@ -288,8 +310,10 @@ void DenseSet::AddMet(const Roaring& bitmap, const DenseSet& mask_set) {
       for (size_t i = 0; i < kChunkWords; ++i) words[i] |= bits[i] & within[i];
       return;
     }
-    ContainerMask(type, container, mask);
-    for (size_t i = 0; i < kChunkWords; ++i) words[i] |= mask[i] & within[i];
+    if (type == RUN_CONTAINER_TYPE_CODE) {
+      ForEachRunWord(static_cast<const run_container_t*>(container),
+                     [words, within](uint32_t word, uint64_t mask) { words[word] |= within[word] & mask; });
+    }
   });
 }
 
@@ -316,6 +340,29 @@ Roaring DenseSet::ToRoaring() const {
     }
   }
   return result;
+}
+
+void PreferBitsets(Roaring* bitmap) {
+  roaring_array_t& containers = bitmap->roaring.high_low_container;
+  for (int32_t index = 0; index < containers.size; ++index) {
+    const uint8_t type = containers.typecodes[index];  // shared containers are left as they are
+    void* container = containers.containers[index];
+    bitset_container_t* bitset = nullptr;
+    if (type == RUN_CONTAINER_TYPE_CODE && static_cast<run_container_t*>(container)->n_runs > kBitsetRuns) {
+      bitset = bitset_container_from_run(static_cast<run_container_t*>(container));
+      if (bitset == nullptr) throw std::bad_alloc();
+      run_container_free(static_cast<run_container_t*>(container));
+    } else if (type == ARRAY_CONTAINER_TYPE_CODE &&
+               static_cast<array_container_t*>(container)->cardinality > kBitsetMembers) {
+      bitset = bitset_container_from_array(static_cast<array_container_t*>(container));
+      if (bitset == nullptr) throw std::bad_alloc();
+      array_container_free(static_cast<array_container_t*>(container));
+    }
+    if (bitset != nullptr) {
+      containers.containers[index] = bitset;
+      containers.typecodes[index] = BITSET_CONTAINER_TYPE_CODE;
+    }
+  }
 }
 
 DenseSet::Iterator::Iterator(const DenseSet* set, size_t word)

@@ -110,8 +110,7 @@ class DenseSet {
     }
   };
   DenseSet Unfilled() const;  // the same slice, words uninitialised
-  template <typename Op>
-  DenseSet Combine(const Roaring& bitmap, bool absent_kept, Op op) const;
+  DenseSet Combine(const Roaring& bitmap, bool outside) const;
   // Calls `on(local chunk, typecode, container)` for each container of `bitmap` in the
   // slice, in order.
   template <typename F>
@@ -125,6 +124,15 @@ class DenseSet {
   // The slice's whole chunks; bits at or past size_ stay 0.
   std::vector<uint64_t, Uninitialised<uint64_t>> words_;
 };
+
+// Rewrites as bitsets the containers of `bitmap` that a DenseSet meets slowly: runs
+// past kBitsetRuns (each run costs about what 20 words of a bitset do, as its ends fall
+// in words at random) and arrays past kBitsetMembers (each member a read-modify-write
+// of its word: 2,048 of them cost five times a bitset's 1,024 words, for at most twice
+// the memory). Call after runOptimize(); the members are unchanged.
+constexpr int32_t kBitsetRuns = 128;
+constexpr int32_t kBitsetMembers = 2048;
+void PreferBitsets(Roaring* bitmap);
 
 // An empty set of the same kind (and size and slice) as `like`, for code written over
 // both kinds.

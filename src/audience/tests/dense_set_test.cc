@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -20,7 +21,7 @@ Roaring Mixed(uint32_t size, std::mt19937& rng) {
   const uint32_t end = size + 70000;
   for (uint32_t chunk = 0; chunk * 65536 < end; ++chunk) {
     const uint32_t base = chunk * 65536;
-    switch (rng() % 4) {
+    switch (rng() % 6) {
       case 0: break;  // empty chunk
       case 1:         // sparse: an array container
         for (int i = 0; i < 300; ++i) bitmap.add(base + rng() % 65536);
@@ -28,7 +29,15 @@ Roaring Mixed(uint32_t size, std::mt19937& rng) {
       case 2:         // dense: a bitset container
         for (int i = 0; i < 20000; ++i) bitmap.add(base + rng() % 65536);
         break;
-      default: {      // runs
+      case 3:         // an array PreferBitsets rewrites
+        for (int i = 0; i < 3000; ++i) bitmap.add(base + rng() % 65536);
+        break;
+      case 4: {       // nearly full: many short runs, ends anywhere in a word
+        bitmap.addRange(base, base + 65536);
+        for (int i = 0; i < 1500; ++i) bitmap.remove(base + rng() % 65536);
+        break;
+      }
+      default: {      // a few long runs
         for (int i = 0; i < 5; ++i) {
           uint32_t start = base + rng() % 60000;
           bitmap.addRange(start, start + 1 + rng() % 5000);
@@ -60,6 +69,10 @@ TEST(DenseSetTest, AgreesWithRoaring) {
       auto of = [&](const Roaring& bitmap) { return DenseSet::Of(bitmap, size, first, count); };
       for (int round = 0; round < 8; ++round) {
         Roaring a = Mixed(size, rng), b = Mixed(size, rng), c = Mixed(size, rng);
+        if (round % 2 == 1) {  // as an index holds them after Optimize
+          PreferBitsets(&b);
+          PreferBitsets(&c);
+        }
         const Roaring ca = Clip(a, begin, end), cb = Clip(b, begin, end), cc = Clip(c, begin, end);
         DenseSet set = of(a);
         ASSERT_EQ(set.ToRoaring(), ca) << where;
@@ -104,6 +117,61 @@ TEST(DenseSetTest, AgreesWithRoaring) {
       }
     }
   }
+}
+
+// Counting a container's kinds: (arrays, bitsets, runs).
+std::tuple<int, int, int> Kinds(const Roaring& bitmap) {
+  const roaring_array_t& containers = bitmap.roaring.high_low_container;
+  int arrays = 0, bitsets = 0, runs = 0;
+  for (int32_t index = 0; index < containers.size; ++index) {
+    switch (containers.typecodes[index]) {
+      case ARRAY_CONTAINER_TYPE_CODE: ++arrays; break;
+      case BITSET_CONTAINER_TYPE_CODE: ++bitsets; break;
+      case RUN_CONTAINER_TYPE_CODE: ++runs; break;
+      default: break;
+    }
+  }
+  return {arrays, bitsets, runs};
+}
+
+// PreferBitsets changes how members are held, never which: CRoaring's own operations
+// (which meet bitset containers of 4,096 members or fewer only from us) agree.
+TEST(DenseSetTest, PreferBitsetsKeepsTheMembers) {
+  std::mt19937 rng(5);
+  Roaring bitmap;
+  for (int i = 0; i < 300; ++i) bitmap.add(rng() % 65536);                 // chunk 0: a small array, kept
+  for (int i = 0; i < 3000; ++i) bitmap.add(65536 + rng() % 65536);        // chunk 1: a large array
+  bitmap.addRange(2 * 65536, 3 * 65536);                                   // chunk 2: many short runs
+  for (int i = 0; i < 1500; ++i) bitmap.remove(2 * 65536 + rng() % 65536);
+  bitmap.addRange(3 * 65536 + 10, 3 * 65536 + 5000);                       // chunk 3: one run, kept
+  bitmap.runOptimize();
+  ASSERT_EQ(Kinds(bitmap), std::make_tuple(2, 0, 2));
+  const Roaring before = bitmap;
+  PreferBitsets(&bitmap);
+  EXPECT_EQ(Kinds(bitmap), std::make_tuple(1, 2, 1));
+  EXPECT_EQ(bitmap, before);
+  EXPECT_EQ(before, bitmap);
+  EXPECT_EQ(bitmap.cardinality(), before.cardinality());
+  Roaring other;
+  for (int i = 0; i < 100000; ++i) other.add(rng() % (4 * 65536));
+  EXPECT_EQ(bitmap & other, before & other);
+  EXPECT_EQ(bitmap | other, before | other);
+  EXPECT_EQ(bitmap - other, before - other);
+  for (uint32_t slot : {0u, 65536u + 17u, 2u * 65536u + 999u, 3u * 65536u + 4999u}) {
+    EXPECT_EQ(bitmap.contains(slot), before.contains(slot));
+    EXPECT_EQ(bitmap.rank(slot), before.rank(slot));
+  }
+  // Updates after it (a streaming index's) are CRoaring's as usual.
+  uint32_t member = 0;
+  ASSERT_TRUE(bitmap.select(static_cast<uint32_t>(bitmap.rank(65535)), &member));  // the first of chunk 1
+  ASSERT_GE(member, 65536u);
+  Roaring updated = bitmap, want = before;
+  updated.remove(member);
+  want.remove(member);
+  updated.add(65536 + 65535);
+  want.add(65536 + 65535);
+  EXPECT_EQ(updated, want);
+  EXPECT_EQ(updated.cardinality(), want.cardinality());
 }
 
 }  // namespace
