@@ -8,6 +8,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "common/strings.h"
 
@@ -377,6 +378,46 @@ TEST(BitmapIndexTest, UnknownFieldsAndNulls) {
   EXPECT_EQ(index.Compare("missing", CompareOp::kNe, null_literal), Roaring());
   EXPECT_TRUE(index.Present("missing").isEmpty());
   EXPECT_EQ(index.CompareNumber("missing", CompareOp::kLt, 1, 0), Roaring::bitmapOf(2, 1, 2));
+}
+
+// A field's per-slot string ids start a byte wide and widen as strings are added past
+// 255 and 65,535; every slot keeps its string through each widening, and replacing or
+// clearing a value leaves the old string's bitmap.
+TEST(BitmapIndexTest, StringIdsWidenWithoutLosingValues) {
+  BitmapIndex index;
+  std::mt19937 rng(3);
+  std::vector<std::string> held(3000);
+  auto text = [](uint32_t n) { return StrCat("v", n); };
+  for (uint32_t slot = 0; slot < held.size(); ++slot) {
+    index.AddSlot(slot);
+    held[slot] = text(slot % 200);  // one byte a slot
+    index.Set(slot, "f", FieldValue::String(held[slot]));
+  }
+  const size_t narrow_bytes = index.Stats("f").bytes;
+  for (uint32_t n = 0; n < 70000; ++n) {  // ids past 255, then past 65,535
+    const auto slot = static_cast<uint32_t>(rng() % held.size());
+    held[slot] = text(200 + n);
+    index.Set(slot, "f", FieldValue::String(held[slot]));
+    if (n % 7 == 0) {
+      const auto cleared = static_cast<uint32_t>(rng() % held.size());
+      held[cleared].clear();
+      index.Clear(cleared, "f");
+    }
+  }
+  EXPECT_GT(index.Stats("f").bytes, narrow_bytes);
+  std::map<std::string, Roaring> want;
+  for (uint32_t slot = 0; slot < held.size(); ++slot) {
+    if (!held[slot].empty()) want[held[slot]].add(slot);
+  }
+  for (uint32_t n : {0u, 5u, 199u, 250u, 300u, 60000u, 69999u, 70199u}) {
+    Literal literal;
+    literal.kind = Literal::Kind::kString;
+    literal.text = text(n);
+    EXPECT_EQ(index.Equal("f", literal), want[literal.text]) << literal.text;
+  }
+  uint64_t present = 0;
+  for (const auto& [value, slots] : want) present += slots.cardinality();
+  EXPECT_EQ(index.Present("f").cardinality(), present);
 }
 
 }  // namespace
