@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "common/parallel.h"
@@ -204,26 +205,30 @@ class Evaluator {
       case Node::Kind::kOr: {
         // Each child sees only the candidates no earlier child matched; the first
         // child's answer is the union so far, and after the last none are left over.
+        // Over a DenseSet a bitmap child costs the same whatever its candidates, so the
+        // children before the first that reads people one by one all see the
+        // candidates: no pass to take their answers away.
         *how = "union";
         const std::vector<const Node*> children = Ordered(node);
+        size_t narrow_from = 0;  // children from this one on see only what is left
+        if constexpr (std::is_same_v<Set, DenseSet>) {
+          while (narrow_from < children.size() && Indexable(*children[narrow_from], segments_)) ++narrow_from;
+        }
         std::optional<Set> result;
         std::optional<Set> rest;  // none yet: the candidates (not copied)
         for (size_t child_idx = 0; child_idx < children.size(); ++child_idx) {
           if (rest && rest->isEmpty()) break;
           const Set& in = rest ? *rest : candidates;
           AIDMP_ASSIGN_OR_RETURN(Set matched, Eval(*children[child_idx], in, !rest && all, depth + 1));
-          if (child_idx + 1 < children.size()) {
-            if (rest) {
-              *rest -= matched;
-            } else {
-              rest = candidates - matched;
-            }
-          }
+          // Whether the next child sees only the candidates no child so far matched.
+          const bool narrow_next = child_idx + 1 < children.size() && child_idx + 1 >= narrow_from;
+          if (narrow_next && rest) *rest -= matched;
           if (result) {
             *result |= matched;
           } else {
             result = std::move(matched);
           }
+          if (narrow_next && !rest) rest = candidates - *result;
         }
         return result ? std::move(*result) : EmptyLike(candidates);
       }
