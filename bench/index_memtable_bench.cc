@@ -1,0 +1,290 @@
+// aidmp_bench_index_memtable: what writing the event index and the dedup entries costs
+// RocksDB per event, by memtable layout (docs/benchmarks.md, "Session 11").
+//
+// The event indexer writes, per event, an index key by userId (two thirds of events),
+// by anonymousId (the rest and a third of the known ones) and by time, in steps of 4,096
+// events whose keys it sorts first (index/event_indexer.cc). The ids are spread over
+// 200,000 people, so the id keys land all over a memtable of about a million entries:
+// a profile of the ingest benchmark put a third of aidmp's CPU in skip-list inserts.
+// BM_IndexWrites writes that stream into a fresh RocksDB, one unsynced WriteBatch per
+// step, and counts the process's CPU (flush and compaction threads included) per event,
+// for these layouts:
+//   SkipList        RocksDB's default memtable, as aidmp's store had it before
+//                   session 11 (the baseline);
+//   SkipListHinted  the same with allow_concurrent_memtable_write off and a one-byte
+//                   insert-hint prefix, so a sorted step's inserts start from the last
+//                   insert's place in the skip list instead of from the top (the store's
+//                   index and dedup families since session 11);
+//   Vector          an unsorted vector memtable, sorted once at flush (reads of the
+//                   active memtable sort a copy);
+//   SmallSkipList   the default with 8 MB memtables instead of 64 MB;
+//   HashLinkList    hash buckets per id prefix (reads only within one prefix).
+// BM_IndexQuery times one /v1/events?userId= lookup per layout, and BM_DedupWrites the
+// group commit's dedup entries, in arrival order against sorted with the hint. Each run
+// first writes 1.5 M events untimed, so the memtable is in its steady state.
+//
+//   build/release/bench/aidmp_bench_index_memtable      # about 5 minutes
+#include <benchmark/benchmark.h>
+#include <rocksdb/db.h>
+#include <rocksdb/memtablerep.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "storage/keys.h"
+
+namespace aidmp::storage {
+namespace {
+
+constexpr int kStepEvents = 4096;
+constexpr int kWarmUpEvents = 1'500'000;
+constexpr uint32_t kPeople = 200'000;
+
+enum Layout { kSkipList, kSkipListHinted, kVector, kSmallSkipList, kHashLinkList };
+
+// One id's events ('U'/'A', length, id) or the time line ('T'): storage/keys.h.
+class IndexKeyPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "aidmp.IndexKeyPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    constexpr size_t kHeader = 1 + 4;  // tag, length
+    if (key.size() >= kHeader && (key[0] == kIndexByUser || key[0] == kIndexByAnonymous)) {
+      uint64_t length = 0;
+      for (size_t byte_idx = 1; byte_idx < kHeader; ++byte_idx) {
+        length = length << 8 | static_cast<unsigned char>(key[byte_idx]);
+      }
+      if (length <= key.size() - kHeader) return rocksdb::Slice(key.data(), kHeader + length);
+    }
+    return rocksdb::Slice(key.data(), 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override { return !key.empty(); }
+};
+
+// One step's keys, sorted as WriteBatch::SortByKey leaves them.
+class IndexStream {
+ public:
+  std::vector<std::string> NextStep() {
+    std::vector<std::string> keys;
+    std::uniform_int_distribution<uint32_t> person(0, kPeople - 1);
+    std::uniform_int_distribution<int64_t> jitter(0, 60'000'000);
+    for (int event = 0; event < kStepEvents; ++event) {
+      uint64_t seq = ++seq_;
+      now_us_ += 33;  // About 30,000 events a second.
+      int64_t ts = now_us_ - jitter(random_);
+      uint32_t who = person(random_);
+      bool known = who % 3 != 0;
+      if (known) keys.push_back(IndexKey(IndexIdPrefix(kIndexByUser, "user-" + std::to_string(who)), ts, seq));
+      if (!known || who % 3 == 1) {
+        keys.push_back(IndexKey(IndexIdPrefix(kIndexByAnonymous, "anon-" + std::to_string(who * 7919u)), ts, seq));
+      }
+      keys.push_back(IndexKey(std::string(1, kIndexByTime), ts, seq));
+    }
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  }
+
+ private:
+  std::mt19937_64 random_{7};
+  uint64_t seq_ = 0;
+  int64_t now_us_ = 1'790'000'000'000'000;
+};
+
+rocksdb::Options OptionsFor(Layout layout) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.max_background_jobs = 2;
+  options.enable_pipelined_write = true;
+  options.compression = rocksdb::kLZ4Compression;
+  options.write_buffer_size = 64 << 20;
+  switch (layout) {
+    case kSkipList: break;
+    case kSkipListHinted:
+      options.allow_concurrent_memtable_write = false;
+      options.memtable_insert_with_hint_prefix_extractor.reset(rocksdb::NewFixedPrefixTransform(1));
+      break;
+    case kVector:
+      options.allow_concurrent_memtable_write = false;
+      options.memtable_factory.reset(new rocksdb::VectorRepFactory());
+      break;
+    case kSmallSkipList: options.write_buffer_size = 8 << 20; break;
+    case kHashLinkList:
+      options.allow_concurrent_memtable_write = false;
+      options.prefix_extractor = std::make_shared<IndexKeyPrefix>();
+      options.memtable_factory.reset(rocksdb::NewHashLinkListRepFactory(1 << 19));
+      break;
+  }
+  return options;
+}
+
+void BM_IndexWrites(benchmark::State& state) {
+  auto layout = static_cast<Layout>(state.range(0));
+  std::string dir = (std::filesystem::temp_directory_path() / "aidmp-index-memtable-bench").string();
+  std::filesystem::remove_all(dir);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(OptionsFor(layout), dir, &raw);
+  if (!status.ok()) {
+    state.SkipWithError(status.ToString().c_str());
+    return;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  IndexStream stream;
+  rocksdb::WriteOptions write;
+  auto write_step = [&](const std::vector<std::string>& keys) {
+    rocksdb::WriteBatch batch;
+    for (const auto& key : keys) batch.Put(key, "");
+    return db->Write(write, &batch);
+  };
+  for (int done = 0; done < kWarmUpEvents; done += kStepEvents) {
+    if (!write_step(stream.NextStep()).ok()) state.SkipWithError("warm-up write failed");
+  }
+  // Keys are made outside the timed region: the index's key building is aidmp's, not
+  // the memtable's.
+  std::vector<std::vector<std::string>> steps(64);
+  for (auto& step : steps) step = stream.NextStep();
+  size_t next = 0;
+  for (auto _ : state) {
+    if (!write_step(steps[next]).ok()) state.SkipWithError("write failed");
+    if (++next == steps.size()) {
+      state.PauseTiming();
+      for (auto& step : steps) step = stream.NextStep();
+      next = 0;
+      state.ResumeTiming();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kStepEvents);
+  db.reset();
+  std::filesystem::remove_all(dir);
+}
+
+// A /v1/events?userId= query on the same store once 1.5 M events are written (no
+// more writes while it runs): seek to one person's prefix and read their keys.
+void BM_IndexQuery(benchmark::State& state) {
+  auto layout = static_cast<Layout>(state.range(0));
+  std::string dir = (std::filesystem::temp_directory_path() / "aidmp-index-memtable-bench").string();
+  std::filesystem::remove_all(dir);
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(OptionsFor(layout), dir, &raw);
+  if (!status.ok()) {
+    state.SkipWithError(status.ToString().c_str());
+    return;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  IndexStream stream;
+  for (int done = 0; done < kWarmUpEvents; done += kStepEvents) {
+    rocksdb::WriteBatch batch;
+    for (const auto& key : stream.NextStep()) batch.Put(key, "");
+    if (!db->Write(rocksdb::WriteOptions(), &batch).ok()) state.SkipWithError("warm-up write failed");
+  }
+  std::mt19937_64 random(11);
+  size_t found = 0;
+  for (auto _ : state) {
+    uint32_t who = 1 + 3 * static_cast<uint32_t>(random() % (kPeople / 3 - 1));
+    std::string prefix = IndexIdPrefix(kIndexByUser, "user-" + std::to_string(who));
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++found;
+  }
+  state.counters["keys_per_query"] = static_cast<double>(found) / state.iterations();
+  db.reset();
+  std::filesystem::remove_all(dir);
+}
+
+BENCHMARK(BM_IndexQuery)
+    ->ArgName("layout")
+    ->Arg(kSkipList)
+    ->Arg(kVector)
+    ->Arg(kHashLinkList)
+    ->MeasureProcessCPUTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// The group commit's dedup entries (clean/dedup_index.cc): per group, one key per
+// stored event (source, messageId: random, as clients' ids are) with a 16-byte value,
+// 1,600 a group (16 connections of 100-event batches), written with the group's log
+// entries. Layouts: kSkipList (in arrival order, as before session 11) and
+// kSkipListHinted (sorted, with hints).
+void BM_DedupWrites(benchmark::State& state) {
+  auto layout = static_cast<Layout>(state.range(0));
+  std::string dir = (std::filesystem::temp_directory_path() / "aidmp-index-memtable-bench").string();
+  std::filesystem::remove_all(dir);
+  rocksdb::Options options = OptionsFor(layout);
+  options.memtable_prefix_bloom_size_ratio = 0.05;  // As the store's dedup family.
+  options.memtable_whole_key_filtering = true;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(options, dir, &raw);
+  if (!status.ok()) {
+    state.SkipWithError(status.ToString().c_str());
+    return;
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  constexpr int kGroup = 1600;
+  std::mt19937_64 random(3);
+  uint64_t seq = 0;
+  auto next_group = [&] {
+    std::vector<std::string> keys;
+    char id[40];
+    for (int event = 0; event < kGroup; ++event) {
+      snprintf(id, sizeof id, "%016llx-%016llx", static_cast<unsigned long long>(random()),
+               static_cast<unsigned long long>(random()));
+      keys.push_back(DedupKey("bench-key", id));
+    }
+    if (layout == kSkipListHinted) std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  auto write_group = [&](const std::vector<std::string>& keys) {
+    rocksdb::WriteBatch batch;
+    std::string value(16, '\0');
+    for (const auto& key : keys) {
+      ++seq;
+      memcpy(value.data() + 8, &seq, 8);
+      batch.Put(key, value);
+    }
+    return db->Write(rocksdb::WriteOptions(), &batch);
+  };
+  for (int done = 0; done < kWarmUpEvents; done += kGroup) {
+    if (!write_group(next_group()).ok()) state.SkipWithError("warm-up write failed");
+  }
+  std::vector<std::vector<std::string>> groups(64);
+  for (auto& group : groups) group = next_group();
+  size_t next = 0;
+  for (auto _ : state) {
+    if (!write_group(groups[next]).ok()) state.SkipWithError("write failed");
+    if (++next == groups.size()) {
+      state.PauseTiming();
+      for (auto& group : groups) group = next_group();
+      next = 0;
+      state.ResumeTiming();
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * kGroup);
+  db.reset();
+  std::filesystem::remove_all(dir);
+}
+
+BENCHMARK(BM_DedupWrites)
+    ->ArgName("layout")
+    ->Arg(kSkipList)
+    ->Arg(kSkipListHinted)
+    ->Iterations(1920)  // 3.1 M events a layout.
+    ->MeasureProcessCPUTime()
+    ->Unit(benchmark::kMicrosecond);
+
+BENCHMARK(BM_IndexWrites)
+    ->ArgName("layout")
+    ->Arg(kSkipList)
+    ->Arg(kSkipListHinted)
+    ->Arg(kVector)
+    ->Arg(kSmallSkipList)
+    ->Arg(kHashLinkList)
+    ->Iterations(768)  // 3.1 M events a layout: several flushes each.
+    ->MeasureProcessCPUTime()
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace aidmp::storage
+
+BENCHMARK_MAIN();
