@@ -1,5 +1,6 @@
 #include "collect/ingest_pipeline.h"
 
+#include <algorithm>
 #include <unordered_set>
 
 #include "event/event_codec.h"
@@ -95,6 +96,12 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
   size_t key_idx = 0;
   uint64_t last_seq = 0;
   uint64_t received = 0, stored = 0, duplicates = 0, suppressed = 0;
+  struct DedupStage {
+    const CleanEvent* event;
+    uint64_t seq;
+  };
+  std::vector<DedupStage> dedup_stages;
+  dedup_stages.reserve(keys.size());
   for (Pending* pending : group) {
     SubmitResult& result = pending->result;
     result.suppressed = pending->submission.suppressed;
@@ -122,7 +129,7 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
       }
       uint64_t seq = log_->NextSeq();
       log_->Stage(seq, event::WithSeq(event.record, seq), &batch);
-      dedup_->Stage(event.dedup_key, event.received_at_us, seq, &batch);
+      dedup_stages.push_back({&event, seq});
       ++result.stored;
       result.last_seq = seq;
       last_seq = seq;
@@ -140,6 +147,13 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
     stored += result.stored;
     duplicates += result.duplicates;
     suppressed += result.suppressed;
+  }
+  // The dedup entries in key order: random messageIds then enter the memtable from
+  // the previous one's place instead of each from the top (storage/store.cc).
+  std::sort(dedup_stages.begin(), dedup_stages.end(),
+            [](const DedupStage& a, const DedupStage& b) { return a.event->dedup_key < b.event->dedup_key; });
+  for (const DedupStage& stage : dedup_stages) {
+    dedup_->Stage(stage.event->dedup_key, stage.event->received_at_us, stage.seq, &batch);
   }
   if (received > 0) batch.AddCounter(storage::CounterKey(kCounterReceived), received);
   if (stored > 0) batch.AddCounter(storage::CounterKey(kCounterStored), stored);
