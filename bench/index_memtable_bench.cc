@@ -32,7 +32,10 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -122,65 +125,83 @@ rocksdb::Options OptionsFor(Layout layout) {
   return options;
 }
 
-void BM_IndexWrites(benchmark::State& state) {
-  auto layout = static_cast<Layout>(state.range(0));
-  std::string dir = (std::filesystem::temp_directory_path() / "aidmp-index-memtable-bench").string();
-  std::filesystem::remove_all(dir);
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(OptionsFor(layout), dir, &raw);
-  if (!status.ok()) {
-    state.SkipWithError(status.ToString().c_str());
-    return;
+// A fresh RocksDB in a scratch directory, removed again when this goes.
+class ScratchDb {
+ public:
+  explicit ScratchDb(const rocksdb::Options& options)
+      : dir_((std::filesystem::temp_directory_path() / "aidmp-index-memtable-bench").string()) {
+    std::filesystem::remove_all(dir_);
+    rocksdb::DB* raw = nullptr;
+    status_ = rocksdb::DB::Open(options, dir_, &raw);
+    db_.reset(raw);
   }
-  std::unique_ptr<rocksdb::DB> db(raw);
-  IndexStream stream;
-  rocksdb::WriteOptions write;
-  auto write_step = [&](const std::vector<std::string>& keys) {
-    rocksdb::WriteBatch batch;
-    for (const auto& key : keys) batch.Put(key, "");
-    return db->Write(write, &batch);
-  };
+  ~ScratchDb() {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // False, with the reason in `state`, if the store did not open.
+  bool Opened(benchmark::State& state) const {
+    if (!status_.ok()) state.SkipWithError(status_.ToString().c_str());
+    return status_.ok();
+  }
+  rocksdb::DB* db() { return db_.get(); }
+
+ private:
+  std::string dir_;
+  rocksdb::Status status_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+// Writes one step's index keys, unsynced, as the indexer's WriteBatch does.
+rocksdb::Status WriteStep(rocksdb::DB* db, const std::vector<std::string>& keys) {
+  rocksdb::WriteBatch batch;
+  for (const auto& key : keys) batch.Put(key, "");
+  return db->Write(rocksdb::WriteOptions(), &batch);
+}
+
+// The untimed warm-up: the memtable in its steady state.
+void WarmUp(benchmark::State& state, rocksdb::DB* db, IndexStream* stream) {
   for (int done = 0; done < kWarmUpEvents; done += kStepEvents) {
-    if (!write_step(stream.NextStep()).ok()) state.SkipWithError("warm-up write failed");
+    if (!WriteStep(db, stream->NextStep()).ok()) state.SkipWithError("warm-up write failed");
   }
-  // Keys are made outside the timed region: the index's key building is aidmp's, not
-  // the memtable's.
-  std::vector<std::vector<std::string>> steps(64);
-  for (auto& step : steps) step = stream.NextStep();
+}
+
+// One write of `make()`'s keys per iteration. Keys are made outside the timed region,
+// 64 batches at a time: building them is aidmp's work, not the memtable's.
+template <typename Make, typename Write>
+void TimeWrites(benchmark::State& state, Make make, Write write) {
+  std::vector<std::vector<std::string>> batches(64);
+  for (auto& batch : batches) batch = make();
   size_t next = 0;
   for (auto _ : state) {
-    if (!write_step(steps[next]).ok()) state.SkipWithError("write failed");
-    if (++next == steps.size()) {
+    if (!write(batches[next]).ok()) state.SkipWithError("write failed");
+    if (++next == batches.size()) {
       state.PauseTiming();
-      for (auto& step : steps) step = stream.NextStep();
+      for (auto& batch : batches) batch = make();
       next = 0;
       state.ResumeTiming();
     }
   }
+}
+
+void BM_IndexWrites(benchmark::State& state) {
+  ScratchDb scratch(OptionsFor(static_cast<Layout>(state.range(0))));
+  if (!scratch.Opened(state)) return;
+  rocksdb::DB* db = scratch.db();
+  IndexStream stream;
+  WarmUp(state, db, &stream);
+  TimeWrites(state, [&] { return stream.NextStep(); }, [&](const auto& keys) { return WriteStep(db, keys); });
   state.SetItemsProcessed(state.iterations() * kStepEvents);
-  db.reset();
-  std::filesystem::remove_all(dir);
 }
 
 // A /v1/events?userId= query on the same store once 1.5 M events are written (no
 // more writes while it runs): seek to one person's prefix and read their keys.
 void BM_IndexQuery(benchmark::State& state) {
-  auto layout = static_cast<Layout>(state.range(0));
-  std::string dir = (std::filesystem::temp_directory_path() / "aidmp-index-memtable-bench").string();
-  std::filesystem::remove_all(dir);
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(OptionsFor(layout), dir, &raw);
-  if (!status.ok()) {
-    state.SkipWithError(status.ToString().c_str());
-    return;
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
+  ScratchDb scratch(OptionsFor(static_cast<Layout>(state.range(0))));
+  if (!scratch.Opened(state)) return;
+  rocksdb::DB* db = scratch.db();
   IndexStream stream;
-  for (int done = 0; done < kWarmUpEvents; done += kStepEvents) {
-    rocksdb::WriteBatch batch;
-    for (const auto& key : stream.NextStep()) batch.Put(key, "");
-    if (!db->Write(rocksdb::WriteOptions(), &batch).ok()) state.SkipWithError("warm-up write failed");
-  }
+  WarmUp(state, db, &stream);
   std::mt19937_64 random(11);
   size_t found = 0;
   for (auto _ : state) {
@@ -190,8 +211,6 @@ void BM_IndexQuery(benchmark::State& state) {
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) ++found;
   }
   state.counters["keys_per_query"] = static_cast<double>(found) / state.iterations();
-  db.reset();
-  std::filesystem::remove_all(dir);
 }
 
 BENCHMARK(BM_IndexQuery)
@@ -209,18 +228,12 @@ BENCHMARK(BM_IndexQuery)
 // kSkipListHinted (sorted, with hints).
 void BM_DedupWrites(benchmark::State& state) {
   auto layout = static_cast<Layout>(state.range(0));
-  std::string dir = (std::filesystem::temp_directory_path() / "aidmp-index-memtable-bench").string();
-  std::filesystem::remove_all(dir);
   rocksdb::Options options = OptionsFor(layout);
   options.memtable_prefix_bloom_size_ratio = 0.05;  // As the store's dedup family.
   options.memtable_whole_key_filtering = true;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(options, dir, &raw);
-  if (!status.ok()) {
-    state.SkipWithError(status.ToString().c_str());
-    return;
-  }
-  std::unique_ptr<rocksdb::DB> db(raw);
+  ScratchDb scratch(options);
+  if (!scratch.Opened(state)) return;
+  rocksdb::DB* db = scratch.db();
   constexpr int kGroup = 1600;
   std::mt19937_64 random(3);
   uint64_t seq = 0;
@@ -248,21 +261,8 @@ void BM_DedupWrites(benchmark::State& state) {
   for (int done = 0; done < kWarmUpEvents; done += kGroup) {
     if (!write_group(next_group()).ok()) state.SkipWithError("warm-up write failed");
   }
-  std::vector<std::vector<std::string>> groups(64);
-  for (auto& group : groups) group = next_group();
-  size_t next = 0;
-  for (auto _ : state) {
-    if (!write_group(groups[next]).ok()) state.SkipWithError("write failed");
-    if (++next == groups.size()) {
-      state.PauseTiming();
-      for (auto& group : groups) group = next_group();
-      next = 0;
-      state.ResumeTiming();
-    }
-  }
+  TimeWrites(state, next_group, write_group);
   state.SetItemsProcessed(state.iterations() * kGroup);
-  db.reset();
-  std::filesystem::remove_all(dir);
 }
 
 BENCHMARK(BM_DedupWrites)
