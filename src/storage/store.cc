@@ -186,7 +186,7 @@ class RocksStore final : public Store {
 struct WriteBatch::Rep {
   Store* store;
   rocksdb::WriteBatch batch;
-  absl::Status refused;  // Why Write must write nothing (DeleteRange in kIndex).
+  absl::Status refused;  // Why Write must write nothing (a DeleteRange in kIndex or kDedup).
   // SortByKey: Puts and Deletes held back, in call order.
   struct Held {
     Family family;
