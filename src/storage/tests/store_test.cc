@@ -86,35 +86,42 @@ TEST(StoreTest, SortedBatchEqualsCallOrder) {
   }
 }
 
-// The index family's memtable uses insert hints, which RocksDB 7.8 shares between point
-// and range entries: a range delete there is refused, with the whole batch, by name.
-TEST(StoreTest, IndexFamilyRefusesRangeDeletes) {
+// The index and dedup families' memtables use insert hints, which RocksDB 7.8 shares
+// between point and range entries: a range delete there is refused, with the whole
+// batch, by name.
+TEST(StoreTest, HintedFamiliesRefuseRangeDeletes) {
   testing::TempDir dir;
   auto store = OpenStore(dir.path());
-  WriteBatch sorted(store.get());
-  sorted.SortByKey();
-  for (int key = 0; key < 100; ++key) sorted.Put(Family::kIndex, "k" + std::to_string(key), "");
-  ASSERT_TRUE(store->Write(&sorted, false).ok());
+  for (Family family : {Family::kIndex, Family::kDedup}) {
+    SCOPED_TRACE(FamilyName(family));
+    WriteBatch sorted(store.get());
+    sorted.SortByKey();
+    for (int key = 0; key < 100; ++key) sorted.Put(family, "k" + std::to_string(key), "");
+    ASSERT_TRUE(store->Write(&sorted, false).ok());
 
-  WriteBatch batch(store.get());
-  batch.Put(Family::kLog, LogKey(1), "kept out too");
-  batch.DeleteRange(Family::kIndex, "k1", "k5");
-  absl::Status status = store->Write(&batch, false);
-  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(status.message().find("index family"), std::string_view::npos) << status;
-  std::string value;
-  EXPECT_TRUE(absl::IsNotFound(store->Get(Family::kLog, LogKey(1), &value)));
-  auto it = store->NewIterator(Family::kIndex);
-  size_t keys = 0;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) ++keys;
-  EXPECT_EQ(keys, 100u);
+    WriteBatch batch(store.get());
+    batch.Put(Family::kLog, LogKey(1), "kept out too");
+    batch.DeleteRange(family, "k1", "k5");
+    absl::Status status = store->Write(&batch, false);
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(status.message().find(std::string(FamilyName(family)) + " family"), std::string_view::npos) << status;
+    std::string value;
+    EXPECT_TRUE(absl::IsNotFound(store->Get(Family::kLog, LogKey(1), &value)));
+    auto it = store->NewIterator(family);
+    size_t keys = 0;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++keys;
+    EXPECT_EQ(keys, 100u);
+  }
 
   // Other families still take them, and a cleared batch writes again.
+  WriteBatch batch(store.get());
+  batch.DeleteRange(Family::kIndex, "k1", "k5");
   batch.Clear();
   batch.Put(Family::kIdentity, "a", "1");
   batch.Put(Family::kIdentity, "b", "2");
   batch.DeleteRange(Family::kIdentity, "a", "b");
   ASSERT_TRUE(store->Write(&batch, false).ok());
+  std::string value;
   EXPECT_TRUE(absl::IsNotFound(store->Get(Family::kIdentity, "a", &value)));
   EXPECT_TRUE(store->Get(Family::kIdentity, "b", &value).ok());
 }
