@@ -86,7 +86,7 @@ void AddReadCommands(CLI::App& app, int* exit_code) {
     size_t remaining = filter.limit;
     while (remaining > 0) {
       filter.limit = std::min(remaining, index::kMaxEventPage);
-      auto page = index::QueryEvents(handle->store(), filter);
+      auto page = index::QueryEvents(handle->store(), filter, handle->engine ? handle->engine->pending_index() : nullptr);
       if (!page.ok()) {
         *exit_code = ReportError(page.status());
         return;

@@ -40,8 +40,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   engine->collector_ = std::make_unique<Collector>(options.write_keys, options.limits,
                                                    engine->cleaner_.get(), engine->pipeline_.get(),
                                                    engine->suppression_.get(), engine->clock_);
-  engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
-      engine->store_.get(), engine->log_.get(), std::make_unique<index::EventIndexer>()));
+  auto indexer = std::make_unique<index::EventIndexer>(engine->store_.get());
+  engine->pending_index_ = indexer->pending();
+  engine->processors_.push_back(
+      std::make_unique<log::ProcessorRunner>(engine->store_.get(), engine->log_.get(), std::move(indexer)));
   // A config given now wins and is remembered; else the remembered one.
   auto remembered = [&](const std::string& name, const std::string& given, std::string* json) -> absl::Status {
     const std::string key = storage::ConfigKey(name);

@@ -22,6 +22,7 @@
 #include "collect/ingest_pipeline.h"
 #include "common/json_writer.h"
 #include "identity/identity_graph.h"
+#include "index/pending_index.h"
 #include "log/event_log.h"
 #include "log/processor_runner.h"
 #include "privacy/erasure.h"
@@ -84,6 +85,8 @@ class Engine {
 
   const std::string& data_dir() const { return data_dir_; }
   storage::Store* store() { return store_.get(); }
+  // The event index's keys not yet in the store (for index::QueryEvents).
+  const index::PendingIndex* pending_index() const { return pending_index_; }
   log::EventLog* event_log() { return log_.get(); }
   clean::Quarantine* quarantine() { return quarantine_.get(); }
   clean::Cleaner* cleaner() { return cleaner_.get(); }
@@ -149,6 +152,7 @@ class Engine {
   std::unique_ptr<audience::LiveAudience> audience_;  // outlives the processors that feed it
   std::unique_ptr<audience::Memberships> memberships_;
   std::vector<std::unique_ptr<log::ProcessorRunner>> processors_;
+  const index::PendingIndex* pending_index_ = nullptr;  // owned by the indexer among processors_
   identity::IdentityRules identity_rules_;
   std::shared_ptr<const profile::ProfileModel> profile_model_;
   size_t profile_cache_bytes_ = profile::PersonProcessor::kDefaultProfileCacheBytes;

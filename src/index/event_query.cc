@@ -6,7 +6,7 @@
 
 namespace aidmp::index {
 
-absl::StatusOr<EventPage> QueryEvents(storage::Store* store, const EventFilter& filter) {
+absl::StatusOr<EventPage> QueryEvents(storage::Store* store, const EventFilter& filter, const PendingIndex* pending) {
   std::string prefix;
   if (!filter.user_id.empty()) {
     prefix = storage::IndexIdPrefix(storage::kIndexByUser, filter.user_id);
@@ -29,11 +29,14 @@ absl::StatusOr<EventPage> QueryEvents(storage::Store* store, const EventFilter& 
   size_t limit = std::min(std::max<size_t>(filter.limit, 1), kMaxEventPage);
 
   EventPage page;
-  auto it = store->NewIterator(storage::Family::kIndex);
+  // The runs first: a flush writes runs to the store before dropping them.
+  RunList runs = pending != nullptr ? pending->Snapshot() : RunList();
+  auto store_keys = store->NewIterator(storage::Family::kIndex);
+  MergedKeys it(runs, store_keys.get());
   std::string last_key;
   event::Event event;
-  for (it->Seek(start); it->Valid() && it->key() < end; it->Next()) {
-    std::string_view key = it->key();
+  for (it.Seek(start); it.Valid() && it.key() < end; it.Next()) {
+    std::string_view key = it.key();
     if (key.size() != prefix.size() + 16 || key.compare(0, prefix.size(), prefix) != 0) break;
     if (page.records.size() == limit) {
       page.next_cursor = HexEncode(last_key);
@@ -59,7 +62,7 @@ absl::StatusOr<EventPage> QueryEvents(storage::Store* store, const EventFilter& 
     }
     page.records.push_back(std::move(record));
   }
-  if (!it->status().ok()) return it->status();
+  if (!it.status().ok()) return it.status();
   return page;
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "index/pending_index.h"
 #include "storage/store.h"
 
 namespace aidmp::index {
@@ -34,7 +35,9 @@ struct EventPage {
 // Maximum page size; larger limits are reduced to it.
 constexpr size_t kMaxEventPage = 1000;
 
-// InvalidArgument for a cursor that is not one of ours.
-absl::StatusOr<EventPage> QueryEvents(storage::Store* store, const EventFilter& filter);
+// InvalidArgument for a cursor that is not one of ours. `pending`: the keys the indexer
+// holds in memory (EventIndexer::pending()); without it, only what it has flushed.
+absl::StatusOr<EventPage> QueryEvents(storage::Store* store, const EventFilter& filter,
+                                      const PendingIndex* pending = nullptr);
 
 }  // namespace aidmp::index

@@ -21,6 +21,7 @@ ProcessorRunner::ProcessorRunner(storage::Store* store, EventLog* log,
   if (store_->Get(storage::Family::kMeta, checkpoint_key_, &value).ok() && value.size() == 8) {
     applied_seq_ = DecodeFixed64BE(value.data());
   }
+  checkpointed_ = applied_seq_;
 }
 
 ProcessorRunner::~ProcessorRunner() { Stop(); }
@@ -33,6 +34,15 @@ void ProcessorRunner::Start() {
 void ProcessorRunner::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  if (!status().ok()) return;
+  absl::Status status = Flush(/*force=*/true);
+  if (!status.ok()) Fail(status);
+}
+
+void ProcessorRunner::Fail(const absl::Status& status) {
+  spdlog::error("processor {} stopped: {}", processor_->Name(), status.ToString());
+  std::lock_guard<std::mutex> lock(status_mu_);
+  status_ = status;
 }
 
 uint64_t ProcessorRunner::Lag() const {
@@ -59,21 +69,41 @@ absl::Status ProcessorRunner::Step(size_t max_entries, bool* did_work) {
   if (entries.empty()) return absl::OkStatus();
   storage::WriteBatch batch(store_);
   AIDMP_RETURN_IF_ERROR(processor_->Apply(entries, &batch));
-  std::string checkpoint;
-  PutFixed64BE(&checkpoint, entries.back().seq);
-  batch.Put(storage::Family::kMeta, checkpoint_key_, checkpoint);
+  uint64_t durable = processor_->DurableSeq(entries.back().seq);
+  if (durable != checkpointed_) {
+    std::string checkpoint;
+    PutFixed64BE(&checkpoint, durable);
+    batch.Put(storage::Family::kMeta, checkpoint_key_, checkpoint);
+  }
   // Not synced: a crash loses at most derived data that is replayed from the log.
-  AIDMP_RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/false));
+  if (batch.Count() > 0) AIDMP_RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/false));
+  checkpointed_ = durable;
   processor_->Committed();
   applied_seq_ = entries.back().seq;
   *did_work = true;
+  return Flush(/*force=*/false);
+}
+
+absl::Status ProcessorRunner::Flush(bool force) {
+  AIDMP_RETURN_IF_ERROR(processor_->Flush(force));
+  uint64_t durable = processor_->DurableSeq(applied_seq_.load());
+  return durable == checkpointed_ ? absl::OkStatus() : WriteCheckpoint(durable);
+}
+
+absl::Status ProcessorRunner::WriteCheckpoint(uint64_t seq) {
+  storage::WriteBatch batch(store_);
+  std::string checkpoint;
+  PutFixed64BE(&checkpoint, seq);
+  batch.Put(storage::Family::kMeta, checkpoint_key_, checkpoint);
+  AIDMP_RETURN_IF_ERROR(store_->Write(&batch, /*sync=*/false));
+  checkpointed_ = seq;
   return absl::OkStatus();
 }
 
 absl::Status ProcessorRunner::CatchUp() {
   bool did_work = true;
   while (did_work) AIDMP_RETURN_IF_ERROR(Step(4096, &did_work));
-  return absl::OkStatus();
+  return Flush(/*force=*/true);
 }
 
 absl::Status ProcessorRunner::CatchUpSome(size_t max_entries) {
@@ -86,6 +116,8 @@ void ProcessorRunner::Loop() {
   while (!stop_.load()) {
     if (Lag() == 0) {
       log_->WaitForNewer(applied_seq_.load(), 50);
+      // Held effects also come due with time, not only with new entries.
+      if (absl::Status status = Flush(/*force=*/false); !status.ok()) return Fail(status);
       continue;
     }
     // A step per tiny group commit costs far more per event than one per thousand:
@@ -93,12 +125,7 @@ void ProcessorRunner::Loop() {
     if (Lag() < kMinStepEntries) log_->WaitForNewer(applied_seq_.load() + kMinStepEntries, kMaxStepDelayMs);
     bool did_work = false;
     absl::Status status = Step(4096, &did_work);
-    if (!status.ok()) {
-      spdlog::error("processor {} stopped: {}", processor_->Name(), status.ToString());
-      std::lock_guard<std::mutex> lock(status_mu_);
-      status_ = status;
-      return;
-    }
+    if (!status.ok()) return Fail(status);
   }
 }
 

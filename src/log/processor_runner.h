@@ -28,6 +28,14 @@ class Processor {
   virtual absl::Status Apply(const std::vector<LogEntry>& entries, storage::WriteBatch* batch) = 0;
   // Called once the batch of the last Apply is written (to tell others what changed).
   virtual void Committed() {}
+  // The last seq whose effects are all in the store, so that a restart may resume after
+  // it. `applied` is the last entry handed to Apply; a processor that stages everything
+  // into the step's batch returns it, one that holds effects in memory returns less
+  // until Flush has written them.
+  virtual uint64_t DurableSeq(uint64_t applied) const { return applied; }
+  // Writes effects held in memory: those due, or all of them with `force` (when the
+  // runner stops or a CatchUp ends). Called on the thread that calls Apply.
+  virtual absl::Status Flush(bool /*force*/) { return absl::OkStatus(); }
 };
 
 class ProcessorRunner {
@@ -36,11 +44,11 @@ class ProcessorRunner {
   ~ProcessorRunner();
 
   void Start();
-  // Stops after the batch in hand; idempotent.
+  // Stops after the batch in hand and flushes the processor; idempotent.
   void Stop();
 
   // Processes everything published so far on the calling thread (for batch jobs and
-  // tests); must not run concurrently with Start.
+  // tests), and flushes the processor; must not run concurrently with Start.
   absl::Status CatchUp();
   // Like CatchUp, but returns after about `max_entries` (for progress reports).
   absl::Status CatchUpSome(size_t max_entries);
@@ -59,6 +67,10 @@ class ProcessorRunner {
 
  private:
   absl::Status Step(size_t max_entries, bool* did_work);
+  // Processor::Flush, then the checkpoint if that moved it.
+  absl::Status Flush(bool force);
+  absl::Status WriteCheckpoint(uint64_t seq);
+  void Fail(const absl::Status& status);
   void Loop();
 
   storage::Store* store_;
@@ -66,6 +78,7 @@ class ProcessorRunner {
   std::unique_ptr<Processor> processor_;
   std::string checkpoint_key_;
   std::atomic<uint64_t> applied_seq_{0};
+  uint64_t checkpointed_ = 0;  // the checkpoint as last written; owned by the stepping thread
   std::atomic<bool> stop_{false};
   std::thread thread_;
   mutable std::mutex status_mu_;

@@ -159,7 +159,7 @@ struct HttpServer::Impl {
       if (!ts.ok()) return SendError(res, ts.status());
       (std::string_view(name) == "from" ? filter.from_us : filter.to_us) = *ts;
     }
-    auto page = index::QueryEvents(engine->store(), filter);
+    auto page = index::QueryEvents(engine->store(), filter, engine->pending_index());
     if (!page.ok()) return SendError(res, page.status());
     JsonWriter writer;
     writer.BeginObject().Key("events").BeginArray();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -117,6 +118,14 @@ class Store {
   // A consistent snapshot iterator over one family.
   virtual std::unique_ptr<Iterator> NewIterator(Family family, const ScanOptions& options) = 0;
   std::unique_ptr<Iterator> NewIterator(Family family) { return NewIterator(family, ScanOptions{}); }
+
+  // Adds keys with empty values to `family` as one table file, which readers see all at
+  // once, past the memtable and the write-ahead log: for writers that sort large runs
+  // themselves (the event index), to whom a skip-list insert per key costs several
+  // times more. `next` yields the keys in strictly ascending order and returns false
+  // when done; the keys are durable when this returns OK. A key already present is
+  // overwritten (with the same empty value).
+  virtual absl::Status IngestKeys(Family family, const std::function<bool(std::string_view*)>& next) = 0;
 
   // The counter at `key` in kMeta, 0 if never written.
   virtual uint64_t ReadCounter(std::string_view key) = 0;

@@ -37,7 +37,7 @@ class EngineTest : public ::testing::Test {
   std::vector<std::string> Stored(index::EventFilter filter = {}) {
     EXPECT_TRUE(engine_->CatchUpProcessors().ok());
     filter.limit = index::kMaxEventPage;
-    auto page = index::QueryEvents(engine_->store(), filter);
+    auto page = index::QueryEvents(engine_->store(), filter, engine_->pending_index());
     EXPECT_TRUE(page.ok()) << page.status();
     return page.ok() ? page->records : std::vector<std::string>();
   }

@@ -11,35 +11,52 @@
 namespace aidmp::index {
 namespace {
 
-class EventQueryTest : public ::testing::Test {
+// Where the indexed keys are when the test reads: all written to the store, all still in
+// the indexer's memory, or some of each.
+enum class Held { kInStore, kInMemory, kBoth };
+
+class EventQueryTest : public ::testing::TestWithParam<Held> {
  protected:
   void SetUp() override {
     auto store = storage::Store::Open(dir_.path(), storage::StoreOptions());
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
     log_ = std::make_unique<log::EventLog>(store_.get());
+    EventIndexerOptions never;  // flushes only when told
+    never.flush_keys = size_t{1} << 40;
+    never.flush_age = std::chrono::hours(24);
+    auto indexer = std::make_unique<EventIndexer>(store_.get(), never);
+    indexer_ = indexer.get();
+    runner_ = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), std::move(indexer));
   }
 
-  // Appends events out of time order, as late events arrive, and indexes them.
+  // Appends events out of time order, as late events arrive, and indexes them in steps
+  // of 7 (so that the indexer holds many runs), leaving them where GetParam() says.
   void AppendShuffled(int count) {
     std::mt19937 rng(4);
-    storage::WriteBatch batch(store_.get());
-    uint64_t last = 0;
     for (int event_idx = 0; event_idx < count; ++event_idx) {
-      event::Event event;
-      event.type = event_idx % 5 == 0 ? event::EventType::kPage : event::EventType::kTrack;
-      event.user_id = "u" + std::to_string(event_idx % 3);
-      event.anonymous_id = "a" + std::to_string(event_idx % 4);
-      event.event = event.type == event::EventType::kTrack ? (event_idx % 2 ? "Odd" : "Even") : "";
-      event.timestamp_us = static_cast<int64_t>(rng() % 1000000);
-      event.seq = last = log_->NextSeq();
-      expected_.push_back(event);
-      log_->Stage(last, event::EncodeStoredEvent(event), &batch);
+      Append(rng, event_idx);
+      if (event_idx % 7 == 6 || event_idx == count - 1) ASSERT_TRUE(runner_->CatchUpSome(7).ok());
+      if (GetParam() == Held::kBoth && event_idx == count / 2) ASSERT_TRUE(indexer_->Flush(/*force=*/true).ok());
     }
+    if (GetParam() == Held::kInStore) ASSERT_TRUE(runner_->CatchUp().ok());
+    if (GetParam() != Held::kInStore) EXPECT_GT(indexer_->pending()->keys(), 0u);
+    if (GetParam() == Held::kInMemory) EXPECT_TRUE(QueryEvents(store_.get(), EventFilter())->records.empty());
+  }
+
+  void Append(std::mt19937& rng, int event_idx) {
+    event::Event event;
+    event.type = event_idx % 5 == 0 ? event::EventType::kPage : event::EventType::kTrack;
+    event.user_id = "u" + std::to_string(event_idx % 3);
+    event.anonymous_id = "a" + std::to_string(event_idx % 4);
+    event.event = event.type == event::EventType::kTrack ? (event_idx % 2 ? "Odd" : "Even") : "";
+    event.timestamp_us = static_cast<int64_t>(rng() % 1000000);
+    event.seq = log_->NextSeq();
+    expected_.push_back(event);
+    storage::WriteBatch batch(store_.get());
+    log_->Stage(event.seq, event::EncodeStoredEvent(event), &batch);
     ASSERT_TRUE(store_->Write(&batch, false).ok());
-    log_->Publish(last);
-    log::ProcessorRunner runner(store_.get(), log_.get(), std::make_unique<EventIndexer>());
-    ASSERT_TRUE(runner.CatchUp().ok());
+    log_->Publish(event.seq);
   }
 
   // All pages of `filter`, decoded.
@@ -47,7 +64,7 @@ class EventQueryTest : public ::testing::Test {
     filter.limit = page_size;
     std::vector<event::Event> out;
     while (true) {
-      auto page = QueryEvents(store_.get(), filter);
+      auto page = QueryEvents(store_.get(), filter, indexer_->pending());
       EXPECT_TRUE(page.ok()) << page.status();
       if (!page.ok()) break;
       EXPECT_LE(page->records.size(), page_size);
@@ -65,11 +82,15 @@ class EventQueryTest : public ::testing::Test {
   aidmp::testing::TempDir dir_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<log::EventLog> log_;
+  EventIndexer* indexer_ = nullptr;  // owned by runner_
+  std::unique_ptr<log::ProcessorRunner> runner_;
   std::vector<event::Event> expected_;
 };
 
+INSTANTIATE_TEST_SUITE_P(Held, EventQueryTest, ::testing::Values(Held::kInStore, Held::kInMemory, Held::kBoth));
+
 // Paged query results agree with a brute-force filter over what was appended.
-TEST_F(EventQueryTest, PagedResultsMatchBruteForce) {
+TEST_P(EventQueryTest, PagedResultsMatchBruteForce) {
   AppendShuffled(500);
   std::mt19937 rng(8);
   for (int trial_idx = 0; trial_idx < 40; ++trial_idx) {
@@ -102,13 +123,13 @@ TEST_F(EventQueryTest, PagedResultsMatchBruteForce) {
   }
 }
 
-TEST_F(EventQueryTest, ForeignCursorIsRejected) {
+TEST_P(EventQueryTest, ForeignCursorIsRejected) {
   AppendShuffled(10);
   EventFilter filter;
   filter.cursor = "zz";
-  EXPECT_TRUE(absl::IsInvalidArgument(QueryEvents(store_.get(), filter).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(QueryEvents(store_.get(), filter, indexer_->pending()).status()));
   filter.cursor = "00";
-  EXPECT_TRUE(absl::IsInvalidArgument(QueryEvents(store_.get(), filter).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(QueryEvents(store_.get(), filter, indexer_->pending()).status()));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <memory>
 #include <random>
 
 #include "common/key_coding.h"
@@ -277,6 +279,65 @@ TEST(StoreTest, IdentifierKeysParseBack) {
   EXPECT_FALSE(ParseIdentifierKey(key + "d", &type, &value));
   EXPECT_EQ(type, 42);
   EXPECT_EQ(value, "untouched");
+}
+
+// Yields `keys` in order to Store::IngestKeys.
+std::function<bool(std::string_view*)> KeysFrom(const std::vector<std::string>& keys) {
+  auto next = std::make_shared<size_t>(0);
+  return [&keys, next](std::string_view* key) {
+    if (*next == keys.size()) return false;
+    *key = keys[(*next)++];
+    return true;
+  };
+}
+
+std::vector<std::string> AllKeys(Store* store, Family family) {
+  std::vector<std::string> keys;
+  auto it = store->NewIterator(family);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) keys.emplace_back(it->key());
+  EXPECT_TRUE(it->status().ok());
+  return keys;
+}
+
+TEST(StoreTest, IngestedKeysJoinWrittenOnesAndOutliveReopen) {
+  testing::TempDir dir;
+  {
+    auto store = OpenStore(dir.path());
+    WriteBatch batch(store.get());
+    batch.Put(Family::kIndex, "b", "");
+    batch.Put(Family::kIndex, "d", "");
+    ASSERT_TRUE(store->Write(&batch, false).ok());
+    std::vector<std::string> ingested = {"a", "b", "c", std::string("c\0", 2)};
+    ASSERT_TRUE(store->IngestKeys(Family::kIndex, KeysFrom(ingested)).ok());
+    std::vector<std::string> none;
+    ASSERT_TRUE(store->IngestKeys(Family::kIndex, KeysFrom(none)).ok());
+    EXPECT_EQ(AllKeys(store.get(), Family::kIndex),
+              (std::vector<std::string>{"a", "b", "c", std::string("c\0", 2), "d"}));
+    // A later point delete hides an ingested key, as it would a written one.
+    WriteBatch erase(store.get());
+    erase.Delete(Family::kIndex, "a");
+    ASSERT_TRUE(store->Write(&erase, false).ok());
+  }
+  auto store = OpenStore(dir.path());
+  EXPECT_EQ(AllKeys(store.get(), Family::kIndex), (std::vector<std::string>{"b", "c", std::string("c\0", 2), "d"}));
+  EXPECT_TRUE(AllKeys(store.get(), Family::kLog).empty());
+}
+
+TEST(StoreTest, IngestRefusesKeysOutOfOrderAndAddsNothing) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir.path());
+  for (std::vector<std::string> keys : {std::vector<std::string>{"a", "c", "b"}, std::vector<std::string>{"a", "a"}}) {
+    absl::Status status = store->IngestKeys(Family::kIndex, KeysFrom(keys));
+    EXPECT_FALSE(status.ok());
+    EXPECT_NE(status.message().find("ascending"), std::string_view::npos) << status;
+  }
+  EXPECT_TRUE(AllKeys(store.get(), Family::kIndex).empty());
+  StoreOptions read_only;
+  read_only.read_only = true;
+  store.reset();
+  store = OpenStore(dir.path(), read_only);
+  std::vector<std::string> keys = {"a"};
+  EXPECT_TRUE(absl::IsFailedPrecondition(store->IngestKeys(Family::kIndex, KeysFrom(keys))));
 }
 
 }  // namespace
