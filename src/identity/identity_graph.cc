@@ -273,12 +273,15 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
   if (known_idx < ids.size()) {
     auto known = LoadPerson(owners[known_idx]);
     if (!known.ok()) return known.status();
-    PersonRecord joined = **known;
-    joined.identifiers.insert(joined.identifiers.end(), ids.begin(), ids.begin() + known_idx);
-    bool fits = std::all_of(rules_.max_per_person.begin(), rules_.max_per_person.end(),
-                            [&](const auto& rule) { return CountOfType(joined, rule.first) <= rule.second; });
+    // Counted as if the new identifiers ranked above the known one had joined.
+    bool fits = std::all_of(rules_.max_per_person.begin(), rules_.max_per_person.end(), [&](const auto& rule) {
+      auto joining = std::count_if(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(known_idx),
+                                   [&](const Identifier& id) { return id.type == rule.first; });
+      return CountOfType(**known, rule.first) + joining <= rule.second;
+    });
     if (fits) target = owners[known_idx];
   }
+  // The persons whose records this event changes: only they are written again.
   std::vector<uint64_t> touched;
   if (target == 0) {
     PersonRecord created;
@@ -290,8 +293,8 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
     batch->AddCounter(storage::CounterKey("identity_persons"), 1);
     batch->AddCounter(storage::CounterKey("identity_identifiers"), 1);
     resolution.created = true;
+    touched.push_back(target);
   }
-  touched.push_back(target);
   for (size_t id_idx = 0; id_idx < ids.size(); ++id_idx) {
     const Identifier& id = ids[id_idx];
     auto owner = Owner(id);
@@ -316,10 +319,12 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
                                       " identifiers (the limit); ", IdTypeName(id.type), " ", id.value.substr(0, 64),
                                       " was not added");
         StageMerge(std::move(merge), *target_record, nullptr, batch);
+        touched.push_back(target);
         ++resolution.blocked;
         continue;
       }
       (*target_record)->identifiers.push_back(id);
+      touched.push_back(target);
       StageOwner(id, target, batch);
       batch->AddCounter(storage::CounterKey("identity_identifiers"), 1);
       continue;
@@ -332,6 +337,7 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
       merge.blocked = true;
       merge.reason = *conflict;
       StageMerge(std::move(merge), *target_record, *other_record, batch);
+      touched.push_back(target);
       touched.push_back(*owner);
       ++resolution.blocked;
       continue;
