@@ -69,7 +69,7 @@ bench: $(DEPS_STAMP)
 	cmake -S . -B $(RELEASE_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release
 	cmake --build $(RELEASE_DIR) -j $(JOBS) --target aidmp_bench_ingest aidmp_bench_profiles aidmp_bench_identity aidmp_bench_rebuild \
 	  aidmp_bench_segments aidmp_bench_live_segments aidmp_bench_recommend aidmp_bench_recommend_serving aidmp_bench_segment_http \
-	  aidmp_bench_recommend_ann aidmp_bench_codec aidmp_bench_dense_set aidmp_bench_index_memtable
+	  aidmp_bench_recommend_ann aidmp_bench_codec aidmp_bench_dense_set aidmp_bench_index_memtable aidmp_bench_processors
 	$(RELEASE_DIR)/bench/aidmp_bench_ingest $(BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_profiles $(PROFILES_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_identity $(IDENTITY_BENCH_FLAGS)
@@ -83,6 +83,7 @@ bench: $(DEPS_STAMP)
 	$(RELEASE_DIR)/bench/aidmp_bench_codec $(CODEC_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_dense_set $(DENSE_SET_BENCH_FLAGS)
 	$(RELEASE_DIR)/bench/aidmp_bench_index_memtable $(INDEX_MEMTABLE_BENCH_FLAGS)
+	$(RELEASE_DIR)/bench/aidmp_bench_processors $(PROCESSORS_BENCH_FLAGS)
 
 # libFuzzer targets (clang); the test suite runs each for a short bounded pass.
 fuzz: $(DEPS_STAMP)
