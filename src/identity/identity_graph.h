@@ -32,6 +32,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/statusor.h"
 #include "identity/identifier.h"
 #include "storage/store.h"
@@ -151,8 +153,8 @@ class IdentityGraph {
   uint64_t next_person_ = 0;
   uint64_t next_merge_ = 0;
   // Write-through caches of what is committed or staged.
-  std::unordered_map<std::string, uint64_t> owners_;
-  std::unordered_map<uint64_t, PersonRecord> persons_;
+  absl::flat_hash_map<std::string, uint64_t> owners_;
+  absl::node_hash_map<uint64_t, PersonRecord> persons_;  // nodes: LoadPerson hands out pointers
   struct ActiveSplit {
     uint64_t id = 0;
     std::unordered_set<std::string> side_a, side_b;  // owner keys
