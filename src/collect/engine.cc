@@ -130,18 +130,31 @@ absl::Status Engine::CatchUpProcessors() {
 
 absl::Status Engine::ResetPersons() {
   // Everything the persons processor derived lives in the identity family, its counters
-  // and its checkpoints. (Split rules live in the meta family and stay in force.)
-  storage::WriteBatch reset(store_.get());
-  reset.DeleteRange(storage::Family::kIdentity, std::string(1, '\0'), std::string(8, '\xff'));
+  // and its checkpoints. (Split rules live in the meta family and stay in force.) The
+  // family takes no range deletes (storage/store.h), so its keys go one by one, in
+  // batches; the rebuild's checkpoint is set first, so that if the process dies on the
+  // way the next Open resets again.
   std::string zero(8, '\0');
+  storage::WriteBatch reset(store_.get());
+  reset.Put(storage::Family::kMeta, storage::CheckpointKey(kPersonsRebuild), zero);
+  AIDMP_RETURN_IF_ERROR(store_->Write(&reset, true));
+  reset.Clear();
+  auto it = store_->NewIterator(storage::Family::kIdentity, storage::Store::ScanOptions{.fill_cache = false});
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    reset.Delete(storage::Family::kIdentity, it->key());
+    if (reset.Count() < 100'000) continue;
+    AIDMP_RETURN_IF_ERROR(store_->Write(&reset, false));
+    reset.Clear();
+  }
+  AIDMP_RETURN_IF_ERROR(it->status());
   for (const char* counter : {"identity_persons", "identity_merges", "identity_merges_blocked", "identity_identifiers"}) {
     reset.Put(storage::Family::kMeta, storage::CounterKey(counter), zero);
   }
   reset.Delete(storage::Family::kMeta, storage::CheckpointKey(kPersons));
   reset.Delete(storage::Family::kMeta, storage::CheckpointKey(kPersonsRebuild));
   AIDMP_RETURN_IF_ERROR(store_->Write(&reset, true));
-  // Drop the deleted graph now: left in the files under a range tombstone, it would be
-  // read past by every profile lookup of the replay.
+  // Drop the deleted graph now: left in the files under tombstones, it would be read
+  // past by every profile lookup of the replay.
   return store_->CompactAll(storage::Family::kIdentity);
 }
 

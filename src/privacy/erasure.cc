@@ -114,6 +114,8 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
     std::string prefix = storage::PersonEventPrefix(member);
     auto it = store->NewIterator(storage::Family::kIdentity);
     for (it->Seek(prefix); it->Valid() && it->key().substr(0, prefix.size()) == prefix; it->Next()) {
+      // One by one: the identity family takes no range deletes (storage/store.h).
+      batch.Delete(storage::Family::kIdentity, it->key());
       uint64_t seq = storage::IndexKeySeq(it->key());
       std::string record;
       absl::Status status = store->Get(storage::Family::kLog, storage::LogKey(seq), &record);
@@ -137,7 +139,6 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
       ++report.events;
     }
     if (!it->status().ok()) return it->status();
-    batch.DeleteRange(storage::Family::kIdentity, prefix, storage::PersonEventPrefix(member + 1));
     batch.Delete(storage::Family::kIdentity, storage::PersonKey(member));
     batch.Delete(storage::Family::kIdentity, storage::ProfileKey(member));
     ++report.persons;

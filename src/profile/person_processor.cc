@@ -228,11 +228,13 @@ absl::StatusOr<PersonProcessor::UnmergeReport> PersonProcessor::Unmerge(uint64_t
   std::vector<uint64_t> members = person->absorbed;
   members.push_back(person->id);
   std::vector<log::LogEntry> entries;
+  std::vector<std::string> event_keys;  // deleted one by one: kIdentity takes no range deletes
   for (uint64_t member : members) {
     std::string prefix = storage::PersonEventPrefix(member);
     auto it = store_->NewIterator(storage::Family::kIdentity);
     for (it->Seek(prefix); it->Valid() && it->key().substr(0, prefix.size()) == prefix; it->Next()) {
       entries.push_back(log::LogEntry{storage::IndexKeySeq(it->key()), std::string()});
+      event_keys.emplace_back(it->key());
     }
     if (!it->status().ok()) return it->status();
   }
@@ -247,8 +249,8 @@ absl::StatusOr<PersonProcessor::UnmergeReport> PersonProcessor::Unmerge(uint64_t
   for (const auto& id : person->identifiers) {
     wipe.Delete(storage::Family::kIdentity, storage::IdentifierKey(static_cast<uint8_t>(id.type), id.value));
   }
+  for (const auto& key : event_keys) wipe.Delete(storage::Family::kIdentity, key);
   for (uint64_t member : members) {
-    wipe.DeleteRange(storage::Family::kIdentity, storage::PersonEventPrefix(member), storage::PersonEventPrefix(member + 1));
     wipe.Delete(storage::Family::kIdentity, storage::ProfileKey(member));
     cache_.Erase(member);
   }

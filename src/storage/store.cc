@@ -37,15 +37,17 @@ absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
 rocksdb::Slice ToSlice(std::string_view view) { return rocksdb::Slice(view.data(), view.size()); }
 
 // The families written in sorted steps of keys spread over the whole memtable: each
-// group commit's messageIds, and the event index (whose keys now arrive as files,
-// IngestKeys, leaving it erasure's deletes and the writes of older versions). Their
-// memtables insert with a hint per key's first byte, so each insert starts from the
-// previous one's place in the skip list instead of from the top: 13-24 % less CPU per
-// event (aidmp_bench_index_memtable). RocksDB 7.8 keeps one hint map for a memtable's
-// point and range entries, so these families take no range deletes
-// (WriteBatch::DeleteRange refuses them); kIdentity needs them (erasure) and goes
-// without hints.
-bool InsertsWithHints(Family family) { return family == Family::kIndex || family == Family::kDedup; }
+// group commit's messageIds, the persons processor's identities, person events and
+// profiles (WriteBatch::SortByKey), and the event index (whose keys now arrive as
+// files, IngestKeys, leaving it erasure's deletes). Their memtables insert with a hint
+// per key's first byte, so each insert starts from the previous one's place in the
+// skip list instead of from the top: 13-24 % less CPU per event
+// (aidmp_bench_index_memtable). RocksDB 7.8 keeps one hint map for a memtable's point
+// and range entries, so these families take no range deletes (WriteBatch::DeleteRange
+// refuses them): erasure, unmerge and a rebuild's reset delete identity keys one by one.
+bool InsertsWithHints(Family family) {
+  return family == Family::kIndex || family == Family::kDedup || family == Family::kIdentity;
+}
 
 class UInt64AddOperator final : public rocksdb::AssociativeMergeOperator {
  public:
@@ -236,7 +238,7 @@ class RocksStore final : public Store {
 struct WriteBatch::Rep {
   Store* store;
   rocksdb::WriteBatch batch;
-  absl::Status refused;  // Why Write must write nothing (a DeleteRange in kIndex or kDedup).
+  absl::Status refused;  // Why Write must write nothing (a DeleteRange in a hinted family).
   // SortByKey: Puts and Deletes held back, in call order.
   struct Held {
     Family family;

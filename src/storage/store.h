@@ -47,10 +47,10 @@ class WriteBatch {
 
   void Put(Family family, std::string_view key, std::string_view value);
   void Delete(Family family, std::string_view key);
-  // Deletes every key in [begin, end). Not in kIndex or kDedup, whose memtable inserts
-  // use hints that RocksDB 7.8 shares between point and range entries (a range delete
-  // there corrupts the memtable): the batch's Write then fails with FailedPrecondition
-  // and writes nothing.
+  // Deletes every key in [begin, end). Not in kIndex, kDedup or kIdentity, whose
+  // memtable inserts use hints that RocksDB 7.8 shares between point and range entries
+  // (a range delete there corrupts the memtable): the batch's Write then fails with
+  // FailedPrecondition and writes nothing.
   void DeleteRange(Family family, std::string_view begin, std::string_view end);
   // Adds `delta` to the uint64 counter stored at `key` in kMeta.
   void AddCounter(std::string_view key, uint64_t delta);

@@ -52,7 +52,7 @@ TEST(StoreTest, SortedBatchEqualsCallOrder) {
     sorted.SortByKey();
     for (int op = 0; op < 200; ++op) {
       std::string key = "k" + std::to_string(rng() % 40);
-      Family family = rng() % 2 ? Family::kIdentity : Family::kLog;
+      Family family = rng() % 2 ? Family::kQuarantine : Family::kLog;
       switch (rng() % 10) {
         case 0:
           plain.Delete(family, key);
@@ -74,7 +74,7 @@ TEST(StoreTest, SortedBatchEqualsCallOrder) {
     ASSERT_TRUE(plain_store->Write(&plain, false).ok());
     ASSERT_TRUE(sorted_store->Write(&sorted, false).ok());
   }
-  for (Family family : {Family::kIdentity, Family::kLog}) {
+  for (Family family : {Family::kQuarantine, Family::kLog}) {
     auto a = plain_store->NewIterator(family);
     auto b = sorted_store->NewIterator(family);
     size_t keys = 0;
@@ -88,13 +88,13 @@ TEST(StoreTest, SortedBatchEqualsCallOrder) {
   }
 }
 
-// The index and dedup families' memtables use insert hints, which RocksDB 7.8 shares
+// The index, dedup and identity families' memtables use insert hints, which RocksDB 7.8 shares
 // between point and range entries: a range delete there is refused, with the whole
 // batch, by name.
 TEST(StoreTest, HintedFamiliesRefuseRangeDeletes) {
   testing::TempDir dir;
   auto store = OpenStore(dir.path());
-  for (Family family : {Family::kIndex, Family::kDedup}) {
+  for (Family family : {Family::kIndex, Family::kDedup, Family::kIdentity}) {
     SCOPED_TRACE(FamilyName(family));
     WriteBatch sorted(store.get());
     sorted.SortByKey();
@@ -119,13 +119,13 @@ TEST(StoreTest, HintedFamiliesRefuseRangeDeletes) {
   WriteBatch batch(store.get());
   batch.DeleteRange(Family::kIndex, "k1", "k5");
   batch.Clear();
-  batch.Put(Family::kIdentity, "a", "1");
-  batch.Put(Family::kIdentity, "b", "2");
-  batch.DeleteRange(Family::kIdentity, "a", "b");
+  batch.Put(Family::kQuarantine, "a", "1");
+  batch.Put(Family::kQuarantine, "b", "2");
+  batch.DeleteRange(Family::kQuarantine, "a", "b");
   ASSERT_TRUE(store->Write(&batch, false).ok());
   std::string value;
-  EXPECT_TRUE(absl::IsNotFound(store->Get(Family::kIdentity, "a", &value)));
-  EXPECT_TRUE(store->Get(Family::kIdentity, "b", &value).ok());
+  EXPECT_TRUE(absl::IsNotFound(store->Get(Family::kQuarantine, "a", &value)));
+  EXPECT_TRUE(store->Get(Family::kQuarantine, "b", &value).ok());
 }
 
 TEST(StoreTest, MultiGetMarksMissingKeys) {
