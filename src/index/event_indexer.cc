@@ -41,7 +41,9 @@ uint64_t EventIndexer::DurableSeq(uint64_t applied) const { return holding_ ? du
 
 absl::Status EventIndexer::Flush(bool force) {
   if (!holding_ || staged_.size() > 0) return absl::OkStatus();  // staged: mid-step
-  if (!force && pending_->keys() < options_.flush_keys &&
+  // Also by bytes: a run addresses its keys with 32-bit offsets.
+  constexpr size_t kMaxHeldBytes = size_t{1} << 30;
+  if (!force && pending_->keys() < options_.flush_keys && pending_->bytes() < kMaxHeldBytes &&
       std::chrono::steady_clock::now() - held_since_ < options_.flush_age) {
     return absl::OkStatus();
   }
