@@ -5,21 +5,15 @@
 #include <thread>
 
 #include "common/key_coding.h"
-#include "event/event_codec.h"
 #include "index/event_query.h"
-#include "testing/temp_dir.h"
+#include "index/tests/log_fixture.h"
 
 namespace aidmp::index {
 namespace {
 
-class EventIndexerTest : public ::testing::Test {
+class EventIndexerTest : public ::testing::Test, public LogFixture {
  protected:
-  void SetUp() override {
-    auto store = storage::Store::Open(dir_.path(), storage::StoreOptions());
-    ASSERT_TRUE(store.ok());
-    store_ = std::move(*store);
-    log_ = std::make_unique<log::EventLog>(store_.get());
-  }
+  void SetUp() override { OpenStoreAndLog(); }
 
   void Append(int count) {
     for (int event_idx = 0; event_idx < count; ++event_idx) {
@@ -28,11 +22,7 @@ class EventIndexerTest : public ::testing::Test {
       event.event = "Viewed";
       event.user_id = "u" + std::to_string(event_idx % 5);
       event.timestamp_us = 1'000'000 + event_idx;
-      event.seq = log_->NextSeq();
-      storage::WriteBatch batch(store_.get());
-      log_->Stage(event.seq, event::EncodeStoredEvent(event), &batch);
-      ASSERT_TRUE(store_->Write(&batch, false).ok());
-      log_->Publish(event.seq);
+      AppendToLog(&event);
     }
   }
 
@@ -59,16 +49,6 @@ class EventIndexerTest : public ::testing::Test {
     return page.ok() ? page->records.size() : 0;
   }
 
-  static EventIndexerOptions Never() {
-    EventIndexerOptions options;
-    options.flush_keys = size_t{1} << 40;
-    options.flush_age = std::chrono::hours(24);
-    return options;
-  }
-
-  aidmp::testing::TempDir dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<log::EventLog> log_;
 };
 
 // Keys held in memory are not covered by the checkpoint: a new indexer over the same
@@ -76,7 +56,7 @@ class EventIndexerTest : public ::testing::Test {
 TEST_F(EventIndexerTest, CheckpointCoversOnlyWhatIsInTheStore) {
   Append(20);
   EventIndexer* first = nullptr;
-  auto crashed = NewRunner(Never(), &first);
+  auto crashed = NewRunner(FlushOnlyWhenTold(), &first);
   ASSERT_TRUE(crashed->CatchUpSome(1).ok());  // one step: all 20, held
   EXPECT_EQ(crashed->AppliedSeq(), 20u);
   EXPECT_EQ(first->DurableSeq(20), 0u);
@@ -93,7 +73,7 @@ TEST_F(EventIndexerTest, CheckpointCoversOnlyWhatIsInTheStore) {
   EXPECT_EQ(durable, 20u);
 
   EventIndexer* second = nullptr;
-  auto restarted = NewRunner(Never(), &second);
+  auto restarted = NewRunner(FlushOnlyWhenTold(), &second);
   EXPECT_EQ(restarted->AppliedSeq(), durable);
   ASSERT_TRUE(restarted->CatchUp().ok());  // ends with a flush
   EXPECT_EQ(second->pending()->keys(), 0u);
@@ -106,7 +86,7 @@ TEST_F(EventIndexerTest, CheckpointCoversOnlyWhatIsInTheStore) {
 
 // Held keys come due by count and by age, with the runner in the background too.
 TEST_F(EventIndexerTest, FlushesByCountAndByAge) {
-  EventIndexerOptions by_count = Never();
+  EventIndexerOptions by_count = FlushOnlyWhenTold();
   by_count.flush_keys = 60;
   EventIndexer* indexer = nullptr;
   auto runner = NewRunner(by_count, &indexer);
@@ -120,7 +100,7 @@ TEST_F(EventIndexerTest, FlushesByCountAndByAge) {
   EXPECT_EQ(Checkpoint(), 40u);
   runner.reset();
 
-  EventIndexerOptions by_age = Never();
+  EventIndexerOptions by_age = FlushOnlyWhenTold();
   by_age.flush_age = std::chrono::milliseconds(0);
   runner = NewRunner(by_age, &indexer);
   runner->Start();

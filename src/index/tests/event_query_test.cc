@@ -4,9 +4,7 @@
 
 #include <random>
 
-#include "event/event_codec.h"
-#include "index/event_indexer.h"
-#include "testing/temp_dir.h"
+#include "index/tests/log_fixture.h"
 
 namespace aidmp::index {
 namespace {
@@ -15,17 +13,11 @@ namespace {
 // the indexer's memory, or some of each.
 enum class Held { kInStore, kInMemory, kBoth };
 
-class EventQueryTest : public ::testing::TestWithParam<Held> {
+class EventQueryTest : public ::testing::TestWithParam<Held>, public LogFixture {
  protected:
   void SetUp() override {
-    auto store = storage::Store::Open(dir_.path(), storage::StoreOptions());
-    ASSERT_TRUE(store.ok());
-    store_ = std::move(*store);
-    log_ = std::make_unique<log::EventLog>(store_.get());
-    EventIndexerOptions never;  // flushes only when told
-    never.flush_keys = size_t{1} << 40;
-    never.flush_age = std::chrono::hours(24);
-    auto indexer = std::make_unique<EventIndexer>(store_.get(), never);
+    OpenStoreAndLog();
+    auto indexer = std::make_unique<EventIndexer>(store_.get(), FlushOnlyWhenTold());
     indexer_ = indexer.get();
     runner_ = std::make_unique<log::ProcessorRunner>(store_.get(), log_.get(), std::move(indexer));
   }
@@ -51,12 +43,8 @@ class EventQueryTest : public ::testing::TestWithParam<Held> {
     event.anonymous_id = "a" + std::to_string(event_idx % 4);
     event.event = event.type == event::EventType::kTrack ? (event_idx % 2 ? "Odd" : "Even") : "";
     event.timestamp_us = static_cast<int64_t>(rng() % 1000000);
-    event.seq = log_->NextSeq();
+    AppendToLog(&event);
     expected_.push_back(event);
-    storage::WriteBatch batch(store_.get());
-    log_->Stage(event.seq, event::EncodeStoredEvent(event), &batch);
-    ASSERT_TRUE(store_->Write(&batch, false).ok());
-    log_->Publish(event.seq);
   }
 
   // All pages of `filter`, decoded.
@@ -79,9 +67,6 @@ class EventQueryTest : public ::testing::TestWithParam<Held> {
     return out;
   }
 
-  aidmp::testing::TempDir dir_;
-  std::unique_ptr<storage::Store> store_;
-  std::unique_ptr<log::EventLog> log_;
   EventIndexer* indexer_ = nullptr;  // owned by runner_
   std::unique_ptr<log::ProcessorRunner> runner_;
   std::vector<event::Event> expected_;
