@@ -28,7 +28,7 @@
 #include "collect/engine.h"
 #include "common/strings.h"
 #include "event/event_codec.h"
-#include "storage/keys.h"
+#include "index/event_indexer.h"
 
 namespace aidmp::bench {
 namespace {
@@ -125,25 +125,15 @@ class IndexInMemtable final : public log::Processor {
  public:
   std::string_view Name() const override { return "bench_index_in_memtable"; }
   absl::Status Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* batch) override {
-    static const std::string kTimePrefix(1, storage::kIndexByTime);
     batch->SortByKey();
     event::Event event;
+    std::vector<std::string> keys;
     for (const auto& entry : entries) {
       absl::Status status = event::DecodeStoredEvent(entry.record, &event);
       if (!status.ok()) return status;
-      if (!event.user_id.empty()) {
-        batch->Put(storage::Family::kIndex,
-                   storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByUser, event.user_id), event.timestamp_us,
-                                     entry.seq),
-                   "");
-      }
-      if (!event.anonymous_id.empty()) {
-        batch->Put(storage::Family::kIndex,
-                   storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByAnonymous, event.anonymous_id),
-                                     event.timestamp_us, entry.seq),
-                   "");
-      }
-      batch->Put(storage::Family::kIndex, storage::IndexKey(kTimePrefix, event.timestamp_us, entry.seq), "");
+      keys.clear();
+      index::AppendIndexKeys(event, entry.seq, &keys);
+      for (const auto& key : keys) batch->Put(storage::Family::kIndex, key, "");
     }
     return absl::OkStatus();
   }

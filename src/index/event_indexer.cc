@@ -5,26 +5,29 @@
 
 namespace aidmp::index {
 
+void AppendIndexKeys(const event::Event& event, uint64_t seq, std::vector<std::string>* keys) {
+  static const std::string kTimePrefix(1, storage::kIndexByTime);
+  if (!event.user_id.empty()) {
+    keys->push_back(storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByUser, event.user_id), event.timestamp_us, seq));
+  }
+  if (!event.anonymous_id.empty()) {
+    keys->push_back(
+        storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByAnonymous, event.anonymous_id), event.timestamp_us, seq));
+  }
+  keys->push_back(storage::IndexKey(kTimePrefix, event.timestamp_us, seq));
+}
+
 EventIndexer::EventIndexer(storage::Store* store, EventIndexerOptions options)
     : store_(store), options_(options) {}
 
 absl::Status EventIndexer::Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* /*batch*/) {
-  static const std::string kTimePrefix(1, storage::kIndexByTime);
   std::vector<std::string> keys;
   keys.reserve(entries.size() * 3);
   event::Event event;
   for (const auto& entry : entries) {
     absl::Status status = event::DecodeStoredEvent(entry.record, &event);
     if (!status.ok()) return status;
-    if (!event.user_id.empty()) {
-      keys.push_back(storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByUser, event.user_id),
-                                       event.timestamp_us, entry.seq));
-    }
-    if (!event.anonymous_id.empty()) {
-      keys.push_back(storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByAnonymous, event.anonymous_id),
-                                       event.timestamp_us, entry.seq));
-    }
-    keys.push_back(storage::IndexKey(kTimePrefix, event.timestamp_us, entry.seq));
+    AppendIndexKeys(event, entry.seq, &keys);
   }
   if (!entries.empty() && !holding_) {
     holding_ = true;
@@ -35,7 +38,10 @@ absl::Status EventIndexer::Apply(const std::vector<log::LogEntry>& entries, stor
   return absl::OkStatus();
 }
 
-void EventIndexer::Committed() { pending_->Add(std::move(staged_)); staged_ = SortedRun(); }
+void EventIndexer::Committed() {
+  pending_->Add(std::move(staged_));
+  staged_ = SortedRun();
+}
 
 uint64_t EventIndexer::DurableSeq(uint64_t applied) const { return holding_ ? durable_seq_ : applied; }
 

@@ -12,11 +12,18 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "event/event.h"
 #include "index/pending_index.h"
 #include "log/processor_runner.h"
 
 namespace aidmp::index {
+
+// Appends the index keys of `event`, stored at `seq`: by userId and by anonymousId when
+// it has them, and by time. What the indexer writes and erasure deletes.
+void AppendIndexKeys(const event::Event& event, uint64_t seq, std::vector<std::string>* keys);
 
 struct EventIndexerOptions {
   // About 40 MB of keys: 300,000-400,000 events.

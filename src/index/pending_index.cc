@@ -21,18 +21,16 @@ SortedRun SortedRun::FromKeys(std::vector<std::string> keys) {
   return run;
 }
 
-SortedRun SortedRun::Merge(const std::vector<const SortedRun*>& runs) {
-  RunList shared;  // MergedKeys reads shared runs; these outlive the merge
+SortedRun SortedRun::Merge(const RunList& runs) {
   size_t keys = 0, total = 0;
-  for (const SortedRun* run : runs) {
-    shared.push_back(std::shared_ptr<const SortedRun>(run, [](const SortedRun*) {}));
+  for (const auto& run : runs) {
     keys += run->size();
     total += run->bytes();
   }
   SortedRun merged;
   merged.bytes_.reserve(total);
   merged.ends_.reserve(keys);
-  MergedKeys source(shared, nullptr);
+  MergedKeys source(runs, nullptr);
   for (source.Seek(std::string_view()); source.Valid(); source.Next()) merged.Append(source.key());
   return merged;
 }
@@ -63,8 +61,7 @@ void PendingIndex::Add(SortedRun run) {
     tail_keys += runs[merge_from]->size();
   }
   if (runs.size() - merge_from > 1) {
-    std::vector<const SortedRun*> tail;
-    for (size_t run_idx = merge_from; run_idx < runs.size(); ++run_idx) tail.push_back(runs[run_idx].get());
+    RunList tail(runs.begin() + static_cast<std::ptrdiff_t>(merge_from), runs.end());
     auto merged = std::make_shared<const SortedRun>(SortedRun::Merge(tail));
     runs.resize(merge_from);
     runs.push_back(std::move(merged));

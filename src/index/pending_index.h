@@ -26,7 +26,7 @@ class SortedRun {
   // `keys` need not be sorted or unique.
   static SortedRun FromKeys(std::vector<std::string> keys);
   // The union of `runs` (each sorted), duplicates once.
-  static SortedRun Merge(const std::vector<const SortedRun*>& runs);
+  static SortedRun Merge(const std::vector<std::shared_ptr<const SortedRun>>& runs);
 
   size_t size() const { return ends_.size(); }
   size_t bytes() const { return bytes_.size(); }

@@ -11,6 +11,7 @@
 #include "common/time_format.h"
 #include "clean/quarantine.h"
 #include "event/event_codec.h"
+#include "index/event_indexer.h"
 #include "simdjson.h"
 #include "storage/keys.h"
 
@@ -112,6 +113,7 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
     }
     // The member's events, through the person-event index.
     std::string prefix = storage::PersonEventPrefix(member);
+    std::vector<std::string> index_keys;
     auto it = store->NewIterator(storage::Family::kIdentity);
     for (it->Seek(prefix); it->Valid() && it->key().substr(0, prefix.size()) == prefix; it->Next()) {
       // One by one: the identity family takes no range deletes (storage/store.h).
@@ -125,16 +127,9 @@ absl::StatusOr<ErasureReport> EraseStoredPerson(storage::Store* store, const ide
       status = event::DecodeStoredEvent(record, &event);
       if (!status.ok()) return status;
       batch.Delete(storage::Family::kLog, storage::LogKey(seq));
-      if (!event.user_id.empty()) {
-        batch.Delete(storage::Family::kIndex,
-                     storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByUser, event.user_id), event.timestamp_us, seq));
-      }
-      if (!event.anonymous_id.empty()) {
-        batch.Delete(storage::Family::kIndex,
-                     storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByAnonymous, event.anonymous_id),
-                                       event.timestamp_us, seq));
-      }
-      batch.Delete(storage::Family::kIndex, storage::IndexKey(std::string(1, storage::kIndexByTime), event.timestamp_us, seq));
+      index_keys.clear();
+      index::AppendIndexKeys(event, seq, &index_keys);
+      for (const auto& key : index_keys) batch.Delete(storage::Family::kIndex, key);
       batch.Delete(storage::Family::kDedup, storage::DedupKey(event.source, event.message_id));
       ++report.events;
     }
