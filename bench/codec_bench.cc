@@ -10,6 +10,11 @@
 //   DomParseMinify  the same, then printing properties, traits and context back to text,
 //                 which is what a tree-building decoder must do to keep them as JSON.
 //
+// Writing parsed JSON back as text, as the collector does for each message's size and
+// sub-objects: event::Minified and event::MinifiedSize against simdjson::minify (the
+// baseline, same output) on the corpus's messages, each after the parse that all three
+// need (ParseMessage alone is the floor).
+//
 // Cleaning: `Cleaner::Clean` (validation, PII hashing, numeric strings, bot and outlier
 // flags) of each corpus message, beside `ParseSegmentMessage` of the same message, the
 // step before it on the same thread.
@@ -25,6 +30,7 @@
 #include "bench/event_corpus.h"
 #include "clean/cleaner.h"
 #include "event/event_codec.h"
+#include "event/json_minify.h"
 #include "event/segment_json.h"
 #include "simdjson.h"
 
@@ -156,6 +162,53 @@ void BM_EncodeStoredEvent(benchmark::State& state) {
 }
 BENCHMARK(BM_EncodeStoredEvent);
 
+// Parses each corpus message, then runs `write` on it.
+template <typename Write>
+void ParseAndWrite(benchmark::State& state, Write write) {
+  const std::vector<std::string>& messages = Messages();
+  simdjson::dom::parser parser;
+  size_t idx = 0;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    simdjson::dom::element message;
+    if (parser.parse(messages[idx]).get(message) != simdjson::SUCCESS) state.SkipWithError("parse failed");
+    write(message);
+    bytes += messages[idx].size();
+    if (++idx == messages.size()) idx = 0;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+
+void BM_ParseMessage(benchmark::State& state) {
+  ParseAndWrite(state, [](simdjson::dom::element message) { benchmark::DoNotOptimize(message); });
+}
+BENCHMARK(BM_ParseMessage);
+
+void BM_ParseMessageSimdjsonMinify(benchmark::State& state) {
+  ParseAndWrite(state, [](simdjson::dom::element message) {
+    std::string text = simdjson::minify(message);
+    benchmark::DoNotOptimize(text.data());
+  });
+}
+BENCHMARK(BM_ParseMessageSimdjsonMinify);
+
+void BM_ParseMessageMinified(benchmark::State& state) {
+  ParseAndWrite(state, [](simdjson::dom::element message) {
+    std::string text = event::Minified(message);
+    benchmark::DoNotOptimize(text.data());
+  });
+}
+BENCHMARK(BM_ParseMessageMinified);
+
+void BM_ParseMessageMinifiedSize(benchmark::State& state) {
+  ParseAndWrite(state, [](simdjson::dom::element message) {
+    size_t size = event::MinifiedSize(message);
+    benchmark::DoNotOptimize(size);
+  });
+}
+BENCHMARK(BM_ParseMessageMinifiedSize);
+
 void BM_ParseSegmentMessage(benchmark::State& state) {
   const std::vector<std::string>& messages = Messages();
   simdjson::dom::parser parser;
@@ -165,11 +218,13 @@ void BM_ParseSegmentMessage(benchmark::State& state) {
     simdjson::dom::element message;
     event = event::Event();
     event.received_at_us = kReceivedAtUs;
+    size_t size = 0;  // counted, as the collector asks for it
     if (parser.parse(messages[idx]).get(message) != simdjson::SUCCESS ||
-        !event::ParseSegmentMessage(message, std::nullopt, &event).ok()) {
+        !event::ParseSegmentMessage(message, std::nullopt, &event, &size).ok()) {
       state.SkipWithError("parse failed");
     }
     benchmark::DoNotOptimize(event.properties_json.data());
+    benchmark::DoNotOptimize(size);
     if (++idx == messages.size()) idx = 0;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));

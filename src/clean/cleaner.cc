@@ -8,6 +8,7 @@
 #include "clean/json_rewrite.h"
 #include "common/hash.h"
 #include "common/json_writer.h"
+#include "event/json_minify.h"
 #include "simdjson.h"
 #include "common/strings.h"
 
@@ -244,7 +245,7 @@ void Cleaner::NormaliseObjects(Event* event) const {
       MemberRewriter context_traits = [&](std::string_view key, simdjson::dom::element value,
                                           JsonWriter* writer) {
         if (key != "traits" || !value.is_object()) return false;
-        std::string traits = simdjson::minify(value);
+        std::string traits = event::Minified(value);
         std::string rewritten;
         if (!RewriteObjectMembers(traits, hash_pii, &rewritten)) return false;
         writer->Raw(rewritten);

@@ -1,5 +1,7 @@
 #include "clean/json_rewrite.h"
 
+#include "event/json_minify.h"
+
 namespace aidmp::clean {
 
 bool RewriteObjectMembers(std::string_view object_json, const MemberRewriter& rewriter,
@@ -26,7 +28,7 @@ bool RewriteObjectMembers(std::string_view object_json, const MemberRewriter& re
     if (rewriter(field.key, field.value, &writer)) {
       changed = true;
     } else {
-      writer.Raw(simdjson::minify(field.value));
+      writer.Raw(event::Minified(field.value));
     }
   }
   writer.EndObject();

@@ -5,6 +5,7 @@
 
 #include "simdjson.h"
 #include "common/strings.h"
+#include "event/json_minify.h"
 #include "event/json_util.h"
 
 namespace aidmp::clean {
@@ -98,7 +99,7 @@ absl::StatusOr<TrackingPlan::Schema> ParseSchema(element fields, std::string_vie
         }
         simdjson::dom::array items = part.value.get_array().value_unsafe();
         for (element item : items) {
-          rule.enum_values.push_back(simdjson::minify(item));
+          rule.enum_values.push_back(event::Minified(item));
         }
       } else if (part.key == "minimum") {
         rule.minimum = ValueOr(part.value.get_double(), double{0});
@@ -199,7 +200,7 @@ std::optional<PlanViolation> TrackingPlan::CheckObject(const Schema& schema, std
                                                           rule.types.front(), ", not ", type)};
     }
     if (!rule.enum_values.empty()) {
-      std::string text = simdjson::minify(value);
+      std::string text = event::Minified(value);
       if (std::find(rule.enum_values.begin(), rule.enum_values.end(), text) ==
           rule.enum_values.end()) {
         return PlanViolation{schema.violation,

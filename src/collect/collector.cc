@@ -2,6 +2,7 @@
 
 #include "common/time_format.h"
 #include "event/event_codec.h"
+#include "event/json_minify.h"
 #include "event/segment_json.h"
 #include "simdjson.h"
 #include "common/strings.h"
@@ -43,7 +44,6 @@ std::string Collector::WriteKeyFromAuthorization(std::string_view authorization)
 void Collector::AddMessage(simdjson::dom::element message, std::string_view type_hint,
                            std::string_view source, int64_t received_at_us, int64_t batch_sent_at_us,
                            std::string_view batch_context_json, Submission* submission) {
-  std::string raw = simdjson::minify(message);
   auto quarantine = [&](clean::Reason reason, std::string text) {
     // A rejected message of an erased person is dropped, not kept with its payload.
     if (suppression_ != nullptr && !suppression_->empty()) {
@@ -67,7 +67,8 @@ void Collector::AddMessage(simdjson::dom::element message, std::string_view type
     record.source = std::string(source);
     record.type_hint = std::string(type_hint);
     record.received_at_us = received_at_us;
-    record.raw = std::move(raw);
+    // Written out only here: most messages are stored, and their text is the record.
+    record.raw = event::Minified(message);
     submission->quarantined.push_back(std::move(record));
   };
   event::Event event;
@@ -79,7 +80,8 @@ void Collector::AddMessage(simdjson::dom::element message, std::string_view type
     event::EventType type;
     if (event::ParseEventType(type_hint, &type)) forced_type = type;
   }
-  absl::Status status = event::ParseSegmentMessage(message, forced_type, &event);
+  size_t raw_size = 0;
+  absl::Status status = event::ParseSegmentMessage(message, forced_type, &event, &raw_size);
   if (!status.ok()) {
     quarantine(message.is_object() ? clean::Reason::kWrongFieldType : clean::Reason::kMalformedJson,
                std::string(status.message()));
@@ -88,7 +90,7 @@ void Collector::AddMessage(simdjson::dom::element message, std::string_view type
   if (event.context_json.empty() && !batch_context_json.empty()) {
     event.context_json = std::string(batch_context_json);
   }
-  clean::CleanResult result = cleaner_->Clean(&event, raw.size());
+  clean::CleanResult result = cleaner_->Clean(&event, raw_size);
   if (!result.accepted()) {
     quarantine(result.reason, std::move(result.message));
     return;
@@ -175,9 +177,9 @@ absl::StatusOr<IngestSummary> Collector::Handle(std::string_view endpoint,
       if (parsed.ok()) sent_at_us = *parsed;
     }
     std::string batch_context;
-    simdjson::dom::object context;
-    if (root["context"].get_object().get(context) == simdjson::SUCCESS) {
-      batch_context = simdjson::minify(context);
+    simdjson::dom::element context;
+    if (root["context"].get(context) == simdjson::SUCCESS && context.is_object()) {
+      batch_context = event::Minified(context);
     }
     submission.events.reserve(items.size());
     for (simdjson::dom::element item : items) {

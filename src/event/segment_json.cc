@@ -1,6 +1,7 @@
 #include "event/segment_json.h"
 
 #include "common/time_format.h"
+#include "event/json_minify.h"
 #include "common/strings.h"
 
 namespace aidmp::event {
@@ -49,7 +50,7 @@ absl::Status ReadObject(element value, std::string_view field, std::string* out)
     return absl::OkStatus();
   }
   if (!value.is_object()) return WrongType(field, "an object");
-  *out = simdjson::minify(value);
+  *out = Minified(value);
   return absl::OkStatus();
 }
 
@@ -70,7 +71,7 @@ absl::Status ReadTimestamp(element value, std::string_view field, int64_t* out) 
 }  // namespace
 
 absl::Status ParseSegmentMessage(element message, std::optional<EventType> forced_type,
-                                 Event* out) {
+                                 Event* out, size_t* minified_size) {
   if (!message.is_object()) return absl::InvalidArgumentError("an event must be a JSON object");
   bool have_type = false;
   int64_t timestamp_us = kNoTimestamp;
@@ -80,20 +81,24 @@ absl::Status ParseSegmentMessage(element message, std::optional<EventType> force
     have_type = true;
   }
   simdjson::dom::object members = message.get_object().value_unsafe();
+  size_t size = 2;  // the braces, then each member and the comma before all but the first
   for (auto field : members) {
     std::string_view key = field.key;
     element value = field.value;
     absl::Status status;
+    // A sub-object written out below counts as its text; anything else is walked.
+    const std::string* written = nullptr;
     if (key == "type") {
-      if (forced_type.has_value()) continue;  // The endpoint decides, as Segment does.
-      if (!value.is_string()) return WrongType("type", "a string");
-      std::string_view type_name = value.get_string().value_unsafe();
-      if (!ParseEventType(type_name, &out->type)) {
-        return absl::InvalidArgumentError(StrCat(
-            "field 'type' is \"", type_name.substr(0, 32),
-            "\"; expected track, identify, page, screen, group or alias"));
+      if (!forced_type.has_value()) {  // Else the endpoint decides, as Segment does.
+        if (!value.is_string()) return WrongType("type", "a string");
+        std::string_view type_name = value.get_string().value_unsafe();
+        if (!ParseEventType(type_name, &out->type)) {
+          return absl::InvalidArgumentError(StrCat(
+              "field 'type' is \"", type_name.substr(0, 32),
+              "\"; expected track, identify, page, screen, group or alias"));
+        }
+        have_type = true;
       }
-      have_type = true;
     } else if (key == "messageId") {
       status = ReadId(value, key, &out->message_id);
     } else if (key == "userId") {
@@ -118,14 +123,22 @@ absl::Status ParseSegmentMessage(element message, std::optional<EventType> force
       if (sent_at != kNoTimestamp) out->sent_at_us = sent_at;
     } else if (key == "properties") {
       status = ReadObject(value, key, &out->properties_json);
+      written = &out->properties_json;
     } else if (key == "traits") {
       status = ReadObject(value, key, &out->traits_json);
+      written = &out->traits_json;
     } else if (key == "context") {
       status = ReadObject(value, key, &out->context_json);
+      written = &out->context_json;
     } else if (key == "integrations") {
       status = ReadObject(value, key, &out->integrations_json);
+      written = &out->integrations_json;
     }
     if (!status.ok()) return status;
+    if (minified_size != nullptr) {
+      size += (size > 2 ? 1 : 0) + MinifiedStringSize(key) + 1 +
+              (written != nullptr && value.is_object() ? written->size() : MinifiedSize(value));
+    }
   }
   // Segment's libraries send the device's clock reading as `timestamp`; RudderStack's
   // send it as `originalTimestamp` and let callers state `timestamp` themselves (a
@@ -140,6 +153,7 @@ absl::Status ParseSegmentMessage(element message, std::optional<EventType> force
     out->original_timestamp_us = timestamp_us;
   }
   if (!have_type) return absl::InvalidArgumentError("field 'type' is required in a batch item");
+  if (minified_size != nullptr) *minified_size = size;
   return absl::OkStatus();
 }
 

@@ -22,7 +22,12 @@ namespace aidmp::event {
 // states an event time apart from the device clock reading (both `timestamp` and a
 // different `originalTimestamp`); otherwise cleaning derives it. On error returns
 // InvalidArgument naming the field.
+//
+// When `minified_size` is given it is set, on success, to event::MinifiedSize(message):
+// the size the collector checks against its per-event limit, counted here from the
+// sub-objects this function writes out anyway instead of by a second walk.
 absl::Status ParseSegmentMessage(simdjson::dom::element message,
-                                 std::optional<EventType> forced_type, Event* out);
+                                 std::optional<EventType> forced_type, Event* out,
+                                 size_t* minified_size = nullptr);
 
 }  // namespace aidmp::event

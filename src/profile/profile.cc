@@ -5,6 +5,7 @@
 
 #include "common/json_writer.h"
 #include "common/strings.h"
+#include "event/json_minify.h"
 #include "event/json_util.h"
 #include "profile/internal/profile_json.h"
 #include "profile/property_path.h"
@@ -33,7 +34,7 @@ void SetTrait(std::map<std::string, TraitValue>* traits, std::string key, TraitV
 void ApplyTraits(simdjson::dom::object object, const event::Event& event, std::map<std::string, TraitValue>* traits) {
   for (auto field : object) {
     SetTrait(traits, std::string(field.key),
-             TraitValue{simdjson::minify(field.value), event.timestamp_us, event.seq, event.source});
+             TraitValue{event::Minified(field.value), event.timestamp_us, event.seq, event.source});
   }
 }
 
@@ -457,7 +458,7 @@ absl::Status DecodeProfileJson(std::string_view data, Profile* out) {
       simdjson::dom::element value;
       if (field.value["value"].get(value) != simdjson::SUCCESS) continue;
       out->traits[std::string(field.key)] =
-          TraitValue{simdjson::minify(value), ValueOr(field.value["ts_us"].get_int64(), int64_t{0}),
+          TraitValue{event::Minified(value), ValueOr(field.value["ts_us"].get_int64(), int64_t{0}),
                      ValueOr(field.value["seq"].get_uint64(), uint64_t{0}),
                      std::string(ValueOr(field.value["source"].get_string(), std::string_view()))};
     }

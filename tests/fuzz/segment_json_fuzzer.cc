@@ -4,7 +4,8 @@
 // Invariants: nothing crashes; every parsed event encodes to a record that decodes; a
 // cleaned event survives EncodeStoredEvent -> DecodeStoredEvent field for field, with
 // its JSON sub-objects valid JSON and given back as the very text they were stored as,
-// and WithSeq puts the sequence number in.
+// and WithSeq puts the sequence number in; event/json_minify.h writes every parsed input
+// as simdjson::minify does and counts its size right, as ParseSegmentMessage does.
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -15,6 +16,7 @@
 #include "clean/cleaner.h"
 #include "common/strings.h"
 #include "event/event_codec.h"
+#include "event/json_minify.h"
 #include "event/segment_json.h"
 #include "fuzz_check.h"
 #include "simdjson.h"
@@ -98,7 +100,10 @@ void ParseCleanEncode(simdjson::dom::element message, std::optional<EventType> f
   Event event;
   event.received_at_us = kReceivedAtUs;
   event.source = "http:src";
-  if (!aidmp::event::ParseSegmentMessage(message, forced_type, &event).ok()) return;
+  size_t minified_size = 0;
+  if (!aidmp::event::ParseSegmentMessage(message, forced_type, &event, &minified_size).ok()) return;
+  AIDMP_FUZZ_CHECK_MSG(minified_size == aidmp::event::MinifiedSize(message),
+                       StrCat("counted ", minified_size, ", minified ", aidmp::event::Minified(message)));
   event.seq = raw_size;
   CheckRoundTrip(event, /*check_timestamps=*/false);
 
@@ -122,6 +127,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (parser.parse(reinterpret_cast<const char*>(data), size).get(message) != simdjson::SUCCESS) {
     return 0;
   }
+  std::string minified = simdjson::minify(message);
+  AIDMP_FUZZ_CHECK_MSG(aidmp::event::Minified(message) == minified, minified);
+  AIDMP_FUZZ_CHECK_MSG(aidmp::event::MinifiedSize(message) == minified.size(), minified);
   // As a batch item (type from the message), then as a single-event endpoint whose type
   // the input's length picks, so both paths see every input.
   ParseCleanEncode(message, std::nullopt, size);

@@ -36,6 +36,26 @@ TEST(SegmentJsonTest, ParsesATrackWithAllFields) {
   EXPECT_EQ(event.integrations_json, R"({"All":true})");
 }
 
+TEST(SegmentJsonTest, CountsTheMessagesMinifiedSize) {
+  for (const char* json : {
+           R"({"type":"track","userId":"u1","event":"E","properties":{"a": [1, 2.0, "x\"y"]}})",
+           R"({ "type" : "identify", "userId" : 7, "traits" : { "email" : "A@B.C" },
+                "context" : {"ip":"1.2.3.4", "traits":{"n":null}}, "integrations":{"All":false}})",
+           R"({"type":"page","anonymousId":"a","properties":null,"unknown":{"deep":[{}]},"n":-0.0})",
+           R"({"type":"track","type":"track","userId":"u","event":"E","x\u0001":"\u001f"})",
+       }) {
+    static simdjson::dom::parser parser;
+    simdjson::dom::element message;
+    ASSERT_EQ(parser.parse(std::string_view(json)).get(message), simdjson::SUCCESS) << json;
+    for (std::optional<EventType> forced : {std::optional<EventType>(), std::optional(EventType::kTrack)}) {
+      Event event;
+      size_t size = 0;
+      ASSERT_TRUE(ParseSegmentMessage(message, forced, &event, &size).ok()) << json;
+      EXPECT_EQ(size, simdjson::minify(message).size()) << json;
+    }
+  }
+}
+
 TEST(SegmentJsonTest, NumericIdsBecomeStrings) {
   Event event;
   ASSERT_TRUE(Parse(R"({"userId":12345,"messageId":7,"traits":{}})", EventType::kIdentify, &event).ok());
