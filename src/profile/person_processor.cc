@@ -81,7 +81,9 @@ absl::Status PersonProcessor::Apply(const std::vector<log::LogEntry>& entries, s
   }
   uncommitted_ = true;
   auto write = [batch](uint64_t person, const Profile& profile) {
-    batch->Put(storage::Family::kIdentity, storage::ProfileKey(person), profile.Encode());
+    thread_local std::string encoded;  // the batch copies it
+    profile.EncodeTo(&encoded);
+    batch->Put(storage::Family::kIdentity, storage::ProfileKey(person), encoded);
     return absl::OkStatus();
   };
   // Streaming, room for this step is made before it (the listener has seen the last

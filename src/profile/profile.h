@@ -135,6 +135,9 @@ struct Profile {
   void Merge(const Profile& other, const ProfileModel& model);
 
   std::string Encode() const;
+  // The same into `out` (replacing what it held): a buffer kept across calls writes
+  // without regrowing.
+  void EncodeTo(std::string* out) const;
   static absl::Status Decode(std::string_view data, Profile* out);
   // About how much memory this profile takes (maps' nodes, strings' heap buffers,
   // vectors), for budgets; not exact.

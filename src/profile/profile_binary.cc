@@ -32,6 +32,7 @@ constexpr char kBinaryTag = '\x02';
 
 class Writer {
  public:
+  explicit Writer(std::string* out) : out_(*out) { out_.clear(); }
   void Uint(uint64_t value) {
     while (value >= 0x80) {
       out_.push_back(static_cast<char>(value | 0x80));
@@ -51,10 +52,9 @@ class Writer {
     out_.append(value);
   }
   void Byte(char value) { out_.push_back(value); }
-  std::string Take() { return std::move(out_); }
 
  private:
-  std::string out_;
+  std::string& out_;
 };
 
 // Reads what Writer wrote; any read past the end or malformed value makes ok() false,
@@ -128,7 +128,13 @@ class Reader {
 }  // namespace
 
 std::string Profile::Encode() const {
-  Writer out;
+  std::string out;
+  EncodeTo(&out);
+  return out;
+}
+
+void Profile::EncodeTo(std::string* buffer) const {
+  Writer out(buffer);
   out.Byte(kBinaryTag);
   out.Uint(person);
   out.Uint(events);
@@ -203,7 +209,6 @@ std::string Profile::Encode() const {
   out.Uint(retired_sessions);
   out.Int(retired_session_us);
   out.Uint(retired_session_events);
-  return out.Take();
 }
 
 absl::Status Profile::Decode(std::string_view data, Profile* out) {
