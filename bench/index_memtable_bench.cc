@@ -23,6 +23,12 @@
 // group commit's dedup entries, in arrival order against sorted with the hint. Each run
 // first writes 1.5 M events untimed, so the memtable is in its steady state.
 //
+// BM_DedupGroups (session 13) times the group commit's whole dedup step through aidmp's
+// own store, lookups included: kInStore, as before session 13 (MultiGet of the group's
+// ids in the kDedup family, then their entries sorted into the group's write), against
+// kInMemory, clean::DedupIndex (the latest ids in a hash table, spilled to the store as
+// sorted files by a thread of its own, which the process CPU counts).
+//
 //   build/release/bench/aidmp_bench_index_memtable      # about 5 minutes
 #include <benchmark/benchmark.h>
 #include <rocksdb/db.h>
@@ -36,11 +42,14 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "clean/dedup_index.h"
 #include "storage/keys.h"
+#include "storage/store.h"
 
 namespace aidmp::storage {
 namespace {
@@ -270,6 +279,73 @@ BENCHMARK(BM_DedupWrites)
     ->Arg(kSkipList)
     ->Arg(kSkipListHinted)
     ->Iterations(1920)  // 3.1 M events a layout.
+    ->MeasureProcessCPUTime()
+    ->Unit(benchmark::kMicrosecond);
+
+enum DedupPath { kInStore = 0, kInMemory = 1 };
+
+void BM_DedupGroups(benchmark::State& state) {
+  auto path = static_cast<DedupPath>(state.range(0));
+  const std::string dir = (std::filesystem::temp_directory_path() / "aidmp-dedup-groups-bench").string();
+  std::filesystem::remove_all(dir);
+  {
+    auto store = Store::Open(dir, StoreOptions());
+    if (!store.ok()) {
+      state.SkipWithError(std::string(store.status().message()).c_str());
+      return;
+    }
+    constexpr int64_t kWindowUs = 7LL * 24 * 3600 * 1'000'000;
+    clean::DedupIndex index(store->get(), kWindowUs);
+    constexpr int kGroup = 1600;
+    std::mt19937_64 random(3);
+    uint64_t seq = 0;
+    const int64_t now_us = 1'790'000'000'000'000;
+    auto next_group = [&] {
+      std::vector<std::string> keys;
+      char id[40];
+      for (int event = 0; event < kGroup; ++event) {
+        snprintf(id, sizeof id, "%016llx-%016llx", static_cast<unsigned long long>(random()),
+                 static_cast<unsigned long long>(random()));
+        keys.push_back(DedupKey("bench-key", id));
+      }
+      return keys;
+    };
+    std::vector<bool> duplicate;
+    auto dedup_group = [&](std::vector<std::string>& keys) -> absl::Status {
+      if (path == kInMemory) {
+        absl::Status status = index.FindDuplicates(keys, now_us, &duplicate);
+        for (const auto& key : keys) index.Remember(key, now_us, ++seq);
+        return status;
+      }
+      std::vector<std::optional<std::string>> values;
+      absl::Status status = (*store)->MultiGet(Family::kDedup, keys, &values);
+      if (!status.ok()) return status;
+      std::sort(keys.begin(), keys.end());
+      WriteBatch batch(store->get());
+      std::string value(16, '\0');
+      for (const auto& key : keys) {
+        ++seq;
+        memcpy(value.data(), &now_us, 8);
+        memcpy(value.data() + 8, &seq, 8);
+        batch.Put(Family::kDedup, key, value);
+      }
+      return (*store)->Write(&batch, /*sync=*/false);
+    };
+    for (int done = 0; done < kWarmUpEvents; done += kGroup) {
+      auto keys = next_group();
+      if (!dedup_group(keys).ok()) state.SkipWithError("warm-up failed");
+    }
+    TimeWrites(state, next_group, dedup_group);
+    state.SetItemsProcessed(state.iterations() * kGroup);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+BENCHMARK(BM_DedupGroups)
+    ->ArgName("in_memory")
+    ->Arg(kInStore)
+    ->Arg(kInMemory)
+    ->Iterations(1920)  // 3.1 M events a path.
     ->MeasureProcessCPUTime()
     ->Unit(benchmark::kMicrosecond);
 

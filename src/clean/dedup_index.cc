@@ -1,9 +1,53 @@
 #include "clean/dedup_index.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "common/key_coding.h"
+#include "spdlog/spdlog.h"
 #include "storage/keys.h"
 
 namespace aidmp::clean {
+namespace {
+
+// The kMeta entry holding DurableSeq, beside the processors' checkpoints.
+std::string DurableSeqKey() { return storage::CheckpointKey("dedup"); }
+
+std::string EncodeSeen(int64_t received_at_us, uint64_t seq) {
+  std::string value;
+  PutFixed64LE(&value, static_cast<uint64_t>(received_at_us));
+  PutFixed64LE(&value, seq);
+  return value;
+}
+
+}  // namespace
+
+DedupIndex::DedupIndex(storage::Store* store, int64_t window_us, DedupMemoryOptions memory)
+    : store_(store),
+      window_us_(window_us),
+      memory_(memory),
+      clock_(memory.clock != nullptr ? memory.clock : SystemClock::Default()) {
+  std::string value;
+  if (store_->Get(storage::Family::kMeta, DurableSeqKey(), &value).ok() && value.size() == 8) {
+    durable_seq_ = DecodeFixed64BE(value.data());
+  }
+  active_last_seq_ = durable_seq_;
+  spiller_ = std::thread([this] { SpillLoop(); });
+}
+
+DedupIndex::~DedupIndex() {
+  absl::Status status = Spill();
+  if (!status.ok() && !absl::IsFailedPrecondition(status)) {  // read-only: nothing to keep
+    spdlog::warn("dedup index: ids left in memory at shutdown ({}); the next start replays them from the log",
+                 status.ToString());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  spiller_.join();
+}
 
 std::string DedupIndex::Key(std::string_view source, std::string_view message_id) {
   return storage::DedupKey(source, message_id);
@@ -11,25 +55,131 @@ std::string DedupIndex::Key(std::string_view source, std::string_view message_id
 
 absl::Status DedupIndex::FindDuplicates(const std::vector<std::string>& keys, int64_t now_us,
                                         std::vector<bool>* duplicate) const {
-  std::vector<std::optional<std::string>> values;
-  absl::Status status = store_->MultiGet(storage::Family::kDedup, keys, &values);
-  if (!status.ok()) return status;
   duplicate->assign(keys.size(), false);
-  for (size_t key_idx = 0; key_idx < keys.size(); ++key_idx) {
-    const auto& value = values[key_idx];
+  const int64_t oldest_us = now_us - window_us_;
+  // The ids in memory are the latest: one found there is decided there.
+  std::vector<bool> decided(keys.size(), false);
+  size_t decided_count = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (size_t key_idx = 0; key_idx < keys.size(); ++key_idx) {
+      auto it = active_.find(keys[key_idx]);
+      if (it == active_.end()) {
+        if (spilling_ == nullptr) continue;
+        it = spilling_->find(keys[key_idx]);
+        if (it == spilling_->end()) continue;
+      }
+      decided[key_idx] = true;
+      ++decided_count;
+      (*duplicate)[key_idx] = it->second.received_at_us >= oldest_us;
+    }
+  }
+  if (decided_count == keys.size()) return absl::OkStatus();
+  // Most ids are new: look all up in the store unless some were decided in memory.
+  std::vector<size_t> positions;
+  std::vector<std::string> subset;
+  const std::vector<std::string>* lookup = &keys;
+  if (decided_count > 0) {
+    for (size_t key_idx = 0; key_idx < keys.size(); ++key_idx) {
+      if (decided[key_idx]) continue;
+      positions.push_back(key_idx);
+      subset.push_back(keys[key_idx]);
+    }
+    lookup = &subset;
+  }
+  std::vector<std::optional<std::string>> values;
+  absl::Status status = store_->MultiGet(storage::Family::kDedup, *lookup, &values);
+  if (!status.ok()) return status;
+  for (size_t lookup_idx = 0; lookup_idx < values.size(); ++lookup_idx) {
+    const auto& value = values[lookup_idx];
     if (!value.has_value() || value->size() < 8) continue;
     int64_t seen_at_us = static_cast<int64_t>(DecodeFixed64LE(value->data()));
-    (*duplicate)[key_idx] = seen_at_us >= now_us - window_us_;
+    size_t key_idx = decided_count > 0 ? positions[lookup_idx] : lookup_idx;
+    (*duplicate)[key_idx] = seen_at_us >= oldest_us;
   }
   return absl::OkStatus();
 }
 
-void DedupIndex::Stage(const std::string& key, int64_t received_at_us, uint64_t seq,
-                       storage::WriteBatch* batch) const {
+void DedupIndex::Remember(const std::string& key, int64_t received_at_us, uint64_t seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  int64_t now_us = clock_->NowMicros();
+  if (active_.empty()) active_since_us_ = now_us;
+  active_.insert_or_assign(key, Seen{received_at_us, seq});
+  active_last_seq_ = std::max(active_last_seq_, seq);
+  if (spilling_ == nullptr &&
+      (active_.size() >= memory_.spill_keys || now_us - active_since_us_ >= memory_.spill_age_us)) {
+    StartSpillLocked();
+  }
+}
+
+uint64_t DedupIndex::DurableSeq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return durable_seq_;
+}
+
+absl::Status DedupIndex::Spill() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [&] { return spilling_ == nullptr; });
+  if (active_.empty()) return absl::OkStatus();
+  StartSpillLocked();
+  cv_.wait(lock, [&] { return spilling_ == nullptr; });
+  return last_error_;
+}
+
+void DedupIndex::StartSpillLocked() {
+  spilling_ = std::make_shared<const Table>(std::exchange(active_, Table()));
+  spilling_last_seq_ = active_last_seq_;
+  cv_.notify_all();
+}
+
+absl::Status DedupIndex::WriteTable(const Table& table, uint64_t up_to_seq) {
+  std::vector<const Table::value_type*> entries;
+  entries.reserve(table.size());
+  for (const auto& entry : table) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  size_t next_idx = 0;
   std::string value;
-  PutFixed64LE(&value, static_cast<uint64_t>(received_at_us));
-  PutFixed64LE(&value, seq);
-  batch->Put(storage::Family::kDedup, key, value);
+  absl::Status status = store_->IngestEntries(
+      storage::Family::kDedup, [&](std::string_view* key, std::string_view* value_out) {
+        if (next_idx == entries.size()) return false;
+        const auto& [entry_key, seen] = *entries[next_idx++];
+        value = EncodeSeen(seen.received_at_us, seen.seq);
+        *key = entry_key;
+        *value_out = value;
+        return true;
+      });
+  if (!status.ok()) return status;
+  storage::WriteBatch batch(store_);
+  std::string durable;
+  PutFixed64BE(&durable, up_to_seq);
+  batch.Put(storage::Family::kMeta, DurableSeqKey(), durable);
+  // Unsynced: an older DurableSeq after a crash only means a longer replay.
+  return store_->Write(&batch, /*sync=*/false);
+}
+
+void DedupIndex::SpillLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [&] { return stopping_ || spilling_ != nullptr; });
+    if (spilling_ == nullptr) return;  // stopping, nothing in flight
+    std::shared_ptr<const Table> table = spilling_;
+    uint64_t up_to_seq = spilling_last_seq_;
+    lock.unlock();
+    absl::Status status = WriteTable(*table, up_to_seq);
+    lock.lock();
+    if (status.ok()) {
+      durable_seq_ = std::max(durable_seq_, up_to_seq);
+    } else {
+      // Kept in memory, the newer entries first, for the next spill to try again.
+      if (!absl::IsFailedPrecondition(status)) {
+        spdlog::error("dedup index: writing {} ids to the store failed: {}", table->size(), status.ToString());
+      }
+      for (const auto& [key, seen] : *table) active_.try_emplace(key, seen);
+    }
+    last_error_ = status;
+    spilling_.reset();
+    cv_.notify_all();
+  }
 }
 
 }  // namespace aidmp::clean

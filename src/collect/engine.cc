@@ -30,6 +30,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   engine->log_ = std::make_unique<log::EventLog>(engine->store_.get());
   engine->quarantine_ = std::make_unique<clean::Quarantine>(engine->store_.get());
   engine->dedup_ = std::make_unique<clean::DedupIndex>(engine->store_.get(), options.dedup_window_us);
+  if (!options.store.read_only) {
+    absl::Status recovered = RecoverDedup(engine->log_.get(), engine->dedup_.get());
+    if (!recovered.ok()) return recovered;
+  }
   engine->cleaner_ = std::make_unique<clean::Cleaner>(options.cleaner);
   engine->suppression_ = std::make_unique<privacy::SuppressionList>(engine->store_.get());
   absl::Status loaded = engine->suppression_->Load();
@@ -229,6 +233,9 @@ absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {
       break;
     }
   }
+  // The dedup index keeps its latest ids in memory: the erasure's deletes must find
+  // them in the store. (Suppressed, the person adds no more ids.)
+  if (status.ok()) status = dedup_->Spill();
   // Segment memberships and their change logs first, so the purge below compacts them
   // away too.
   if (status.ok()) {

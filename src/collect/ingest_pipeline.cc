@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "common/status.h"
 #include "event/event_codec.h"
 #include "storage/keys.h"
 
@@ -148,13 +149,6 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
     duplicates += result.duplicates;
     suppressed += result.suppressed;
   }
-  // The dedup entries in key order: random messageIds then enter the memtable from
-  // the previous one's place instead of each from the top (storage/store.cc).
-  std::sort(dedup_stages.begin(), dedup_stages.end(),
-            [](const DedupStage& a, const DedupStage& b) { return a.event->dedup_key < b.event->dedup_key; });
-  for (const DedupStage& stage : dedup_stages) {
-    dedup_->Stage(stage.event->dedup_key, stage.event->received_at_us, stage.seq, &batch);
-  }
   if (received > 0) batch.AddCounter(storage::CounterKey(kCounterReceived), received);
   if (stored > 0) batch.AddCounter(storage::CounterKey(kCounterStored), stored);
   if (duplicates > 0) batch.AddCounter(storage::CounterKey(kCounterDuplicates), duplicates);
@@ -169,7 +163,28 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
     }
     return;
   }
+  // Only now, with the events durable, may their ids count as seen (the index keeps
+  // them in memory; after a crash RecoverDedup finds them in the log).
+  for (const DedupStage& stage : dedup_stages) {
+    dedup_->Remember(stage.event->dedup_key, stage.event->received_at_us, stage.seq);
+  }
   if (last_seq > 0) log_->Publish(last_seq);
+}
+
+absl::Status RecoverDedup(log::EventLog* log, clean::DedupIndex* dedup) {
+  uint64_t after_seq = dedup->DurableSeq();
+  std::vector<log::LogEntry> entries;
+  event::Event event;
+  while (true) {
+    entries.clear();
+    AIDMP_RETURN_IF_ERROR(log->Read(after_seq, 4096, &entries));
+    if (entries.empty()) return absl::OkStatus();
+    for (const log::LogEntry& entry : entries) {
+      AIDMP_RETURN_IF_ERROR(event::DecodeStoredEvent(entry.record, &event));
+      dedup->Remember(clean::DedupIndex::Key(event.source, event.message_id), event.received_at_us, entry.seq);
+      after_seq = entry.seq;
+    }
+  }
 }
 
 }  // namespace aidmp::collect

@@ -110,4 +110,8 @@ class IngestPipeline {
   std::thread writer_;
 };
 
+// Before the first Submit after a restart: gives `dedup` the ids of the events the log
+// holds past its DurableSeq, which it kept only in memory when the process ended.
+absl::Status RecoverDedup(log::EventLog* log, clean::DedupIndex* dedup);
+
 }  // namespace aidmp::collect

@@ -152,9 +152,18 @@ class RocksStore final : public Store {
   }
 
   absl::Status IngestKeys(Family family, const std::function<bool(std::string_view*)>& next) override {
+    return IngestEntries(family, [&next](std::string_view* key, std::string_view* value) {
+      *value = std::string_view();
+      return next(key);
+    });
+  }
+
+  absl::Status IngestEntries(Family family,
+                             const std::function<bool(std::string_view*, std::string_view*)>& next) override {
     if (read_only_) return absl::FailedPreconditionError("store is open read-only");
     std::string_view key;
-    if (!next(&key)) return absl::OkStatus();  // RocksDB refuses an empty file
+    std::string_view value;
+    if (!next(&key, &value)) return absl::OkStatus();  // RocksDB refuses an empty file
     // Written inside the data directory (a hard link moves it in), in a folder of its
     // own that RocksDB's clean-up of unknown files never looks at.
     std::filesystem::path folder = std::filesystem::path(db_->GetName()) / "ingest";
@@ -167,8 +176,8 @@ class RocksStore final : public Store {
     rocksdb::Status status = writer.Open(file);
     // The writer refuses a key not after the last ("strict ascending order").
     do {
-      if (status.ok()) status = writer.Put(ToSlice(key), rocksdb::Slice());
-    } while (status.ok() && next(&key));
+      if (status.ok()) status = writer.Put(ToSlice(key), ToSlice(value));
+    } while (status.ok() && next(&key, &value));
     if (status.ok()) status = writer.Finish();
     if (status.ok()) {
       rocksdb::IngestExternalFileOptions ingest;
@@ -372,6 +381,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
       cf_options.write_buffer_size = 4 << 20;
     }
     if (family == Family::kDedup) {
+      // Keys are a source (which blocks already store once, by prefix) and a messageId,
+      // mostly a random UUID; values are two integers. Little for LZ4 to find, so no
+      // compression: it cost CPU at every flush, spill and compaction.
+      cf_options.compression = rocksdb::kNoCompression;
       cf_options.compaction_filter = store->dedup_filter_.get();
       // Most lookups are of new messageIds: a memtable bloom filter answers them without
       // searching the skip list.

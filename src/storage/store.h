@@ -126,6 +126,10 @@ class Store {
   // when done; the keys are durable when this returns OK. A key already present is
   // overwritten (with the same empty value).
   virtual absl::Status IngestKeys(Family family, const std::function<bool(std::string_view*)>& next) = 0;
+  // The same for keys with values (the dedup index's spills): `next` yields each key and
+  // its value.
+  virtual absl::Status IngestEntries(Family family,
+                                     const std::function<bool(std::string_view*, std::string_view*)>& next) = 0;
 
   // The counter at `key` in kMeta, 0 if never written.
   virtual uint64_t ReadCounter(std::string_view key) = 0;

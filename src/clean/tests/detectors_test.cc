@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <chrono>
+#include <map>
+#include <memory>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "clean/bot_detector.h"
 #include "clean/dedup_index.h"
@@ -74,16 +78,21 @@ TEST(OutlierDetectorTest, FlagsFarValuesAfterWarmup) {
   EXPECT_FALSE(detector.Observe("Order Completed", "quantity", 5000));
 }
 
-// The dedup index against a trivially correct shadow (a map), on random ids and times.
-TEST(DedupIndexTest, AgreesWithAShadowMap) {
+// The dedup index against a trivially correct shadow (a map), on random ids and times:
+// with every id in memory, with tables spilled to the store every few dozen ids (so that
+// lookups mix memory, a table being written and the store), and across restarts.
+void CheckAgainstShadow(size_t spill_keys, bool restart) {
   testing::TempDir dir;
   auto store = storage::Store::Open(dir.path(), storage::StoreOptions());
   ASSERT_TRUE(store.ok());
   const int64_t window = kMicrosPerHour;
-  DedupIndex index(store->get(), window);
+  DedupMemoryOptions memory;
+  memory.spill_keys = spill_keys;
+  auto index = std::make_unique<DedupIndex>(store->get(), window, memory);
   std::map<std::string, int64_t> shadow;
   std::mt19937 rng(9);
   int64_t now = 10 * kMicrosPerDay;
+  uint64_t seq = 0;
   for (int round_idx = 0; round_idx < 200; ++round_idx) {
     now += static_cast<int64_t>(rng() % (10 * kMicrosPerMinute));
     std::vector<std::string> keys;
@@ -91,8 +100,7 @@ TEST(DedupIndexTest, AgreesWithAShadowMap) {
       keys.push_back(DedupIndex::Key(rng() % 2 ? "web" : "app", "m" + std::to_string(rng() % 300)));
     }
     std::vector<bool> duplicate;
-    ASSERT_TRUE(index.FindDuplicates(keys, now, &duplicate).ok());
-    storage::WriteBatch batch(store->get());
+    ASSERT_TRUE(index->FindDuplicates(keys, now, &duplicate).ok());
     for (size_t key_idx = 0; key_idx < keys.size(); ++key_idx) {
       auto it = shadow.find(keys[key_idx]);
       bool expected = it != shadow.end() && it->second >= now - window;
@@ -102,10 +110,57 @@ TEST(DedupIndexTest, AgreesWithAShadowMap) {
       auto it = shadow.find(key);
       if (it != shadow.end() && it->second >= now - window) continue;
       shadow[key] = now;
-      index.Stage(key, now, 1, &batch);
+      index->Remember(key, now, ++seq);
     }
-    ASSERT_TRUE((*store)->Write(&batch, false).ok());
+    if (restart && round_idx % 50 == 49) {
+      index.reset();  // writes its memory to the store
+      index = std::make_unique<DedupIndex>(store->get(), window, memory);
+      EXPECT_EQ(index->DurableSeq(), seq);
+    }
   }
+  ASSERT_TRUE(index->Spill().ok());
+  EXPECT_EQ(index->DurableSeq(), seq);
+}
+
+TEST(DedupIndexTest, AgreesWithAShadowMapFromMemory) { CheckAgainstShadow(1000000, false); }
+TEST(DedupIndexTest, AgreesWithAShadowMapWhileSpilling) { CheckAgainstShadow(37, false); }
+TEST(DedupIndexTest, AgreesWithAShadowMapAcrossRestarts) { CheckAgainstShadow(37, true); }
+
+// A table spills once it holds `spill_keys` ids or its first id is `spill_age_us` old;
+// what it held is then found in the store by an index that never saw it.
+TEST(DedupIndexTest, SpillsByCountAndByAge) {
+  testing::TempDir dir;
+  auto store = storage::Store::Open(dir.path(), storage::StoreOptions());
+  ASSERT_TRUE(store.ok());
+  FakeClock clock(1000);
+  DedupMemoryOptions memory;
+  memory.spill_keys = 10;
+  memory.spill_age_us = kMicrosPerMinute;
+  memory.clock = &clock;
+  DedupIndex index(store->get(), kMicrosPerDay, memory);
+  auto wait_for_durable = [&](uint64_t seq) {
+    for (int attempt = 0; attempt < 500 && index.DurableSeq() < seq; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return index.DurableSeq();
+  };
+  for (uint64_t seq = 1; seq <= 9; ++seq) index.Remember(DedupIndex::Key("web", std::to_string(seq)), 5, seq);
+  EXPECT_EQ(index.DurableSeq(), 0u) << "nine ids are under the count";
+  index.Remember(DedupIndex::Key("web", "10"), 5, 10);
+  EXPECT_EQ(wait_for_durable(10), 10u);
+  index.Remember(DedupIndex::Key("web", "11"), 5, 11);
+  clock.Advance(kMicrosPerMinute);
+  index.Remember(DedupIndex::Key("web", "12"), 5, 12);
+  EXPECT_EQ(wait_for_durable(12), 12u);
+
+  DedupIndex fresh(store->get(), kMicrosPerDay);
+  EXPECT_EQ(fresh.DurableSeq(), 12u);
+  std::vector<std::string> keys;
+  for (int id = 1; id <= 13; ++id) keys.push_back(DedupIndex::Key("web", std::to_string(id)));
+  std::vector<bool> duplicate;
+  ASSERT_TRUE(fresh.FindDuplicates(keys, 10, &duplicate).ok());
+  for (int id = 1; id <= 12; ++id) EXPECT_TRUE(duplicate[id - 1]) << id;
+  EXPECT_FALSE(duplicate[12]);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "collect/ingest_pipeline.h"
 
+#include <algorithm>
 #include <random>
 #include <set>
 #include <thread>
@@ -79,6 +80,31 @@ TEST_F(IngestPipelineTest, DedupSurvivesRestart) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->stored, 0u);
   EXPECT_EQ(again->duplicates, 1u);
+}
+
+// The index keeps recent ids in memory only; a process that dies before writing them
+// out finds them again in the log. A second index over the same store stands for the
+// restarted process: the first spilled nothing (a few ids, well under the count and age
+// that trigger a spill).
+TEST_F(IngestPipelineTest, DedupRecoversIdsKeptOnlyInMemory) {
+  std::vector<std::string> keys;
+  for (int id = 0; id < 50; ++id) {
+    std::string message_id = StrCat("crash-", id);
+    auto sent = engine_->collector()->Handle(
+        "track", Basic("key"), StrCat(R"({"userId":"u","event":"E","messageId":")", message_id, "\"}"));
+    ASSERT_TRUE(sent.ok());
+    ASSERT_EQ(sent->stored, 1u);
+    keys.push_back(clean::DedupIndex::Key("http:web", message_id));
+  }
+  clean::DedupIndex restarted(engine_->store(), 7 * kMicrosPerDay);
+  EXPECT_EQ(restarted.DurableSeq(), 0u);
+  int64_t now_us = SystemClock::Default()->NowMicros();
+  std::vector<bool> duplicate;
+  ASSERT_TRUE(restarted.FindDuplicates(keys, now_us, &duplicate).ok());
+  EXPECT_EQ(std::count(duplicate.begin(), duplicate.end(), true), 0) << "the ids were in memory only";
+  ASSERT_TRUE(RecoverDedup(engine_->event_log(), &restarted).ok());
+  ASSERT_TRUE(restarted.FindDuplicates(keys, now_us, &duplicate).ok());
+  EXPECT_EQ(std::count(duplicate.begin(), duplicate.end(), true), 50);
 }
 
 TEST_F(IngestPipelineTest, WindowIsStatedAndHonoured) {
