@@ -5,11 +5,13 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "common/strings.h"
 #include "simdjson.h"
@@ -117,6 +119,37 @@ TEST(CrashTest, AcknowledgedEventsSurviveKill9UnderLoad) {
   std::set<std::string> distinct(stored.begin(), stored.end());
   EXPECT_EQ(distinct.size(), stored.size()) << "an event was stored twice";
   EXPECT_GE(stored.size(), acknowledged.size());
+
+  // The dedup index kept its latest ids in memory when each kill came; it must know
+  // them all again: every acknowledged id sent once more is a duplicate.
+  httplib::Client client("127.0.0.1", server.port());
+  httplib::Headers admin = {{"Authorization", "Bearer admin"}};
+  httplib::Headers auth = {{"Authorization", StrCat("Basic ", Base64Encode("wk:"))}};
+  auto counters = [&](uint64_t* stored_count, uint64_t* duplicates) {
+    auto stats = client.Get("/v1/stats", admin);
+    ASSERT_TRUE(stats && stats->status == 200);
+    simdjson::dom::parser parser;
+    simdjson::dom::element root = parser.parse(stats->body);
+    ASSERT_EQ(root["events_stored"].get_uint64().get(*stored_count), simdjson::SUCCESS);
+    ASSERT_EQ(root["duplicates"].get_uint64().get(*duplicates), simdjson::SUCCESS);
+  };
+  uint64_t stored_before = 0, duplicates_before = 0;
+  counters(&stored_before, &duplicates_before);
+  std::vector<std::string> again(acknowledged.begin(), acknowledged.end());
+  for (size_t start = 0; start < again.size(); start += 100) {
+    std::string body = R"({"batch":[)";
+    for (size_t idx = start; idx < std::min(again.size(), start + 100); ++idx) {
+      if (idx > start) body += ",";
+      body += StrCat(R"({"type":"track","userId":"again","event":"Resent","messageId":")", again[idx], "\"}");
+    }
+    body += "]}";
+    auto result = client.Post("/v1/batch", auth, body, "application/json");
+    ASSERT_TRUE(result && result->status == 200);
+  }
+  uint64_t stored_after = 0, duplicates_after = 0;
+  counters(&stored_after, &duplicates_after);
+  EXPECT_EQ(stored_after, stored_before) << "an acknowledged id was not known as seen after kill -9";
+  EXPECT_EQ(duplicates_after - duplicates_before, again.size());
 }
 
 }  // namespace
