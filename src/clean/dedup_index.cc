@@ -117,6 +117,11 @@ uint64_t DedupIndex::DurableSeq() const {
   return durable_seq_;
 }
 
+size_t DedupIndex::IdsInMemory() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return active_.size() + (spilling_ != nullptr ? spilling_->size() : 0);
+}
+
 absl::Status DedupIndex::Spill() {
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [&] { return spilling_ == nullptr; });

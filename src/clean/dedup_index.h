@@ -73,6 +73,10 @@ class DedupIndex {
 
   int64_t window_us() const { return window_us_; }
 
+  // Ids held in memory now (the active table and one being written): what /metrics shows
+  // of the index's bounded memory.
+  size_t IdsInMemory() const;
+
  private:
   struct Seen {
     int64_t received_at_us;

@@ -89,6 +89,7 @@ class Engine {
   const index::PendingIndex* pending_index() const { return pending_index_; }
   log::EventLog* event_log() { return log_.get(); }
   clean::Quarantine* quarantine() { return quarantine_.get(); }
+  const clean::DedupIndex& dedup() const { return *dedup_; }
   clean::Cleaner* cleaner() { return cleaner_.get(); }
   IngestPipeline* pipeline() { return pipeline_.get(); }
   Collector* collector() { return collector_.get(); }

@@ -726,6 +726,9 @@ struct HttpServer::Impl {
       StrAppend(&out, "aidmp_processor_lag_seconds{processor=\"", runner->name(), "\"} ",
                       static_cast<double>(runner->LagMicros()) / 1e6, "\n");
     }
+    StrAppend(&out, "# HELP aidmp_dedup_ids_in_memory Recent messageIds the dedup index holds in memory.\n"
+                    "# TYPE aidmp_dedup_ids_in_memory gauge\naidmp_dedup_ids_in_memory ",
+              engine->dedup().IdsInMemory(), "\n");
     StrAppend(&out, "# HELP aidmp_log_last_seq Highest event log sequence number.\n"
                           "# TYPE aidmp_log_last_seq gauge\naidmp_log_last_seq ",
                     stats.log_last_seq, "\n");
