@@ -2,6 +2,8 @@
 // Thread-safe: pure functions.
 #pragma once
 
+#include <string_view>
+
 #include "simdjson.h"
 
 namespace aidmp::event {
@@ -11,6 +13,13 @@ template <typename T>
 T ValueOr(simdjson::simdjson_result<T> result, T fallback) {
   T value;
   return std::move(result).get(value) == simdjson::SUCCESS ? value : fallback;
+}
+
+// False only if the JSON text `json` cannot hold a member named by `quoted_key` (the
+// name with its quotes, e.g. "\"device\""): the text has no such run and no backslash
+// that could spell the name another way. A test that spares a parse: cheap next to one.
+inline bool MayHoldKey(std::string_view json, std::string_view quoted_key) {
+  return json.find(quoted_key) != std::string_view::npos || json.find('\\') != std::string_view::npos;
 }
 
 }  // namespace aidmp::event

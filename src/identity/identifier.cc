@@ -4,6 +4,7 @@
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "event/json_util.h"
 #include "simdjson.h"
 
 namespace aidmp::identity {
@@ -55,7 +56,10 @@ std::vector<Identifier> ExtractIdentifiers(const event::Event& event) {
   if (!event.anonymous_id.empty()) ids.push_back({IdType::kAnonymousId, event.anonymous_id});
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object object;
-  if (!event.context_json.empty() && parser.parse(event.context_json).get(object) == simdjson::SUCCESS) {
+  // Most contexts (a browser's) hold neither a device nor traits: no parse for them.
+  const std::string& context = event.context_json;
+  if ((event::MayHoldKey(context, "\"device\"") || event::MayHoldKey(context, "\"traits\"")) &&
+      parser.parse(context).get(object) == simdjson::SUCCESS) {
     std::string_view value;
     simdjson::dom::object device;
     if (object["device"].get_object().get(device) == simdjson::SUCCESS) {

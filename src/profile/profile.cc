@@ -201,8 +201,13 @@ void Profile::Apply(const event::Event& event, const ProfileModel& model) {
     if (object["consent"].get_object().get(preferences) == simdjson::SUCCESS) ApplyConsent(preferences, event, &consent);
   }
   simdjson::dom::object context;
-  bool have_context = !event.context_json.empty() &&
-                      context_parser.parse(event.context_json).get(context) == simdjson::SUCCESS;
+  // Only its traits, consent and device id count here; most contexts (a browser's) hold
+  // none of them and need no parse.
+  const std::string& context_json = event.context_json;
+  bool have_context = (event::MayHoldKey(context_json, "\"traits\"") ||
+                       event::MayHoldKey(context_json, "\"consent\"") ||
+                       event::MayHoldKey(context_json, "\"device\"")) &&
+                      context_parser.parse(context_json).get(context) == simdjson::SUCCESS;
   if (have_context && context["traits"].get_object().get(object) == simdjson::SUCCESS) {
     ApplyTraits(object, event, &traits);
   }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "event/json_util.h"
+
 #include <random>
 #include <string>
 
@@ -101,6 +103,15 @@ TEST(JsonMinifyTest, MatchesSimdjsonOnRandomDocuments) {
     ++checked;
   }
   EXPECT_GT(checked, 2500);
+}
+
+// The parse-sparing test: never false for a text that holds the member.
+TEST(JsonUtilTest, MayHoldKeyIsFalseOnlyWithoutTheMember) {
+  EXPECT_TRUE(MayHoldKey(R"({"device":{"id":"d"}})", "\"device\""));
+  EXPECT_TRUE(MayHoldKey(R"({"page":{"title":"device"}})", "\"device\""));  // a value: a parse decides
+  EXPECT_TRUE(MayHoldKey(R"({"dev\u0069ce":{"id":"d"}})", "\"device\""));  // spelt with an escape
+  EXPECT_FALSE(MayHoldKey(R"({"ip":"1.2.3.4","page":{"path":"/"}})", "\"device\""));
+  EXPECT_FALSE(MayHoldKey("", "\"device\""));
 }
 
 }  // namespace
