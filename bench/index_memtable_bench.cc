@@ -230,6 +230,21 @@ BENCHMARK(BM_IndexQuery)
     ->MeasureProcessCPUTime()
     ->Unit(benchmark::kMicrosecond);
 
+// The dedup keys of one group commit: 16 connections of 100-event batches, each event a
+// random messageId, as clients' ids are.
+constexpr int kDedupGroup = 1600;
+
+std::vector<std::string> RandomDedupGroup(std::mt19937_64& random) {
+  std::vector<std::string> keys;
+  char id[40];
+  for (int event = 0; event < kDedupGroup; ++event) {
+    snprintf(id, sizeof id, "%016llx-%016llx", static_cast<unsigned long long>(random()),
+             static_cast<unsigned long long>(random()));
+    keys.push_back(DedupKey("bench-key", id));
+  }
+  return keys;
+}
+
 // The group commit's dedup entries (clean/dedup_index.cc): per group, one key per
 // stored event (source, messageId: random, as clients' ids are) with a 16-byte value,
 // 1,600 a group (16 connections of 100-event batches), written with the group's log
@@ -243,17 +258,11 @@ void BM_DedupWrites(benchmark::State& state) {
   ScratchDb scratch(options);
   if (!scratch.Opened(state)) return;
   rocksdb::DB* db = scratch.db();
-  constexpr int kGroup = 1600;
+  constexpr int kGroup = kDedupGroup;
   std::mt19937_64 random(3);
   uint64_t seq = 0;
   auto next_group = [&] {
-    std::vector<std::string> keys;
-    char id[40];
-    for (int event = 0; event < kGroup; ++event) {
-      snprintf(id, sizeof id, "%016llx-%016llx", static_cast<unsigned long long>(random()),
-               static_cast<unsigned long long>(random()));
-      keys.push_back(DedupKey("bench-key", id));
-    }
+    std::vector<std::string> keys = RandomDedupGroup(random);
     if (layout == kSkipListHinted) std::sort(keys.begin(), keys.end());
     return keys;
   };
@@ -296,20 +305,11 @@ void BM_DedupGroups(benchmark::State& state) {
     }
     constexpr int64_t kWindowUs = 7LL * 24 * 3600 * 1'000'000;
     clean::DedupIndex index(store->get(), kWindowUs);
-    constexpr int kGroup = 1600;
+    constexpr int kGroup = kDedupGroup;
     std::mt19937_64 random(3);
     uint64_t seq = 0;
     const int64_t now_us = 1'790'000'000'000'000;
-    auto next_group = [&] {
-      std::vector<std::string> keys;
-      char id[40];
-      for (int event = 0; event < kGroup; ++event) {
-        snprintf(id, sizeof id, "%016llx-%016llx", static_cast<unsigned long long>(random()),
-                 static_cast<unsigned long long>(random()));
-        keys.push_back(DedupKey("bench-key", id));
-      }
-      return keys;
-    };
+    auto next_group = [&] { return RandomDedupGroup(random); };
     std::vector<bool> duplicate;
     auto dedup_group = [&](std::vector<std::string>& keys) -> absl::Status {
       if (path == kInMemory) {
