@@ -12,8 +12,6 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
-// simdjson's escapes: '"' and '\\' with a backslash, the five short control escapes,
-// every other byte below 0x20 as \u00XX; everything else (UTF-8 included) as it is.
 // The high bit of each byte of `word` (little-endian) that needs an escape: a zero byte
 // after xor with '"' or '\\', or a byte below 0x20. Borrows can set bits above a byte
 // that needs one, never below it, so the lowest set bit is exact.
@@ -59,6 +57,8 @@ size_t NextEscape(std::string_view text, size_t pos) {
   return size;
 }
 
+// simdjson's escapes: '"' and '\\' with a backslash, the five short control escapes,
+// every other byte below 0x20 as \u00XX; everything else (UTF-8 included) as it is.
 std::string_view Escape(unsigned char c) {
   static constexpr std::string_view kControl[32] = {
       "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",

@@ -1,8 +1,8 @@
 #include "event/segment_json.h"
 
+#include "common/strings.h"
 #include "common/time_format.h"
 #include "event/json_minify.h"
-#include "common/strings.h"
 
 namespace aidmp::event {
 namespace {
