@@ -30,6 +30,7 @@ DedupIndex::DedupIndex(storage::Store* store, int64_t window_us, DedupMemoryOpti
   std::string value;
   if (store_->Get(storage::Family::kMeta, DurableSeqKey(), &value).ok() && value.size() == 8) {
     durable_seq_ = DecodeFixed64BE(value.data());
+    durable_seq_known_ = true;
   }
   active_last_seq_ = durable_seq_;
   spiller_ = std::thread([this] { SpillLoop(); });
@@ -117,6 +118,25 @@ uint64_t DedupIndex::DurableSeq() const {
   return durable_seq_;
 }
 
+bool DedupIndex::KnowsDurableSeq() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return durable_seq_known_;
+}
+
+absl::Status DedupIndex::AdoptStoredIds(uint64_t seq) {
+  storage::WriteBatch batch(store_);
+  std::string durable;
+  PutFixed64BE(&durable, seq);
+  batch.Put(storage::Family::kMeta, DurableSeqKey(), durable);
+  absl::Status status = store_->Write(&batch, /*sync=*/true);
+  if (!status.ok()) return status;
+  std::lock_guard<std::mutex> lock(mu_);
+  durable_seq_ = std::max(durable_seq_, seq);
+  active_last_seq_ = std::max(active_last_seq_, seq);
+  durable_seq_known_ = true;
+  return absl::OkStatus();
+}
+
 size_t DedupIndex::IdsInMemory() const {
   std::lock_guard<std::mutex> lock(mu_);
   return active_.size() + (spilling_ != nullptr ? spilling_->size() : 0);
@@ -174,6 +194,7 @@ void DedupIndex::SpillLoop() {
     lock.lock();
     if (status.ok()) {
       durable_seq_ = std::max(durable_seq_, up_to_seq);
+      durable_seq_known_ = true;
     } else {
       // Kept in memory, the newer entries first, for the next spill to try again.
       if (!absl::IsFailedPrecondition(status)) {

@@ -67,6 +67,13 @@ class DedupIndex {
   // replay after a crash starts past it.
   uint64_t DurableSeq() const;
 
+  // False for a data directory that has never had an index keeping ids in memory: one
+  // new, or one whose every id went to the store with its event (before session 13).
+  bool KnowsDurableSeq() const;
+  // For such a directory: records that the ids of every event up to `seq` are in the
+  // store already, so nothing before it is replayed. Durable when it returns OK.
+  absl::Status AdoptStoredIds(uint64_t seq);
+
   // Writes everything in memory to the store and returns when it is there (erasure
   // needs the ids of the events it erases where its deletes reach them).
   absl::Status Spill();
@@ -103,6 +110,7 @@ class DedupIndex {
   std::shared_ptr<const Table> spilling_;  // being written; guarded by mu_
   uint64_t spilling_last_seq_ = 0;         // guarded by mu_
   uint64_t durable_seq_ = 0;               // guarded by mu_
+  bool durable_seq_known_ = false;         // guarded by mu_
   absl::Status last_error_;                // of the last spill; guarded by mu_
   bool stopping_ = false;                  // guarded by mu_
   std::thread spiller_;

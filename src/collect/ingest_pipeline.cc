@@ -172,6 +172,9 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
 }
 
 absl::Status RecoverDedup(log::EventLog* log, clean::DedupIndex* dedup) {
+  // A directory the index never kept ids of in memory has every id in the store
+  // already: a directory from before, or a new one (whose log is empty).
+  if (!dedup->KnowsDurableSeq()) return dedup->AdoptStoredIds(log->LastSeq());
   uint64_t after_seq = dedup->DurableSeq();
   std::vector<log::LogEntry> entries;
   event::Event event;

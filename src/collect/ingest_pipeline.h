@@ -111,7 +111,9 @@ class IngestPipeline {
 };
 
 // Before the first Submit after a restart: gives `dedup` the ids of the events the log
-// holds past its DurableSeq, which it kept only in memory when the process ended.
+// holds past its DurableSeq, which it kept only in memory when the process ended. A
+// data directory written before the index kept ids in memory has them all in the
+// store: its log is adopted as it is, not replayed.
 absl::Status RecoverDedup(log::EventLog* log, clean::DedupIndex* dedup);
 
 }  // namespace aidmp::collect

@@ -6,7 +6,10 @@
 #include <thread>
 
 #include "collect/tests/engine_fixture.h"
+#include "common/key_coding.h"
 #include "event/event_codec.h"
+#include "storage/store.h"
+#include "testing/temp_dir.h"
 
 namespace aidmp::collect {
 namespace {
@@ -105,6 +108,52 @@ TEST_F(IngestPipelineTest, DedupRecoversIdsKeptOnlyInMemory) {
   ASSERT_TRUE(RecoverDedup(engine_->event_log(), &restarted).ok());
   ASSERT_TRUE(restarted.FindDuplicates(keys, now_us, &duplicate).ok());
   EXPECT_EQ(std::count(duplicate.begin(), duplicate.end(), true), 50);
+}
+
+// A data directory from before the index kept ids in memory has all its ids in the
+// store; the first open adopts its log instead of replaying all of it into memory.
+TEST(DedupRecoveryTest, ADirectoryFromBeforeIsAdoptedNotReplayed) {
+  testing::TempDir dir;
+  auto store = storage::Store::Open(dir.path(), storage::StoreOptions());
+  ASSERT_TRUE(store.ok());
+  log::EventLog event_log(store->get());
+  const int64_t now_us = SystemClock::Default()->NowMicros();
+  storage::WriteBatch batch(store->get());
+  std::vector<std::string> keys;
+  uint64_t last_seq = 0;
+  for (int id = 0; id < 20; ++id) {
+    event::Event event;
+    event.type = event::EventType::kTrack;
+    event.user_id = "u";
+    event.event = "E";
+    event.message_id = StrCat("old-", id);
+    event.source = "http:web";
+    event.timestamp_us = event.received_at_us = now_us;
+    last_seq = event_log.NextSeq();
+    event_log.Stage(last_seq, event::WithSeq(event::EncodeStoredEvent(event), last_seq), &batch);
+    // The dedup entry as the group commit wrote it with its event until session 13.
+    keys.push_back(clean::DedupIndex::Key(event.source, event.message_id));
+    std::string value;
+    PutFixed64LE(&value, static_cast<uint64_t>(now_us));
+    PutFixed64LE(&value, last_seq);
+    batch.Put(storage::Family::kDedup, keys.back(), value);
+  }
+  ASSERT_TRUE((*store)->Write(&batch, true).ok());
+  event_log.Publish(last_seq);
+
+  {
+    clean::DedupIndex index(store->get(), 7 * kMicrosPerDay);
+    EXPECT_FALSE(index.KnowsDurableSeq());
+    ASSERT_TRUE(RecoverDedup(&event_log, &index).ok());
+    EXPECT_EQ(index.DurableSeq(), last_seq);
+    EXPECT_EQ(index.IdsInMemory(), 0u) << "the log was replayed, not adopted";
+    std::vector<bool> duplicate;
+    ASSERT_TRUE(index.FindDuplicates(keys, now_us, &duplicate).ok());
+    EXPECT_EQ(std::count(duplicate.begin(), duplicate.end(), true), 20);
+  }
+  clean::DedupIndex reopened(store->get(), 7 * kMicrosPerDay);
+  EXPECT_TRUE(reopened.KnowsDurableSeq());
+  EXPECT_EQ(reopened.DurableSeq(), last_seq);
 }
 
 TEST_F(IngestPipelineTest, WindowIsStatedAndHonoured) {
