@@ -13,6 +13,14 @@ namespace {
 // The kMeta entry holding DurableSeq, beside the processors' checkpoints.
 std::string DurableSeqKey() { return storage::CheckpointKey("dedup"); }
 
+absl::Status WriteDurableSeq(storage::Store* store, uint64_t seq, bool sync) {
+  storage::WriteBatch batch(store);
+  std::string durable;
+  PutFixed64BE(&durable, seq);
+  batch.Put(storage::Family::kMeta, DurableSeqKey(), durable);
+  return store->Write(&batch, sync);
+}
+
 std::string EncodeSeen(int64_t received_at_us, uint64_t seq) {
   std::string value;
   PutFixed64LE(&value, static_cast<uint64_t>(received_at_us));
@@ -124,11 +132,7 @@ bool DedupIndex::KnowsDurableSeq() const {
 }
 
 absl::Status DedupIndex::AdoptStoredIds(uint64_t seq) {
-  storage::WriteBatch batch(store_);
-  std::string durable;
-  PutFixed64BE(&durable, seq);
-  batch.Put(storage::Family::kMeta, DurableSeqKey(), durable);
-  absl::Status status = store_->Write(&batch, /*sync=*/true);
+  absl::Status status = WriteDurableSeq(store_, seq, /*sync=*/true);
   if (!status.ok()) return status;
   std::lock_guard<std::mutex> lock(mu_);
   durable_seq_ = std::max(durable_seq_, seq);
@@ -174,12 +178,8 @@ absl::Status DedupIndex::WriteTable(const Table& table, uint64_t up_to_seq) {
         return true;
       });
   if (!status.ok()) return status;
-  storage::WriteBatch batch(store_);
-  std::string durable;
-  PutFixed64BE(&durable, up_to_seq);
-  batch.Put(storage::Family::kMeta, DurableSeqKey(), durable);
   // Unsynced: an older DurableSeq after a crash only means a longer replay.
-  return store_->Write(&batch, /*sync=*/false);
+  return WriteDurableSeq(store_, up_to_seq, /*sync=*/false);
 }
 
 void DedupIndex::SpillLoop() {
