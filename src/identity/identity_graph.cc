@@ -295,9 +295,11 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
     resolution.created = true;
     touched.push_back(target);
   }
+  // The owners found above hold until an identifier changes hands here.
+  bool owners_moved = resolution.created;
   for (size_t id_idx = 0; id_idx < ids.size(); ++id_idx) {
     const Identifier& id = ids[id_idx];
-    auto owner = Owner(id);
+    auto owner = owners_moved ? Owner(id) : absl::StatusOr<uint64_t>(owners[id_idx]);
     if (!owner.ok()) return owner.status();
     auto target_record = LoadPerson(target);
     if (!target_record.ok()) return target_record.status();
@@ -326,6 +328,7 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
       (*target_record)->identifiers.push_back(id);
       touched.push_back(target);
       StageOwner(id, target, batch);
+      owners_moved = true;
       batch->AddCounter(storage::CounterKey("identity_identifiers"), 1);
       continue;
     }
@@ -354,6 +357,7 @@ absl::StatusOr<Resolution> IdentityGraph::Resolve(const std::vector<Identifier>&
       for (const auto& moved : loser->identifiers) StageOwner(moved, winner->id, batch);
     }
     StageMerge(std::move(merge), winner, loser, batch);
+    owners_moved = true;
     resolution.absorbed.emplace_back(loser->id, winner->id);
     touched.push_back(loser->id);
     target = winner->id;
