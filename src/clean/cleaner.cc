@@ -9,6 +9,7 @@
 #include "common/hash.h"
 #include "common/json_writer.h"
 #include "event/json_minify.h"
+#include "event/json_util.h"
 #include "simdjson.h"
 #include "common/strings.h"
 
@@ -241,7 +242,7 @@ void Cleaner::NormaliseObjects(Event* event) const {
   };
   if (options_.hash_pii) {
     maybe_rewrite(&event->traits_json, hash_pii, true);
-    if (event->context_json.find("\"traits\"") != std::string::npos) {
+    if (event::MayHoldKey(event->context_json, "\"traits\"")) {
       MemberRewriter context_traits = [&](std::string_view key, simdjson::dom::element value,
                                           JsonWriter* writer) {
         if (key != "traits" || !value.is_object()) return false;
@@ -259,9 +260,10 @@ void Cleaner::NormaliseObjects(Event* event) const {
   if (hashed) event->flags |= event::kFlagPiiHashed;
 }
 
-void Cleaner::FlagBehaviour(Event* event) {
-  std::string user_agent = StringMember(event->context_json, "userAgent");
-  if (bots_.IsBotUserAgent(user_agent)) event->flags |= event::kFlagBot;
+void Cleaner::FlagBehaviour(Event* event, std::optional<std::string_view> user_agent) {
+  std::string parsed;
+  if (!user_agent) user_agent = parsed = StringMember(event->context_json, "userAgent");
+  if (bots_.IsBotUserAgent(*user_agent)) event->flags |= event::kFlagBot;
   const std::string& id = event->user_id.empty() ? event->anonymous_id : event->user_id;
   if (bots_.CountAndCheckRate(id, event->timestamp_us)) event->flags |= event::kFlagBot;
 
@@ -279,7 +281,7 @@ void Cleaner::FlagBehaviour(Event* event) {
   }
 }
 
-CleanResult Cleaner::Clean(Event* event, size_t raw_size) {
+CleanResult Cleaner::Clean(Event* event, size_t raw_size, std::optional<std::string_view> user_agent) {
   if (raw_size > options_.max_event_bytes) {
     return Reject(Reason::kEventTooLarge, StrCat("event is ", raw_size,
                                                        " bytes; the limit is ", options_.max_event_bytes));
@@ -309,7 +311,7 @@ CleanResult Cleaner::Clean(Event* event, size_t raw_size) {
       if (violation->action == PlanAction::kFlag) event->flags |= event::kFlagPlanViolation;
     }
   }
-  FlagBehaviour(event);
+  FlagBehaviour(event, user_agent);
   return CleanResult();
 }
 

@@ -20,7 +20,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "clean/bot_detector.h"
 #include "common/clock.h"
@@ -64,9 +66,12 @@ class Cleaner {
   explicit Cleaner(CleanerOptions options);
 
   // Validates and normalises `event` in place. `raw_size` is the size of the event's
-  // JSON as received (for the size limit). On rejection the event may be partly
-  // normalised; callers quarantine the raw payload, not the event.
-  CleanResult Clean(event::Event* event, size_t raw_size);
+  // JSON as received (for the size limit). `user_agent`, when the caller knows it, is
+  // the string member "userAgent" of event->context_json (empty if none); otherwise the
+  // context is parsed for it. On rejection the event may be partly normalised; callers
+  // quarantine the raw payload, not the event.
+  CleanResult Clean(event::Event* event, size_t raw_size,
+                    std::optional<std::string_view> user_agent = std::nullopt);
 
   const CleanerOptions& options() const { return options_; }
 
@@ -74,7 +79,7 @@ class Cleaner {
   CleanResult CheckIds(event::Event* event) const;
   CleanResult ResolveTimestamps(event::Event* event) const;
   void NormaliseObjects(event::Event* event) const;
-  void FlagBehaviour(event::Event* event);
+  void FlagBehaviour(event::Event* event, std::optional<std::string_view> user_agent);
 
   CleanerOptions options_;
   BotDetector bots_;

@@ -1,5 +1,7 @@
 #include "collect/collector.h"
 
+#include <optional>
+
 #include "common/time_format.h"
 #include "event/event_codec.h"
 #include "event/json_minify.h"
@@ -81,16 +83,19 @@ void Collector::AddMessage(simdjson::dom::element message, std::string_view type
     if (event::ParseEventType(type_hint, &type)) forced_type = type;
   }
   size_t raw_size = 0;
-  absl::Status status = event::ParseSegmentMessage(message, forced_type, &event, &raw_size);
+  std::string_view user_agent;  // the event's own context's
+  absl::Status status = event::ParseSegmentMessage(message, forced_type, &event, &raw_size, &user_agent);
   if (!status.ok()) {
     quarantine(message.is_object() ? clean::Reason::kWrongFieldType : clean::Reason::kMalformedJson,
                std::string(status.message()));
     return;
   }
+  std::optional<std::string_view> known_user_agent = user_agent;
   if (event.context_json.empty() && !batch_context_json.empty()) {
     event.context_json = std::string(batch_context_json);
+    known_user_agent.reset();  // the cleaner finds it in the batch's context
   }
-  clean::CleanResult result = cleaner_->Clean(&event, raw_size);
+  clean::CleanResult result = cleaner_->Clean(&event, raw_size, known_user_agent);
   if (!result.accepted()) {
     quarantine(result.reason, std::move(result.message));
     return;

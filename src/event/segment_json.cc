@@ -10,6 +10,8 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
+constexpr std::string_view kUserAgent = "userAgent";
+
 absl::Status WrongType(std::string_view field, std::string_view expected) {
   return absl::InvalidArgumentError(StrCat("field '", field, "' must be ", expected));
 }
@@ -71,7 +73,7 @@ absl::Status ReadTimestamp(element value, std::string_view field, int64_t* out) 
 }  // namespace
 
 absl::Status ParseSegmentMessage(element message, std::optional<EventType> forced_type,
-                                 Event* out, size_t* minified_size) {
+                                 Event* out, size_t* minified_size, std::string_view* user_agent) {
   if (!message.is_object()) return absl::InvalidArgumentError("an event must be a JSON object");
   bool have_type = false;
   int64_t timestamp_us = kNoTimestamp;
@@ -81,6 +83,7 @@ absl::Status ParseSegmentMessage(element message, std::optional<EventType> force
     have_type = true;
   }
   simdjson::dom::object members = message.get_object().value_unsafe();
+  std::string_view context_user_agent;  // of the last context: the one kept
   size_t size = 2;  // the braces, then each member and the comma before all but the first
   for (auto field : members) {
     std::string_view key = field.key;
@@ -130,6 +133,7 @@ absl::Status ParseSegmentMessage(element message, std::optional<EventType> force
     } else if (key == "context") {
       status = ReadObject(value, key, &out->context_json);
       written = &out->context_json;
+      if (value[kUserAgent].get_string().get(context_user_agent) != simdjson::SUCCESS) context_user_agent = {};
     } else if (key == "integrations") {
       status = ReadObject(value, key, &out->integrations_json);
       written = &out->integrations_json;
@@ -154,6 +158,7 @@ absl::Status ParseSegmentMessage(element message, std::optional<EventType> force
   }
   if (!have_type) return absl::InvalidArgumentError("field 'type' is required in a batch item");
   if (minified_size != nullptr) *minified_size = size;
+  if (user_agent != nullptr) *user_agent = context_user_agent;
   return absl::OkStatus();
 }
 

@@ -26,8 +26,11 @@ namespace aidmp::event {
 // When `minified_size` is given it is set, on success, to event::MinifiedSize(message):
 // the size the collector checks against its per-event limit, counted here from the
 // sub-objects this function writes out anyway instead of by a second walk.
+// When `user_agent` is given it is set, on success, to the string member "userAgent" of
+// the context kept in out->context_json (empty if none), as a view into the message's
+// document: the cleaner's bot check then needs no second parse of the context.
 absl::Status ParseSegmentMessage(simdjson::dom::element message,
                                  std::optional<EventType> forced_type, Event* out,
-                                 size_t* minified_size = nullptr);
+                                 size_t* minified_size = nullptr, std::string_view* user_agent = nullptr);
 
 }  // namespace aidmp::event

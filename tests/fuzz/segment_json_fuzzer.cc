@@ -5,7 +5,9 @@
 // cleaned event survives EncodeStoredEvent -> DecodeStoredEvent field for field, with
 // its JSON sub-objects valid JSON and given back as the very text they were stored as,
 // and WithSeq puts the sequence number in; event/json_minify.h writes every parsed input
-// as simdjson::minify does and counts its size right, as ParseSegmentMessage does.
+// as simdjson::minify does and counts its size right, as ParseSegmentMessage does; the
+// user agent ParseSegmentMessage gives is the kept context's, and cleaning with it flags
+// the event as cleaning without it (parsing the context) does.
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -50,6 +52,18 @@ void CheckSameString(const std::string& before, const std::string& after, std::s
 void CheckSameTime(int64_t before, int64_t after, std::string_view field) {
   AIDMP_FUZZ_CHECK_MSG(before == after,
                        StrCat("field ", field, ": encoded ", before, ", decoded ", after));
+}
+
+// The string member "userAgent" of a context kept as compact JSON; empty if none.
+std::string ContextUserAgent(const std::string& context_json) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object context;
+  std::string_view user_agent;
+  if (context_json.empty() || parser.parse(context_json).get(context) != simdjson::SUCCESS ||
+      context["userAgent"].get_string().get(user_agent) != simdjson::SUCCESS) {
+    return std::string();
+  }
+  return std::string(user_agent);
 }
 
 // Encodes `event` and decodes it again. Every field must survive for a cleaned event;
@@ -101,14 +115,22 @@ void ParseCleanEncode(simdjson::dom::element message, std::optional<EventType> f
   event.received_at_us = kReceivedAtUs;
   event.source = "http:src";
   size_t minified_size = 0;
-  if (!aidmp::event::ParseSegmentMessage(message, forced_type, &event, &minified_size).ok()) return;
+  std::string_view user_agent;
+  if (!aidmp::event::ParseSegmentMessage(message, forced_type, &event, &minified_size, &user_agent).ok()) return;
+  AIDMP_FUZZ_CHECK_MSG(user_agent == ContextUserAgent(event.context_json),
+                       StrCat("user agent \"", user_agent, "\" of context ", event.context_json));
   AIDMP_FUZZ_CHECK_MSG(minified_size == aidmp::event::MinifiedSize(message),
                        StrCat("counted ", minified_size, ", minified ", aidmp::event::Minified(message)));
   event.seq = raw_size;
   CheckRoundTrip(event, /*check_timestamps=*/false);
 
+  Event unknown_agent = event;
   aidmp::clean::Cleaner cleaner{aidmp::clean::CleanerOptions{}};
-  aidmp::clean::CleanResult result = cleaner.Clean(&event, raw_size);
+  aidmp::clean::CleanResult result = cleaner.Clean(&event, raw_size, user_agent);
+  aidmp::clean::Cleaner parsing_cleaner{aidmp::clean::CleanerOptions{}};
+  aidmp::clean::CleanResult parsed = parsing_cleaner.Clean(&unknown_agent, raw_size);
+  AIDMP_FUZZ_CHECK(result.reason == parsed.reason);
+  AIDMP_FUZZ_CHECK(event.flags == unknown_agent.flags);
   if (!result.accepted()) {
     AIDMP_FUZZ_CHECK_MSG(!result.message.empty(), "a rejection must say why");
     return;

@@ -229,5 +229,17 @@ TEST(CleanerTest, FlagsBotUserAgents) {
   EXPECT_FALSE(human.flags & event::kFlagBot);
 }
 
+TEST(CleanerTest, UsesTheUserAgentItIsGiven) {
+  // The collector passes the user agent it read while parsing; the context is then not
+  // parsed again, so a user agent given is the one judged.
+  Cleaner cleaner{CleanerOptions()};
+  Event given = Make(R"js({"anonymousId":"a","event":"e","context":{"ip":"1.2.3.4"}})js");
+  ASSERT_TRUE(cleaner.Clean(&given, 100, std::string_view("Mozilla/5.0 (compatible; Googlebot/2.1)")).accepted());
+  EXPECT_TRUE(given.flags & event::kFlagBot);
+  Event told_none = Make(R"js({"anonymousId":"b","event":"e","context":{"userAgent":"Googlebot/2.1"}})js");
+  ASSERT_TRUE(cleaner.Clean(&told_none, 100, std::string_view()).accepted());
+  EXPECT_FALSE(told_none.flags & event::kFlagBot);
+}
+
 }  // namespace
 }  // namespace aidmp::clean

@@ -56,6 +56,34 @@ TEST(SegmentJsonTest, CountsTheMessagesMinifiedSize) {
   }
 }
 
+TEST(SegmentJsonTest, GivesTheKeptContextsUserAgent) {
+  struct Case {
+    const char* json;
+    const char* user_agent;
+  };
+  for (const Case& c : {
+           Case{R"js({"type":"page","anonymousId":"a","context":{"ip":"1.2.3.4","userAgent":"Mozilla/5.0 (X11)"}})js",
+                "Mozilla/5.0 (X11)"},
+           // Only the context's own member: not one nested deeper, nor a non-string.
+           Case{R"js({"type":"page","anonymousId":"a","context":{"traits":{"userAgent":"x"}}})js", ""},
+           Case{R"js({"type":"page","anonymousId":"a","context":{"userAgent":7}})js", ""},
+           Case{R"js({"type":"page","anonymousId":"a","userAgent":"top level"})js", ""},
+           Case{R"js({"type":"page","anonymousId":"a","context":{"userAgent":"esc\"aped\u00e9"}})js", "esc\"aped\xc3\xa9"},
+           // Two contexts: the last is kept, and its user agent given.
+           Case{R"js({"type":"page","anonymousId":"a","context":{"userAgent":"first"},"context":{"userAgent":"last"}})js",
+                "last"},
+           Case{R"js({"type":"page","anonymousId":"a","context":{"userAgent":"first"},"context":null})js", ""},
+       }) {
+    static simdjson::dom::parser parser;
+    simdjson::dom::element message;
+    ASSERT_EQ(parser.parse(std::string_view(c.json)).get(message), simdjson::SUCCESS) << c.json;
+    Event event;
+    std::string_view user_agent = "not set";
+    ASSERT_TRUE(ParseSegmentMessage(message, std::nullopt, &event, nullptr, &user_agent).ok()) << c.json;
+    EXPECT_EQ(user_agent, c.user_agent) << c.json;
+  }
+}
+
 TEST(SegmentJsonTest, NumericIdsBecomeStrings) {
   Event event;
   ASSERT_TRUE(Parse(R"({"userId":12345,"messageId":7,"traits":{}})", EventType::kIdentify, &event).ok());
