@@ -1,6 +1,9 @@
 #include "event/event_codec.h"
 
+#include <iterator>
+
 #include "common/json_writer.h"
+#include "common/status.h"
 #include "common/time_format.h"
 #include "simdjson.h"
 #include "common/strings.h"
@@ -44,6 +47,62 @@ void ResetEvent(Event* event) {
   event->timestamp_us = event->original_timestamp_us = event->sent_at_us = event->received_at_us = kNoTimestamp;
   event->flags = 0;
   event->seq = 0;
+}
+
+// The members EncodeStoredEvent writes before the first that is not a plain string
+// (or seq), in its order.
+constexpr std::string_view kHeadKeys[] = {"seq",   "type", "messageId", "userId",     "anonymousId",
+                                          "event", "name", "groupId",   "previousId", "timestamp"};
+
+// Reads the keys from the head of a record in EncodeStoredEvent's form: its members in
+// kHeadKeys order, strings without escapes. False for anything else (DecodeStoredEvent
+// then answers). The record must end as an object does, so a cut one is never read here.
+bool ReadKeysFromHead(std::string_view data, StoredEventKeys* out) {
+  if (data.size() < 2 || data.front() != '{' || data.back() != '}') return false;
+  const size_t last = data.size() - 1;
+  size_t pos = 1;
+  size_t order = 0;  // the kHeadKeys before it are past
+  bool typed = false;
+  while (order < std::size(kHeadKeys) && pos < last) {
+    if (pos > 1) {
+      if (data[pos] != ',') return false;
+      ++pos;
+    }
+    if (data[pos] != '"') return false;
+    const size_t key_end = data.find('"', pos + 1);
+    if (key_end == std::string_view::npos || key_end + 1 >= last || data[key_end + 1] != ':') return false;
+    const std::string_view key = data.substr(pos + 1, key_end - pos - 1);
+    pos = key_end + 2;
+    size_t idx = order;
+    while (idx < std::size(kHeadKeys) && kHeadKeys[idx] != key) ++idx;
+    if (idx == std::size(kHeadKeys)) break;  // a member after the head: the keys are read
+    order = idx + 1;
+    if (idx == 0) {  // seq: digits
+      const size_t digits = pos;
+      while (pos < last && data[pos] >= '0' && data[pos] <= '9') ++pos;
+      if (pos == digits) return false;
+      continue;
+    }
+    if (data[pos] != '"') return false;
+    const size_t end = data.find('"', pos + 1);
+    if (end == std::string_view::npos || end >= last) return false;
+    const std::string_view text = data.substr(pos + 1, end - pos - 1);
+    if (text.find('\\') != std::string_view::npos) return false;
+    pos = end + 1;
+    if (key == "type") {
+      EventType type;
+      if (!ParseEventType(text, &type)) return false;
+      typed = true;
+    } else if (key == "userId") {
+      out->user_id = text;
+    } else if (key == "anonymousId") {
+      out->anonymous_id = text;
+    } else if (key == "timestamp") {
+      auto parsed = ParseIso8601Micros(text);
+      out->timestamp_us = parsed.ok() ? *parsed : kNoTimestamp;
+    }
+  }
+  return typed;
 }
 
 }  // namespace
@@ -199,6 +258,18 @@ absl::Status DecodeStoredEvent(std::string_view data, Event* out) {
   // Past the end of the input is what a whole record leaves.
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return corrupt("text after the object");
   if (!typed) return absl::DataLossError("stored event has no type");
+  return absl::OkStatus();
+}
+
+absl::Status DecodeStoredEventKeys(std::string_view data, StoredEventKeys* out) {
+  *out = StoredEventKeys();
+  if (ReadKeysFromHead(data, out)) return absl::OkStatus();
+  *out = StoredEventKeys();
+  thread_local Event event;
+  AIDMP_RETURN_IF_ERROR(DecodeStoredEvent(data, &event));
+  out->user_id = event.user_id;
+  out->anonymous_id = event.anonymous_id;
+  out->timestamp_us = event.timestamp_us;
   return absl::OkStatus();
 }
 

@@ -6,6 +6,10 @@
 namespace aidmp::index {
 
 void AppendIndexKeys(const event::Event& event, uint64_t seq, std::vector<std::string>* keys) {
+  AppendIndexKeys(event::StoredEventKeys{event.user_id, event.anonymous_id, event.timestamp_us}, seq, keys);
+}
+
+void AppendIndexKeys(const event::StoredEventKeys& event, uint64_t seq, std::vector<std::string>* keys) {
   static const std::string kTimePrefix(1, storage::kIndexByTime);
   if (!event.user_id.empty()) {
     keys->push_back(storage::IndexKey(storage::IndexIdPrefix(storage::kIndexByUser, event.user_id), event.timestamp_us, seq));
@@ -23,9 +27,10 @@ EventIndexer::EventIndexer(storage::Store* store, EventIndexerOptions options)
 absl::Status EventIndexer::Apply(const std::vector<log::LogEntry>& entries, storage::WriteBatch* /*batch*/) {
   std::vector<std::string> keys;
   keys.reserve(entries.size() * 3);
-  event::Event event;
+  // Only the ids and the time, from the head of each record.
+  event::StoredEventKeys event;
   for (const auto& entry : entries) {
-    absl::Status status = event::DecodeStoredEvent(entry.record, &event);
+    absl::Status status = event::DecodeStoredEventKeys(entry.record, &event);
     if (!status.ok()) return status;
     AppendIndexKeys(event, entry.seq, &keys);
   }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "event/event.h"
+#include "event/event_codec.h"
 #include "index/pending_index.h"
 #include "log/processor_runner.h"
 
@@ -23,6 +24,7 @@ namespace aidmp::index {
 
 // Appends the index keys of `event`, stored at `seq`: by userId and by anonymousId when
 // it has them, and by time. What the indexer writes and erasure deletes.
+void AppendIndexKeys(const event::StoredEventKeys& event, uint64_t seq, std::vector<std::string>* keys);
 void AppendIndexKeys(const event::Event& event, uint64_t seq, std::vector<std::string>* keys);
 
 struct EventIndexerOptions {

@@ -68,6 +68,37 @@ TEST(EventCodecTest, CorruptRecordsAreDataLoss) {
   }
 }
 
+TEST(EventCodecTest, KeysAreTheDecodedEventsFromTheHeadOrTheWhole) {
+  Event plain = Sample();
+  plain.user_id = "u-1";
+  plain.seq = 12;
+  Event escaped = Sample();  // its userId has quotes: escaped, so decoded whole
+  Event bare;
+  bare.type = EventType::kPage;
+  bare.anonymous_id = "a";
+  Event untimed = plain;
+  untimed.timestamp_us = kNoTimestamp;
+  for (const Event& event : {plain, escaped, bare, untimed}) {
+    const std::string record = EncodeStoredEvent(event);
+    StoredEventKeys keys;
+    ASSERT_TRUE(DecodeStoredEventKeys(record, &keys).ok()) << record;
+    EXPECT_EQ(keys.user_id, event.user_id) << record;
+    EXPECT_EQ(keys.anonymous_id, event.anonymous_id) << record;
+    EXPECT_EQ(keys.timestamp_us, event.timestamp_us) << record;
+  }
+  // Read from the head: views into the record.
+  const std::string record = EncodeStoredEvent(plain);
+  StoredEventKeys keys;
+  ASSERT_TRUE(DecodeStoredEventKeys(record, &keys).ok());
+  EXPECT_GE(keys.user_id.data(), record.data());
+  EXPECT_LE(keys.user_id.data() + keys.user_id.size(), record.data() + record.size());
+  for (std::string_view corrupt : {"", "[]", "{}", "{\"seq\":1}", R"({"type":"nope"})", R"({"type":"track","userId":7})",
+                                   R"({"type":"track","timestamp":5})", R"({"seq":1,"type":"track","userId":"u")",
+                                   R"({"type":"track",)"}) {
+    EXPECT_TRUE(absl::IsDataLoss(DecodeStoredEventKeys(corrupt, &keys))) << corrupt;
+  }
+}
+
 // The sub-objects come back as the text they were stored as, whatever their shape.
 TEST(EventCodecTest, SubObjectsComeBackAsStored) {
   Event event = Sample();
