@@ -49,11 +49,13 @@ bool BotDetector::CountAndCheckRate(std::string_view id, int64_t ts_us) {
   std::lock_guard<std::mutex> lock(shard.mu);
   if (shard.counters.size() >= options_.max_tracked_ids / kShards) {
     // Bounded memory: forget everything but the current minute's heavy hitters.
-    std::erase_if(shard.counters, [&](const auto& entry) {
+    absl::erase_if(shard.counters, [&](const auto& entry) {
       return entry.second.minute != minute || entry.second.count < options_.max_events_per_minute / 4;
     });
   }
-  Counter& counter = shard.counters[std::string(id)];
+  auto found = shard.counters.find(absl::string_view(id.data(), id.size()));
+  if (found == shard.counters.end()) found = shard.counters.try_emplace(std::string(id)).first;
+  Counter& counter = found->second;
   if (counter.minute != minute) {
     counter.minute = minute;
     counter.count = 0;

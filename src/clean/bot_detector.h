@@ -9,8 +9,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace aidmp::clean {
 
@@ -44,7 +45,7 @@ class BotDetector {
   };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, Counter> counters;
+    absl::flat_hash_map<std::string, Counter> counters;  // found by string_view: no copy of the id
   };
   static constexpr size_t kShards = 16;
 

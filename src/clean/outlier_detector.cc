@@ -19,15 +19,14 @@ void OutlierDetector::Refresh(Stats* stats) const {
 
 bool OutlierDetector::Observe(std::string_view event_name, std::string_view property, double value) {
   if (!std::isfinite(value)) return true;
-  std::string key;
-  key.reserve(event_name.size() + property.size() + 1);
-  key.append(event_name).push_back('\0');
+  thread_local std::string key;  // kept: a lookup copies nothing
+  key.assign(event_name).push_back('\0');
   key.append(property);
   std::lock_guard<std::mutex> lock(mu_);
   auto it = stats_.find(key);
   if (it == stats_.end()) {
     if (stats_.size() >= options_.max_keys) return false;
-    it = stats_.emplace(std::move(key), Stats()).first;
+    it = stats_.try_emplace(key).first;
   }
   Stats& stats = it->second;
   bool outlier = false;

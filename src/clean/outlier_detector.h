@@ -11,8 +11,9 @@
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 namespace aidmp::clean {
 
@@ -47,7 +48,7 @@ class OutlierDetector {
 
   OutlierOptions options_;
   std::mutex mu_;
-  std::unordered_map<std::string, Stats> stats_;
+  absl::flat_hash_map<std::string, Stats> stats_;
 };
 
 }  // namespace aidmp::clean
