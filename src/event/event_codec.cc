@@ -56,7 +56,8 @@ constexpr std::string_view kHeadKeys[] = {"seq",   "type", "messageId", "userId"
 
 // Reads the keys from the head of a record in EncodeStoredEvent's form: its members in
 // kHeadKeys order, strings without escapes. False for anything else (DecodeStoredEvent
-// then answers). The record must end as an object does, so a cut one is never read here.
+// then answers). The record must end in '}', which keeps out most cut records, but the
+// tail after the head is not checked (event_codec.h says so).
 bool ReadKeysFromHead(std::string_view data, StoredEventKeys* out) {
   if (data.size() < 2 || data.front() != '{' || data.back() != '}') return false;
   const size_t last = data.size() - 1;
