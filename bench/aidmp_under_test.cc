@@ -6,11 +6,14 @@ namespace aidmp::bench {
 
 absl::StatusOr<std::unique_ptr<AidmpUnderTest>> AidmpUnderTest::Start(const std::string& data_dir, bool processors,
                                                                       const std::string& admin_key,
-                                                                      size_t profile_cache_bytes) {
+                                                                      size_t profile_cache_bytes,
+                                                                      ProcessorPolicy policy) {
   collect::EngineOptions options;
   options.write_keys = {{kWriteKey, "bench"}};
   options.background_processors = processors;
   options.profile_cache_bytes = profile_cache_bytes;
+  options.processor_nice = policy.nice;
+  options.ingest.max_processor_lag_us = policy.max_lag_us;
   auto engine = collect::Engine::Open(data_dir, options);
   if (!engine.ok()) return engine.status();
   std::unique_ptr<AidmpUnderTest> aidmp(new AidmpUnderTest());

@@ -17,15 +17,23 @@ namespace aidmp::bench {
 
 inline constexpr char kWriteKey[] = "bench-key";
 
+// How the background processors share the CPU with the collector; the defaults are
+// the engine's (collect::EngineOptions::processor_nice, IngestOptions's lag bound).
+struct ProcessorPolicy {
+  int nice = collect::EngineOptions{}.processor_nice;
+  int64_t max_lag_us = collect::IngestOptions{}.max_processor_lag_us;
+};
+
 class AidmpUnderTest {
  public:
   // Opens the engine at `data_dir` (write key kWriteKey, everything else default:
   // sync=true, processors in the background unless `processors` is false, the given
-  // profile cache) and starts serving on 127.0.0.1, with admin routes if `admin_key`
-  // is set.
+  // profile cache and processor policy) and starts serving on 127.0.0.1, with admin
+  // routes if `admin_key` is set.
   static absl::StatusOr<std::unique_ptr<AidmpUnderTest>> Start(
       const std::string& data_dir, bool processors = true, const std::string& admin_key = "",
-      size_t profile_cache_bytes = profile::PersonProcessor::kDefaultProfileCacheBytes);
+      size_t profile_cache_bytes = profile::PersonProcessor::kDefaultProfileCacheBytes,
+      ProcessorPolicy policy = {});
   ~AidmpUnderTest();
 
   collect::Engine* engine() { return engine_.get(); }

@@ -13,8 +13,8 @@ namespace aidmp::bench {
 
 absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, int concurrency, double seconds,
                                                     const std::string& data_dir, bool processors,
-                                                    size_t profile_cache_bytes) {
-  auto aidmp = AidmpUnderTest::Start(data_dir, processors, "", profile_cache_bytes);
+                                                    size_t profile_cache_bytes, ProcessorPolicy policy) {
+  auto aidmp = AidmpUnderTest::Start(data_dir, processors, "", profile_cache_bytes, policy);
   if (!aidmp.ok()) return aidmp.status();
   int port = (*aidmp)->port();
   const httplib::Headers headers = {{"Authorization", AidmpUnderTest::AuthorizationHeader()}};
@@ -66,6 +66,7 @@ absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(const EventCorpus& corpus, i
   });
 
   SteadyClock::time_point load_end = SteadyClock::now();
+  result.backpressure_seconds = static_cast<double>((*aidmp)->engine()->pipeline()->backpressure_micros()) / 1e6;
   constexpr double kCatchUpTimeoutSeconds = 300;
   auto behind = [&] {
     for (const auto& [name, lag] : (*aidmp)->ProcessorLags()) {

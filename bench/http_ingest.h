@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "bench/bench_util.h"
+#include "bench/aidmp_under_test.h"
 #include "profile/person_processor.h"
 #include "bench/event_corpus.h"
 
@@ -23,13 +24,21 @@ struct HttpIngestResult {
   // Processor name -> most entries behind, sampled every 20 ms.
   std::map<std::string, uint64_t> max_processor_lag;
   double catch_up_seconds = 0;  // from the end of the load until every lag is 0
+  // How long the lag bound held acknowledgements back during the load.
+  double backpressure_seconds = 0;
+  // Events per second from the start of the load until every processor caught up.
+  double fully_processed_per_second() const {
+    double total = throughput.seconds + catch_up_seconds;
+    return total > 0 ? static_cast<double>(throughput.events) / total : 0;
+  }
 };
 
 // Runs against a fresh aidmp at `data_dir` (which must not exist yet); without the
 // processors (indexing, identity, profiles) if `processors` is false, and with the
-// persons processor's profile cache of `profile_cache_bytes`.
+// persons processor's profile cache of `profile_cache_bytes`, and the processors
+// sharing the CPU as `policy` says.
 absl::StatusOr<HttpIngestResult> RunHttpBatchIngest(
     const EventCorpus& corpus, int concurrency, double seconds, const std::string& data_dir, bool processors = true,
-    size_t profile_cache_bytes = profile::PersonProcessor::kDefaultProfileCacheBytes);
+    size_t profile_cache_bytes = profile::PersonProcessor::kDefaultProfileCacheBytes, ProcessorPolicy policy = {});
 
 }  // namespace aidmp::bench

@@ -46,6 +46,7 @@ struct Flags {
   int track_connections = 16;
   double track_seconds = 10;
   size_t corpus_batches = 500;
+  ProcessorPolicy policy;
   bool seconds_given = false;
   bool concurrency_given = false;
 };
@@ -54,10 +55,13 @@ constexpr char kUsage[] =
     "usage: aidmp_bench_ingest [--quick] [--only=rocksdb,http,pg,latency,import] [--concurrency=4,8,16]\n"
     "                          [--seconds=8] [--dir=SCRATCH_PARENT] [--data=SHARED_DATA_DIR]\n"
     "                          [--pg-bin=DIR] [--rate=5000] [--track-connections=16]\n"
+    "                          [--processor-nice=10] [--max-processor-lag=30]\n"
     "  --quick     small sizes (about 30 s) to check that everything runs\n"
     "  --seconds   length of each throughput measurement\n"
     "  --dir       where scratch databases go (default $TMPDIR or /tmp)\n"
-    "  --data      the shared data sets (default <source>/../shared/data)\n";
+    "  --data      the shared data sets (default <source>/../shared/data)\n"
+    "  --processor-nice     how much lower the processors' CPU priority is (0-19; aidmp serve's default)\n"
+    "  --max-processor-lag  lag bound in seconds (0: none; aidmp serve's default)\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -94,6 +98,12 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       flags.pg_bin = std::string(value);
     } else if (name == "--rate") {
       if (!ParseDouble(value, &flags.rate) || flags.rate <= 0) return bad();
+    } else if (name == "--processor-nice") {
+      if (!ParseNumber(value, &flags.policy.nice) || flags.policy.nice < 0 || flags.policy.nice > 19) return bad();
+    } else if (name == "--max-processor-lag") {
+      double lag_seconds = 0;
+      if (!ParseDouble(value, &lag_seconds) || lag_seconds < 0) return bad();
+      flags.policy.max_lag_us = static_cast<int64_t>(lag_seconds * 1e6);
     } else if (name == "--track-connections") {
       if (!ParseNumber(value, &flags.track_connections) || flags.track_connections <= 0) return bad();
     } else {
@@ -168,7 +178,9 @@ std::vector<ResultRow> BuildTable(const Figures& figures) {
     for (const auto& [name, lag] : http.max_processor_lag) {
       rows.push_back({StrCat("  ", name, " lag under that load"), StrCat(concurrency),
                       StrCat("max ", Thousands(static_cast<double>(lag)), " ev"), "",
-                      StrCat("all caught up ", Fixed(http.catch_up_seconds, 2), " s after"), "", ""});
+                      StrCat("all caught up ", Fixed(http.catch_up_seconds, 2), " s after (",
+                             EventsPerSecond(http.fully_processed_per_second()), " fully processed)"),
+                      "", ""});
     }
   }
   if (figures.pg) {
@@ -299,7 +311,11 @@ int Run(const Flags& flags) {
     if (wants("http")) {
       std::cout << "aidmp POST /v1/batch, " << concurrency << " connections, " << flags.seconds << " s (load "
                 << LoadAverages() << ")" << std::endl;
-      auto result = RunHttpBatchIngest(corpus, concurrency, flags.seconds, fresh(StrCat("http-c", concurrency)));
+      std::cout << "  processors at nice +" << flags.policy.nice << ", lag bound "
+                << (flags.policy.max_lag_us > 0 ? StrCat(Fixed(flags.policy.max_lag_us / 1e6, 1), " s") : "none")
+                << std::endl;
+      auto result = RunHttpBatchIngest(corpus, concurrency, flags.seconds, fresh(StrCat("http-c", concurrency)), true,
+                                       profile::PersonProcessor::kDefaultProfileCacheBytes, flags.policy);
       fresh(StrCat("http-c", concurrency));
       if (!result.ok()) {
         std::cout << "  !! aidmp HTTP ingest failed: " << result.status().message() << "\n";
@@ -312,7 +328,9 @@ int Run(const Flags& flags) {
         for (const auto& [name, lag] : result->max_processor_lag) {
           std::cout << " " << name << " " << Thousands(static_cast<double>(lag));
         }
-        std::cout << " events, caught up " << Fixed(result->catch_up_seconds, 2) << " s after the load\n";
+        std::cout << " events, caught up " << Fixed(result->catch_up_seconds, 2) << " s after the load; "
+                  << EventsPerSecond(result->fully_processed_per_second()) << " fully processed; held back "
+                  << Fixed(result->backpressure_seconds, 2) << " s by the lag bound\n";
         figures.http[concurrency] = *result;
       }
     }

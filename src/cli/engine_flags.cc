@@ -30,6 +30,15 @@ void EngineFlags::Declare(CLI::App* command, bool with_write_keys) {
     command->add_option("--write-key", write_keys,
                         "Accepted write key, as KEY or KEY=source-name; repeat for several sources")
         ->take_all();
+    command->add_option("--processor-nice", processor_nice,
+                        "How much lower the CPU priority of the processors behind the log is (0-19): under "
+                        "load, events are acknowledged first and indexed and profiled when CPU is left over")
+        ->check(CLI::Range(0, 19))
+        ->capture_default_str();
+    command->add_option("--max-processor-lag", max_processor_lag,
+                        "Lag bound: when the oldest event not yet indexed or profiled has waited this long, "
+                        "acknowledgements wait for the processors (e.g. 30s, 2m; 0 for no bound)")
+        ->capture_default_str();
   }
   command->add_option("--dedup-window", dedup_window,
                       "How long a messageId is remembered for de-duplication (e.g. 7d, 24h)")
@@ -61,6 +70,14 @@ absl::StatusOr<collect::EngineOptions> EngineFlags::ToOptions() const {
   auto window = ParseDurationMicros(dedup_window);
   if (!window.ok()) return absl::InvalidArgumentError(StrCat("--dedup-window: ", window.status().message()));
   options.dedup_window_us = *window;
+  options.processor_nice = processor_nice;
+  if (max_processor_lag == "0") {
+    options.ingest.max_processor_lag_us = 0;
+  } else {
+    auto lag = ParseDurationMicros(max_processor_lag);
+    if (!lag.ok()) return absl::InvalidArgumentError(StrCat("--max-processor-lag: ", lag.status().message()));
+    options.ingest.max_processor_lag_us = *lag;
+  }
   options.cleaner.hash_pii = !no_pii_hashing;
   options.cleaner.bots.max_events_per_minute = bot_events_per_minute;
   options.cleaner.detect_outliers = !no_outliers;

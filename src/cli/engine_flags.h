@@ -23,6 +23,8 @@ struct EngineFlags {
   std::string log_level = "info";
   int bot_events_per_minute = 300;
   bool no_outliers = false;
+  int processor_nice = collect::EngineOptions{}.processor_nice;
+  std::string max_processor_lag = "30s";
   int profile_cache_mb = static_cast<int>(profile::PersonProcessor::kDefaultProfileCacheBytes >> 20);
 
   // Declares the flags on `command`; `with_write_keys` for commands that take HTTP.

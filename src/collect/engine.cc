@@ -1,5 +1,7 @@
 #include "collect/engine.h"
 
+#include <algorithm>
+
 #include "spdlog/spdlog.h"
 
 #include "identity/rules_config.h"
@@ -84,6 +86,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   }
   engine->profile_model_ = std::make_shared<const profile::ProfileModel>(std::move(options.profile));
   engine->background_processors_ = options.background_processors;
+  engine->processor_nice_ = options.processor_nice;
   engine->profile_cache_bytes_ = options.profile_cache_bytes;
   engine->audience_ = std::make_unique<audience::LiveAudience>(engine->store_.get(), engine->profile_model_.get());
   engine->memberships_ = std::make_unique<audience::Memberships>(engine->store_.get(), engine->audience_.get());
@@ -98,7 +101,17 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& data_dir
   engine->processors_.push_back(std::make_unique<log::ProcessorRunner>(
       engine->store_.get(), engine->log_.get(), engine->NewPersonProcessor()));
   if (options.background_processors) {
-    for (auto& runner : engine->processors_) runner->Start();
+    // The lag bound counts running processors only: one paused by an erasure, or
+    // failed, must not stop ingest. (processors_ changes only in RebuildPersons, which
+    // runs without background processors.)
+    engine->pipeline_->SetProcessorLag([engine = engine.get()] {
+      int64_t lag = 0;
+      for (const auto& runner : engine->processors_) {
+        if (runner->running()) lag = std::max(lag, runner->LagMicros());
+      }
+      return lag;
+    });
+    for (auto& runner : engine->processors_) runner->Start(engine->processor_nice_);
   }
   return engine;
 }
@@ -256,7 +269,7 @@ absl::StatusOr<privacy::ErasureReport> Engine::ErasePerson(uint64_t person_id) {
     audience_->Remove(gone);
   }
   if (background_processors_) {
-    for (auto& runner : processors_) runner->Start();
+    for (auto& runner : processors_) runner->Start(processor_nice_);
   }
   return report;
 }
@@ -283,7 +296,7 @@ absl::StatusOr<profile::PersonProcessor::UnmergeReport> Engine::Unmerge(uint64_t
     if (!refreshed.ok()) report = refreshed;
   }
   if (background_processors_) {
-    for (auto& runner : processors_) runner->Start();
+    for (auto& runner : processors_) runner->Start(processor_nice_);
   }
   return report;
 }

@@ -55,6 +55,11 @@ struct EngineOptions {
   // Run processors (the event indexer) in background threads. When false, callers run
   // CatchUpProcessors themselves (batch jobs).
   bool background_processors = true;
+  // How much lower the background processors' CPU priority is (nice 0-19, see
+  // log::ProcessorRunner::Start): under load the collector acknowledges first, and
+  // the processors catch up when it leaves CPU over, within the lag bound
+  // `ingest.max_processor_lag_us`. 0: the same priority as the collector.
+  int processor_nice = 10;
   // nullptr: the system clock.
   const Clock* clock = nullptr;
   // About how much memory the persons processor keeps decoded profiles in between its
@@ -158,6 +163,7 @@ class Engine {
   std::shared_ptr<const profile::ProfileModel> profile_model_;
   size_t profile_cache_bytes_ = profile::PersonProcessor::kDefaultProfileCacheBytes;
   bool background_processors_ = true;
+  int processor_nice_ = 0;
   std::mutex admin_mu_;  // one erasure or unmerge at a time
 };
 

@@ -1,6 +1,7 @@
 #include "collect/ingest_pipeline.h"
 
 #include <algorithm>
+#include <chrono>
 #include <unordered_set>
 
 #include "common/status.h"
@@ -47,6 +48,29 @@ SubmitResult IngestPipeline::Submit(Submission submission) {
   return pending.result;
 }
 
+void IngestPipeline::SetProcessorLag(std::function<int64_t()> lag_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  processor_lag_ = std::move(lag_us);
+}
+
+void IngestPipeline::WaitForProcessors() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!processor_lag_ || options_.max_processor_lag_us <= 0) return;
+  const auto started = std::chrono::steady_clock::now();
+  bool waited = false;
+  // Polled: the processors do not tell when they apply a step. The wait ends a few
+  // milliseconds late at most, and what queues meanwhile goes into one group.
+  while (!stopping_ && processor_lag_() > options_.max_processor_lag_us) {
+    waited = true;
+    queue_cv_.wait_for(lock, std::chrono::milliseconds(5), [&] { return stopping_; });
+  }
+  if (waited) {
+    backpressure_us_ += std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+  }
+}
+
 void IngestPipeline::WriterLoop() {
   std::vector<Pending*> group;
   while (true) {
@@ -54,6 +78,10 @@ void IngestPipeline::WriterLoop() {
       std::unique_lock<std::mutex> lock(mu_);
       queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // Stopping with nothing left to write.
+    }
+    WaitForProcessors();
+    {
+      std::unique_lock<std::mutex> lock(mu_);
       size_t events = 0;
       while (!queue_.empty() && (group.empty() || events < options_.max_group_events)) {
         events += queue_.front()->submission.events.size() + 1;

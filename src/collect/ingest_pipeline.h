@@ -9,9 +9,11 @@
 // Thread-safe: Submit from any number of threads.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,6 +36,10 @@ struct IngestOptions {
   bool sync = true;
   // Most events the writer puts into one write.
   size_t max_group_events = 50000;
+  // The lag bound (backpressure): while the processors' lag (SetProcessorLag) exceeds
+  // this, the writer holds new groups back, so acknowledgements slow down to the pace
+  // the processors keep instead of the lag growing without end. <= 0: no bound.
+  int64_t max_processor_lag_us = 30 * kMicrosPerSecond;
 };
 
 // One accepted event, already cleaned, with its stored form encoded at seq 0.
@@ -85,6 +91,13 @@ class IngestPipeline {
 
   void Stop();
 
+  // Where the lag bound reads the processors' lag: microseconds the oldest entry not
+  // yet applied by a running processor has waited (0 when none is behind). Called by
+  // the writer thread; set it before the first Submit. Unset: no bound.
+  void SetProcessorLag(std::function<int64_t()> lag_us);
+  // Total time the writer has held groups back for the lag bound.
+  int64_t backpressure_micros() const { return backpressure_us_.load(); }
+
  private:
   struct Pending {
     Submission submission;
@@ -93,6 +106,8 @@ class IngestPipeline {
     std::condition_variable cv;  // wakes this submitter only
   };
   void WriterLoop();
+  // Waits while the processors are behind the lag bound (or until Stop).
+  void WaitForProcessors();
   void WriteGroup(std::vector<Pending*>& group);
 
   storage::Store* store_;
@@ -107,6 +122,8 @@ class IngestPipeline {
   std::condition_variable queue_cv_;
   std::deque<Pending*> queue_;  // guarded by mu_
   bool stopping_ = false;       // guarded by mu_
+  std::function<int64_t()> processor_lag_;  // guarded by mu_
+  std::atomic<int64_t> backpressure_us_{0};
   std::thread writer_;
 };
 

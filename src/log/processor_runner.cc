@@ -1,5 +1,12 @@
 #include "log/processor_runner.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
 #include "common/clock.h"
 #include "common/status.h"
 #include "common/key_coding.h"
@@ -26,13 +33,16 @@ ProcessorRunner::ProcessorRunner(storage::Store* store, EventLog* log,
 
 ProcessorRunner::~ProcessorRunner() { Stop(); }
 
-void ProcessorRunner::Start() {
+void ProcessorRunner::Start(int nice) {
   stop_ = false;
+  nice_ = nice;
+  running_ = status().ok();
   thread_ = std::thread([this] { Loop(); });
 }
 
 void ProcessorRunner::Stop() {
   stop_ = true;
+  running_ = false;
   if (thread_.joinable()) thread_.join();
   if (!status().ok()) return;
   absl::Status status = Flush(/*force=*/true);
@@ -41,6 +51,7 @@ void ProcessorRunner::Stop() {
 
 void ProcessorRunner::Fail(const absl::Status& status) {
   spdlog::error("processor {} stopped: {}", processor_->Name(), status.ToString());
+  running_ = false;
   std::lock_guard<std::mutex> lock(status_mu_);
   status_ = status;
 }
@@ -113,6 +124,16 @@ absl::Status ProcessorRunner::CatchUpSome(size_t max_entries) {
 }
 
 void ProcessorRunner::Loop() {
+  // On Linux a thread's nice value is its own (setpriority with its thread id). It
+  // starts as the process's; lowering the priority needs no privilege.
+  if (nice_ > 0) {
+    const auto tid = static_cast<id_t>(gettid());
+    errno = 0;
+    const int current = getpriority(PRIO_PROCESS, tid);
+    if (errno != 0 || setpriority(PRIO_PROCESS, tid, std::min(19, current + nice_)) != 0) {
+      spdlog::warn("processor {}: cannot lower its CPU priority: {}", processor_->Name(), std::strerror(errno));
+    }
+  }
   while (!stop_.load()) {
     if (Lag() == 0) {
       log_->WaitForNewer(applied_seq_.load(), 50);

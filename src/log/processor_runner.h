@@ -43,7 +43,12 @@ class ProcessorRunner {
   ProcessorRunner(storage::Store* store, EventLog* log, std::unique_ptr<Processor> processor);
   ~ProcessorRunner();
 
-  void Start();
+  // Starts the background thread. `nice` > 0 lowers its CPU priority by that much
+  // (setpriority, to at most nice 19): under load the acknowledgement path then gets
+  // the CPU first and this processor what is left, and a lag bound
+  // (collect::IngestOptions) keeps it from falling behind for good. Failing to lower
+  // it is logged and ignored.
+  void Start(int nice = 0);
   // Stops after the batch in hand and flushes the processor; idempotent.
   void Stop();
 
@@ -54,6 +59,9 @@ class ProcessorRunner {
   absl::Status CatchUpSome(size_t max_entries);
 
   uint64_t AppliedSeq() const { return applied_seq_.load(); }
+  // Whether the background thread is applying entries: started, not stopped, and the
+  // processor has not failed.
+  bool running() const { return running_.load(); }
   // Entries published but not yet applied.
   uint64_t Lag() const;
   // How long the oldest unapplied entry has waited since it was published; 0 when
@@ -80,6 +88,8 @@ class ProcessorRunner {
   std::atomic<uint64_t> applied_seq_{0};
   uint64_t checkpointed_ = 0;  // the checkpoint as last written; owned by the stepping thread
   std::atomic<bool> stop_{false};
+  std::atomic<bool> running_{false};
+  int nice_ = 0;
   std::thread thread_;
   mutable std::mutex status_mu_;
   absl::Status status_;

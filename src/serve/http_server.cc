@@ -726,6 +726,11 @@ struct HttpServer::Impl {
       StrAppend(&out, "aidmp_processor_lag_seconds{processor=\"", runner->name(), "\"} ",
                       static_cast<double>(runner->LagMicros()) / 1e6, "\n");
     }
+    StrAppend(&out,
+              "# HELP aidmp_ingest_backpressure_seconds_total Time acknowledgements waited for the processors "
+              "to come back within the lag bound (--max-processor-lag).\n"
+              "# TYPE aidmp_ingest_backpressure_seconds_total counter\naidmp_ingest_backpressure_seconds_total ",
+              static_cast<double>(engine->pipeline()->backpressure_micros()) / 1e6, "\n");
     StrAppend(&out, "# HELP aidmp_dedup_ids_in_memory Recent messageIds the dedup index holds in memory.\n"
                     "# TYPE aidmp_dedup_ids_in_memory gauge\naidmp_dedup_ids_in_memory ",
               engine->dedup().IdsInMemory(), "\n");

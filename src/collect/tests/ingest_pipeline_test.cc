@@ -1,6 +1,8 @@
 #include "collect/ingest_pipeline.h"
 
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <random>
 #include <set>
 #include <thread>
@@ -171,6 +173,83 @@ TEST_F(IngestPipelineTest, WindowIsStatedAndHonoured) {
   clock.Advance(2 * kMicrosPerHour);  // past the window since the first receipt
   EXPECT_EQ(send()->stored, 1u);
   engine_.reset();  // the engine must not outlive the fake clock
+}
+
+Submission OneEvent(std::string_view message_id) {
+  event::Event event;
+  event.type = event::EventType::kTrack;
+  event.user_id = "u";
+  event.event = "E";
+  event.message_id = std::string(message_id);
+  event.timestamp_us = 1;
+  CleanEvent clean_event;
+  clean_event.dedup_key = clean::DedupIndex::Key("web", message_id);
+  clean_event.record = event::EncodeStoredEvent(event);
+  clean_event.received_at_us = SystemClock::Default()->NowMicros();
+  Submission submission;
+  submission.events.push_back(std::move(clean_event));
+  return submission;
+}
+
+// Past the lag bound the writer holds a submission back until the processors are
+// within it again, and counts the wait.
+TEST_F(IngestPipelineTest, LagBoundHoldsAcknowledgementsBack) {
+  std::atomic<int64_t> lag_us{5 * kMicrosPerMinute};  // the default bound is 30 s
+  engine_->pipeline()->SetProcessorLag([&] { return lag_us.load(); });
+  const auto started = std::chrono::steady_clock::now();
+  auto held = std::async(std::launch::async, [&] { return engine_->pipeline()->Submit(OneEvent("held")); });
+  EXPECT_EQ(held.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EXPECT_EQ(engine_->event_log()->LastSeq(), 0u);
+  lag_us = 10 * kMicrosPerSecond;
+  ASSERT_EQ(held.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  SubmitResult result = held.get();
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.stored, 1u);
+  const int64_t elapsed_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_GT(engine_->pipeline()->backpressure_micros(), 0);
+  EXPECT_LE(engine_->pipeline()->backpressure_micros(), elapsed_us);
+}
+
+// Stopping ends the wait: what was submitted is written, not dropped.
+TEST_F(IngestPipelineTest, StopWritesWhatTheLagBoundHeldBack) {
+  engine_->pipeline()->SetProcessorLag([] { return 5 * kMicrosPerMinute; });
+  auto held = std::async(std::launch::async, [&] { return engine_->pipeline()->Submit(OneEvent("held")); });
+  EXPECT_EQ(held.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  engine_->pipeline()->Stop();
+  ASSERT_EQ(held.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  SubmitResult result = held.get();
+  ASSERT_TRUE(result.status.ok()) << result.status;
+  EXPECT_EQ(result.stored, 1u);
+  EXPECT_EQ(engine_->event_log()->LastSeq(), 1u);
+}
+
+// The engine's background processors run at a lower priority and bound the lag: with
+// a bound of 1 us every group waits until the processors have applied everything
+// before it.
+TEST(EngineLagBoundTest, ProcessorsKeepUpWithinTheBound) {
+  testing::TempDir dir;
+  EngineOptions options;
+  options.write_keys = {{"key", "web"}};
+  options.ingest.max_processor_lag_us = 1;
+  auto engine = Engine::Open(dir.path(), std::move(options));
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  uint64_t previous_seq = 0;
+  for (int submission_idx = 0; submission_idx < 30; ++submission_idx) {
+    Submission submission;
+    for (int event_idx = 0; event_idx < 20; ++event_idx) {
+      Submission one = OneEvent(StrCat("m", submission_idx, "-", event_idx));
+      submission.events.push_back(std::move(one.events[0]));
+    }
+    SubmitResult result = (*engine)->pipeline()->Submit(std::move(submission));
+    ASSERT_TRUE(result.status.ok()) << result.status;
+    ASSERT_EQ(result.stored, 20u);
+    for (const auto& runner : (*engine)->processors()) {
+      EXPECT_TRUE(runner->running());
+      EXPECT_GE(runner->AppliedSeq(), previous_seq) << runner->name() << " at submission " << submission_idx;
+    }
+    previous_seq = result.last_seq;
+  }
 }
 
 }  // namespace

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <thread>
 
 #include "log/processor_runner.h"
@@ -122,6 +128,43 @@ TEST(ProcessorRunnerTest, AppliesEachEntryOnceAcrossRestarts) {
   std::vector<uint64_t> expected;
   for (uint64_t seq = 1; seq <= 13; ++seq) expected.push_back(seq);
   EXPECT_EQ(seen, expected);
+}
+
+// Records the nice value of the thread that applies entries.
+class NiceProcessor final : public Processor {
+ public:
+  std::string_view Name() const override { return "nice"; }
+  absl::Status Apply(const std::vector<LogEntry>&, storage::WriteBatch*) override {
+    errno = 0;
+    int value = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+    nice = errno == 0 ? value : -100;
+    return absl::OkStatus();
+  }
+  std::atomic<int> nice{-100};
+};
+
+TEST(ProcessorRunnerTest, RunsAtTheLowerPriorityItIsGiven) {
+  testing::TempDir dir;
+  auto store = OpenStore(dir.path());
+  EventLog log(store.get());
+  Append(store.get(), &log, 3);
+  auto processor = std::make_unique<NiceProcessor>();
+  NiceProcessor* seen = processor.get();
+  ProcessorRunner runner(store.get(), &log, std::move(processor));
+  EXPECT_FALSE(runner.running());
+  errno = 0;
+  const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  ASSERT_EQ(errno, 0);
+  runner.Start(7);
+  EXPECT_TRUE(runner.running());
+  for (int wait_idx = 0; wait_idx < 5000 && runner.Lag() > 0; ++wait_idx) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  runner.Stop();
+  EXPECT_FALSE(runner.running());
+  EXPECT_EQ(seen->nice.load(), std::min(19, base + 7));
+  // The caller's own priority is untouched.
+  EXPECT_EQ(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid())), base);
 }
 
 }  // namespace
