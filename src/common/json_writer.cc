@@ -1,7 +1,9 @@
 #include "common/json_writer.h"
 
-#include <cmath>
 #include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace aidmp {
 namespace {
@@ -47,14 +49,35 @@ bool IsValidUtf8(std::string_view data) {
   return true;
 }
 
+namespace {
+uint64_t LoadWord(const unsigned char* bytes) {
+  uint64_t word;
+  std::memcpy(&word, bytes, sizeof(word));
+  return word;
+}
+
+// Whether any of the eight bytes in `word` is below 0x20, a quote, a backslash or not
+// ASCII. (Bit tricks that answer "any byte ...?" exactly; which byte is not told.)
+bool NeedsEscapeOrUtf8Check(uint64_t word) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  const uint64_t below_space = (word - 0x20 * kOnes) & ~word & kHigh;
+  return ((word & kHigh) | below_space | has_zero(word ^ ('"' * kOnes)) | has_zero(word ^ ('\\' * kOnes))) != 0;
+}
+}  // namespace
+
 void AppendJsonString(std::string* out, std::string_view value) {
   static constexpr char kHex[] = "0123456789abcdef";
+  out->reserve(out->size() + value.size() + 2);
   out->push_back('"');
   const auto* s = reinterpret_cast<const unsigned char*>(value.data());
   size_t pos = 0;
   while (pos < value.size()) {
-    // Most bytes need no escaping: copy such runs at once.
+    // Most bytes need no escaping: find such runs eight bytes at a time, and copy them
+    // at once.
     size_t run_end = pos;
+    while (run_end + 8 <= value.size() && !NeedsEscapeOrUtf8Check(LoadWord(s + run_end))) run_end += 8;
     while (run_end < value.size() && s[run_end] >= 0x20 && s[run_end] < 0x80 && s[run_end] != '"' &&
            s[run_end] != '\\') {
       ++run_end;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
+#include <vector>
 
 #include "simdjson.h"
 
@@ -69,6 +71,33 @@ TEST(JsonWriterTest, RandomBytesAlwaysGiveValidJson) {
       EXPECT_EQ(back, bytes);
     }
   }
+}
+
+// Long plain runs are scanned eight bytes at a time: a byte that needs care must be
+// found at every offset within a word, and at every distance from the end.
+TEST(JsonWriterTest, FindsTheByteThatNeedsCareAtEveryOffset) {
+  const std::vector<std::string> specials = {"\"", "\\", "\n", std::string(1, '\0'), "\x1f", "\x7f",
+                                             "\xc3\xa9", "\xe2\x82\xac", " ", "~"};
+  simdjson::dom::parser parser;
+  for (size_t length = 0; length <= 24; ++length) {
+    for (size_t offset = 0; offset <= length; ++offset) {
+      for (const std::string& special : specials) {
+        std::string bytes(length, 'a');
+        bytes.insert(offset, special);
+        std::string json = "[";
+        AppendJsonString(&json, bytes);
+        json += "]";
+        simdjson::dom::element element;
+        ASSERT_EQ(parser.parse(json).get(element), simdjson::SUCCESS) << json;
+        std::string_view back;
+        ASSERT_EQ(element.at(0).get_string().get(back), simdjson::SUCCESS);
+        EXPECT_EQ(back, bytes) << "length " << length << ", offset " << offset;
+      }
+    }
+  }
+  std::string out;
+  AppendJsonString(&out, "abcdefgh\xff" "abcdefgh");  // an invalid byte after a whole word
+  EXPECT_EQ(out, "\"abcdefgh\xef\xbf\xbd" "abcdefgh\"");
 }
 
 }  // namespace
