@@ -65,6 +65,7 @@ struct Flags {
   // Writes the documents of the first 500 known users, evaluated at a fixed time, one a
   // line, and stops: two builds' files must be equal (a check on encoding changes).
   std::string dump_documents;
+  ProcessorPolicy policy;  // aidmp serve's defaults unless given
 };
 
 // Written last when the lookup store is filled: the known userIds, one a line.
@@ -74,10 +75,13 @@ constexpr char kUsage[] =
     "usage: aidmp_bench_profiles [--quick] [--concurrency=8] [--seconds=8] [--rate=5000] [--connections=16]\n"
     "                            [--lookup-seconds=10] [--shoppers=20000] [--days=14] [--dir=SCRATCH_PARENT]\n"
     "                            [--lookup-only | --ingest-only] [--store=DIR] [--dump-documents=FILE]\n"
+    "                            [--processor-nice=10] [--max-processor-lag=30]\n"
     "  --lookup-only  only the profile lookup figures (skip ingest)\n"
     "  --ingest-only  only the ingest figures (skip lookups)\n"
     "  --store=DIR    keep the lookup store in DIR; reuse it if a previous run filled it\n"
-    "  --dump-documents=FILE  write 500 users' documents at a fixed time to FILE and stop\n";
+    "  --dump-documents=FILE  write 500 users' documents at a fixed time to FILE and stop\n"
+    "  --processor-nice       how much lower the processors' CPU priority is (0-19; aidmp serve's default)\n"
+    "  --max-processor-lag    lag bound in seconds (0: none; aidmp serve's default)\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -117,6 +121,12 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       flags.lookup_only = true;
     } else if (name == "--ingest-only") {
       flags.ingest_only = true;
+    } else if (name == "--processor-nice") {
+      ok = ParseNumber(value, &flags.policy.nice) && flags.policy.nice >= 0 && flags.policy.nice <= 19;
+    } else if (name == "--max-processor-lag") {
+      double lag_seconds = 0;
+      ok = ParseDouble(value, &lag_seconds) && lag_seconds >= 0;
+      flags.policy.max_lag_us = static_cast<int64_t>(lag_seconds * 1e6);
     } else if (name == "--dump-documents") {
       flags.dump_documents = std::string(value);
       ok = !flags.dump_documents.empty();
@@ -159,12 +169,13 @@ int RunIngest(const Flags& flags, const ScratchDir& scratch) {
   std::filesystem::remove_all(scratch.Sub("ingest-alone"));
   std::cout << "aidmp POST /v1/batch, " << flags.concurrency << " connections, " << flags.seconds
             << " s, processors on: index, identity, profiles (load " << LoadAverages() << ")" << std::endl;
-  auto with = RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, scratch.Sub("ingest-with"), true);
+  auto with = RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, scratch.Sub("ingest-with"), true,
+                                 profile::PersonProcessor::kDefaultProfileCacheBytes, flags.policy);
   std::filesystem::remove_all(scratch.Sub("ingest-with"));
   std::cout << "aidmp POST /v1/batch, " << flags.concurrency << " connections, " << flags.seconds
             << " s, processors on without the profile cache (load " << LoadAverages() << ")" << std::endl;
   auto uncached =
-      RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, scratch.Sub("ingest-uncached"), true, 0);
+      RunHttpBatchIngest(corpus, flags.concurrency, flags.seconds, scratch.Sub("ingest-uncached"), true, 0, flags.policy);
   std::filesystem::remove_all(scratch.Sub("ingest-uncached"));
   for (const auto* run : {&alone, &with, &uncached}) {
     if (!run->ok()) {
