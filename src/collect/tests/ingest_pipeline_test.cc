@@ -224,9 +224,8 @@ TEST_F(IngestPipelineTest, StopWritesWhatTheLagBoundHeldBack) {
   EXPECT_EQ(engine_->event_log()->LastSeq(), 1u);
 }
 
-// The engine's background processors run at a lower priority and bound the lag: with
-// a bound of 1 us every group waits until the processors have applied everything
-// before it.
+// The engine wires its running background processors to the lag bound: with a bound
+// of 1 us every group waits until the processors have applied everything before it.
 TEST(EngineLagBoundTest, ProcessorsKeepUpWithinTheBound) {
   testing::TempDir dir;
   EngineOptions options;

@@ -560,7 +560,8 @@ TEST_F(HttpServerTest, MetricsArePrometheusText) {
        {"aidmp_events_received_total 2", "aidmp_events_stored_total 1",
         "aidmp_events_quarantined_total{reason=\"missing_identity\"} 1", "aidmp_events_duplicate_total 0",
         "aidmp_http_request_duration_seconds_bucket{route=\"collect\",le=\"+Inf\"}",
-        "aidmp_processor_lag_events{processor=\"event_index\"}", "aidmp_dedup_ids_in_memory 1"}) {
+        "aidmp_processor_lag_events{processor=\"event_index\"}", "aidmp_dedup_ids_in_memory 1",
+        "aidmp_ingest_backpressure_seconds_total 0\n"}) {
     EXPECT_NE(metrics->body.find(expected), std::string::npos) << expected << "\n" << metrics->body;
   }
 }
