@@ -53,6 +53,11 @@ void IngestPipeline::SetProcessorLag(std::function<int64_t()> lag_us) {
   processor_lag_ = std::move(lag_us);
 }
 
+int64_t IngestPipeline::lag_bound_micros() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return processor_lag_ && options_.max_processor_lag_us > 0 ? options_.max_processor_lag_us : 0;
+}
+
 void IngestPipeline::WaitForProcessors() {
   std::unique_lock<std::mutex> lock(mu_);
   if (!processor_lag_ || options_.max_processor_lag_us <= 0) return;

@@ -97,6 +97,8 @@ class IngestPipeline {
   void SetProcessorLag(std::function<int64_t()> lag_us);
   // Total time the writer has held groups back for the lag bound.
   int64_t backpressure_micros() const { return backpressure_us_.load(); }
+  // The lag bound in force: 0 when there is none (no bound set, or no lag to read).
+  int64_t lag_bound_micros();
 
  private:
   struct Pending {

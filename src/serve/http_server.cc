@@ -181,6 +181,12 @@ struct HttpServer::Impl {
     JsonWriter writer;
     writer.BeginObject();
     collect::WriteStatsMembers(stats, &writer);
+    // The lag bound (collect::IngestOptions), 0 when none is in force, and how long it
+    // has held acknowledgements back since the server started.
+    writer.Key("ingest").BeginObject();
+    writer.Key("lag_bound_ms").Double(static_cast<double>(engine->pipeline()->lag_bound_micros()) / 1000.0);
+    writer.Key("held_back_ms").Double(static_cast<double>(engine->pipeline()->backpressure_micros()) / 1000.0);
+    writer.EndObject();
     writer.Key("processors").BeginObject();
     for (const auto& runner : engine->processors()) {
       writer.Key(runner->name()).BeginObject();

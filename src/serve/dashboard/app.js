@@ -8,7 +8,7 @@ import {
   timeDomain, timeTicks,
 } from './chart.js';
 import {
-  describeReason, describeSource, displayText, errorCaret, eventLabel, formatBytes, formatCompact, formatCount,
+  describeLagBound, describeReason, describeSource, displayText, errorCaret, eventLabel, formatBytes, formatCompact, formatCount,
   formatDateTime, formatMillis, formatPrice, formatScore, parseErrorLocation, parseTime, queryString,
 } from './format.js';
 
@@ -277,6 +277,7 @@ function toggleDetail(tr, value, columns) {
 // Overview: /v1/stats, sampled while shown.
 
 const samples = [];
+const lagSamples = [];  // the largest processor lag, in seconds
 let statsTimer = null;
 
 async function loadOverview() {
@@ -284,6 +285,9 @@ async function loadOverview() {
   const now = Date.now();
   samples.push({ x: now, y: stats.events_stored });
   if (samples.length > kMaxSamples) samples.shift();
+  const lagMs = Object.values(stats.processors ?? {}).map((p) => Number(p.lag_ms)).filter(Number.isFinite);
+  lagSamples.push({ x: now, y: Math.max(0, ...lagMs) / 1000 });
+  if (lagSamples.length > kMaxSamples) lagSamples.shift();
 
   const identity = stats.identity ?? {};
   const cards = [
@@ -311,6 +315,9 @@ async function loadOverview() {
   const processors = Object.entries(stats.processors ?? {});
   $('overview-processors').replaceChildren(table(['processor', 'applied up to', 'lag (events)', 'lag'],
     processors.map(([name, p]) => ({ cells: [text(name), num(p.applied_seq), num(p.lag_events), millis(p.lag_ms)] }))));
+  $('overview-lag-bound').textContent = describeLagBound(stats.ingest);
+  drawTimeChart($('overview-lag-chart'), lagSamples,
+    { integer: false, label: 'largest processor lag (seconds)', empty: 'Waiting for the first sample.' });
   fillReasons(Object.keys(stats.quarantined_by_reason ?? {}));
 }
 

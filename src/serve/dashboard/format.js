@@ -190,3 +190,18 @@ export function describeReason(reason, { forItem = false } = {}) {
     }
   }
 }
+
+// The lag bound of `/v1/stats`'s "ingest" member as a sentence: whether acknowledgements
+// wait for the processors behind the log, and how long they have.
+export function describeLagBound(ingest) {
+  if (!ingest || typeof ingest !== 'object') return '';
+  const bound = Number(ingest.lag_bound_ms);
+  const heldBack = Number(ingest.held_back_ms);
+  if (!Number.isFinite(bound) || bound <= 0) {
+    return 'No lag bound: acknowledgements never wait for the processors.';
+  }
+  const held = Number.isFinite(heldBack) && heldBack > 0
+    ? `they have waited ${formatMillis(heldBack)} in all since the server started`
+    : 'they have not had to wait since the server started';
+  return `Lag bound ${formatMillis(bound)}: acknowledgements wait while a processor is further behind; ${held}.`;
+}

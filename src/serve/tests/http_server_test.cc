@@ -130,6 +130,9 @@ TEST_F(HttpServerTest, TrackThenReadBack) {
   auto stats = Admin("/v1/stats");
   ASSERT_TRUE(stats);
   EXPECT_NE(stats->body.find("\"events_stored\":1"), std::string::npos) << stats->body;
+  // The default lag bound is in force (background processors), and held nothing back.
+  EXPECT_NE(stats->body.find("\"ingest\":{\"lag_bound_ms\":30000,\"held_back_ms\":0}"), std::string::npos)
+      << stats->body;
 }
 
 TEST_F(HttpServerTest, PagesWithCursorsAndTimeRange) {

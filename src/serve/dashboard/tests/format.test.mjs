@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  byteColumnToIndex, describeReason, describeSource, displayText, errorCaret, eventLabel, formatBytes, formatCompact,
+  byteColumnToIndex, describeLagBound, describeReason, describeSource, displayText, errorCaret, eventLabel, formatBytes, formatCompact,
   formatCount, formatDateTime, formatMillis, formatPrice, formatScore, parseErrorLocation, queryString,
 } from '../format.js';
 
@@ -135,4 +135,15 @@ test('recommendation sources and reasons read as sentences', () => {
   // Data in a reason stays as it is here; displayText makes it safe to show.
   assert.equal(displayText(describeReason({ kind: 'interacted', item: 'a\u202Eb', weight: 1 }, { forItem: true })),
     'similar to a\\u202Eb (similarity 1)');
+});
+
+test('describeLagBound says whether and how long acknowledgements waited for the processors', () => {
+  assert.equal(describeLagBound(undefined), '');
+  assert.equal(describeLagBound({ lag_bound_ms: 0, held_back_ms: 0 }),
+    'No lag bound: acknowledgements never wait for the processors.');
+  assert.equal(describeLagBound({ lag_bound_ms: 30000, held_back_ms: 0 }),
+    'Lag bound 30 s: acknowledgements wait while a processor is further behind; they have not had to wait since the server started.');
+  assert.equal(describeLagBound({ lag_bound_ms: 30000, held_back_ms: 11250.5 }),
+    'Lag bound 30 s: acknowledgements wait while a processor is further behind; they have waited 11.25 s in all since the server started.');
+  assert.equal(describeLagBound({ lag_bound_ms: 'x' }), 'No lag bound: acknowledgements never wait for the processors.');
 });
