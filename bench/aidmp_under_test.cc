@@ -35,6 +35,19 @@ AidmpUnderTest::~AidmpUnderTest() {
   engine_.reset();
 }
 
+std::optional<bool> ParseProcessorPolicyFlag(std::string_view name, std::string_view value, ProcessorPolicy* policy) {
+  if (name == "--processor-nice") {
+    return ParseNumber(value, &policy->nice) && policy->nice >= 0 && policy->nice <= 19;
+  }
+  if (name == "--max-processor-lag") {
+    double seconds = 0;
+    if (!ParseDouble(value, &seconds) || seconds < 0) return false;
+    policy->max_lag_us = static_cast<int64_t>(seconds * 1e6);
+    return true;
+  }
+  return std::nullopt;
+}
+
 std::string AidmpUnderTest::AuthorizationHeader() { return StrCat("Basic ", Base64Encode(StrCat(kWriteKey, ":"))); }
 
 std::map<std::string, uint64_t> AidmpUnderTest::ProcessorLags() const {

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -23,6 +24,14 @@ struct ProcessorPolicy {
   int nice = collect::EngineOptions{}.processor_nice;
   int64_t max_lag_us = collect::IngestOptions{}.max_processor_lag_us;
 };
+
+// The benchmarks' flags for it, as their usage text shows them.
+inline constexpr char kProcessorPolicyUsage[] =
+    "  --processor-nice=10     how much lower the processors' CPU priority is (0-19; aidmp serve's default)\n"
+    "  --max-processor-lag=30  lag bound in seconds (0: none; aidmp serve's default)\n";
+// Reads `--processor-nice` or `--max-processor-lag` (`name`, `value`) into `policy`:
+// nullopt if `name` is neither, else whether `value` was valid.
+std::optional<bool> ParseProcessorPolicyFlag(std::string_view name, std::string_view value, ProcessorPolicy* policy);
 
 class AidmpUnderTest {
  public:

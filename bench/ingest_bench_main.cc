@@ -59,9 +59,7 @@ constexpr char kUsage[] =
     "  --quick     small sizes (about 30 s) to check that everything runs\n"
     "  --seconds   length of each throughput measurement\n"
     "  --dir       where scratch databases go (default $TMPDIR or /tmp)\n"
-    "  --data      the shared data sets (default <source>/../shared/data)\n"
-    "  --processor-nice     how much lower the processors' CPU priority is (0-19; aidmp serve's default)\n"
-    "  --max-processor-lag  lag bound in seconds (0: none; aidmp serve's default)\n";
+    "  --data      the shared data sets (default <source>/../shared/data)\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -73,7 +71,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     size_t equals = arg.find('=');
     std::string_view name = arg.substr(0, equals);
     std::string_view value = equals == std::string_view::npos ? "" : arg.substr(equals + 1);
-    auto bad = [&] { return absl::InvalidArgumentError(StrCat("bad flag '", arg, "'\n", kUsage)); };
+    auto bad = [&] {
+      return absl::InvalidArgumentError(StrCat("bad flag '", arg, "'\n", kUsage, kProcessorPolicyUsage));
+    };
     if (name == "--quick") {
       flags.quick = true;
     } else if (name == "--only") {
@@ -98,12 +98,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       flags.pg_bin = std::string(value);
     } else if (name == "--rate") {
       if (!ParseDouble(value, &flags.rate) || flags.rate <= 0) return bad();
-    } else if (name == "--processor-nice") {
-      if (!ParseNumber(value, &flags.policy.nice) || flags.policy.nice < 0 || flags.policy.nice > 19) return bad();
-    } else if (name == "--max-processor-lag") {
-      double lag_seconds = 0;
-      if (!ParseDouble(value, &lag_seconds) || lag_seconds < 0) return bad();
-      flags.policy.max_lag_us = static_cast<int64_t>(lag_seconds * 1e6);
+    } else if (auto policy_ok = ParseProcessorPolicyFlag(name, value, &flags.policy)) {
+      if (!*policy_ok) return bad();
     } else if (name == "--track-connections") {
       if (!ParseNumber(value, &flags.track_connections) || flags.track_connections <= 0) return bad();
     } else {

@@ -79,9 +79,7 @@ constexpr char kUsage[] =
     "  --lookup-only  only the profile lookup figures (skip ingest)\n"
     "  --ingest-only  only the ingest figures (skip lookups)\n"
     "  --store=DIR    keep the lookup store in DIR; reuse it if a previous run filled it\n"
-    "  --dump-documents=FILE  write 500 users' documents at a fixed time to FILE and stop\n"
-    "  --processor-nice       how much lower the processors' CPU priority is (0-19; aidmp serve's default)\n"
-    "  --max-processor-lag    lag bound in seconds (0: none; aidmp serve's default)\n";
+    "  --dump-documents=FILE  write 500 users' documents at a fixed time to FILE and stop\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -94,7 +92,7 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     std::string_view value = equals == std::string_view::npos ? "" : arg.substr(equals + 1);
     bool ok = true;
     if (name == "--help") {
-      return absl::InvalidArgumentError(kUsage);
+      return absl::InvalidArgumentError(StrCat(kUsage, kProcessorPolicyUsage));
     } else if (name == "--quick") {
       flags.quick = true;
       flags.seconds = 3;
@@ -121,12 +119,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       flags.lookup_only = true;
     } else if (name == "--ingest-only") {
       flags.ingest_only = true;
-    } else if (name == "--processor-nice") {
-      ok = ParseNumber(value, &flags.policy.nice) && flags.policy.nice >= 0 && flags.policy.nice <= 19;
-    } else if (name == "--max-processor-lag") {
-      double lag_seconds = 0;
-      ok = ParseDouble(value, &lag_seconds) && lag_seconds >= 0;
-      flags.policy.max_lag_us = static_cast<int64_t>(lag_seconds * 1e6);
+    } else if (auto policy_ok = ParseProcessorPolicyFlag(name, value, &flags.policy)) {
+      ok = *policy_ok;
     } else if (name == "--dump-documents") {
       flags.dump_documents = std::string(value);
       ok = !flags.dump_documents.empty();
@@ -136,10 +130,11 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
     } else {
       ok = false;
     }
-    if (!ok) return absl::InvalidArgumentError(StrCat("bad flag '", arg, "'\n", kUsage));
+    if (!ok) return absl::InvalidArgumentError(StrCat("bad flag '", arg, "'\n", kUsage, kProcessorPolicyUsage));
   }
   if (flags.lookup_only && flags.ingest_only) {
-    return absl::InvalidArgumentError(StrCat("--lookup-only and --ingest-only exclude each other\n", kUsage));
+    return absl::InvalidArgumentError(
+        StrCat("--lookup-only and --ingest-only exclude each other\n", kUsage, kProcessorPolicyUsage));
   }
   return flags;
 }

@@ -24,7 +24,8 @@ struct EngineFlags {
   int bot_events_per_minute = 300;
   bool no_outliers = false;
   int processor_nice = collect::EngineOptions{}.processor_nice;
-  std::string max_processor_lag = "30s";
+  std::string max_processor_lag =
+      std::to_string(collect::IngestOptions{}.max_processor_lag_us / kMicrosPerSecond) + "s";
   int profile_cache_mb = static_cast<int>(profile::PersonProcessor::kDefaultProfileCacheBytes >> 20);
 
   // Declares the flags on `command`; `with_write_keys` for commands that take HTTP.
