@@ -53,6 +53,7 @@
 #include "bench/bench_util.h"
 #include "bench/pg_cluster.h"
 #include "common/logging.h"
+#include "common/parallel.h"
 #include "common/strings.h"
 
 namespace aidmp::bench {
@@ -419,6 +420,49 @@ absl::Status TimeQueries(int runs, const std::function<absl::StatusOr<uint64_t>(
   return absl::OkStatus();
 }
 
+// Each expression counted with `slices_a` and `slices_b` slices alternately (which goes
+// first swaps every run), so both see the same machine; p50 and max of each, and the
+// p50 of the process CPU.
+struct SliceComparison {
+  std::vector<double> p50_ms[2], max_ms[2], cpu_p50_ms[2];
+};
+absl::StatusOr<SliceComparison> CompareSlices(int runs, const std::function<absl::StatusOr<uint64_t>(size_t, int)>& count,
+                                              const std::vector<uint64_t>& expected, int slices_a, int slices_b) {
+  std::vector<LatencyHistogram> latencies[2], cpu[2];
+  for (int side = 0; side < 2; ++side) {
+    latencies[side].resize(kSegments.size());
+    cpu[side].resize(kSegments.size());
+  }
+  for (int run_idx = 0; run_idx < runs; ++run_idx) {
+    for (size_t segment_idx = 0; segment_idx < kSegments.size(); ++segment_idx) {
+      for (int turn = 0; turn < 2; ++turn) {
+        const int side = (turn + run_idx) % 2;
+        const double cpu_start = ProcessCpuMs();
+        auto start = SteadyClock::now();
+        auto counted = count(segment_idx, side == 0 ? slices_a : slices_b);
+        const double ms = Milliseconds(start);
+        const double cpu_ms = ProcessCpuMs() - cpu_start;
+        if (!counted.ok()) return counted.status();
+        if (*counted != expected[segment_idx]) {
+          return absl::InternalError(StrCat("expression ", segment_idx + 1, " counted ", *counted, " in ",
+                                            side == 0 ? slices_a : slices_b, " slices, not ", expected[segment_idx]));
+        }
+        latencies[side][segment_idx].Add(ms);
+        cpu[side][segment_idx].Add(cpu_ms);
+      }
+    }
+  }
+  SliceComparison result;
+  for (int side = 0; side < 2; ++side) {
+    for (size_t segment_idx = 0; segment_idx < kSegments.size(); ++segment_idx) {
+      result.p50_ms[side].push_back(latencies[side][segment_idx].Quantile(0.5));
+      result.max_ms[side].push_back(latencies[side][segment_idx].Quantile(1));
+      result.cpu_p50_ms[side].push_back(cpu[side][segment_idx].Quantile(0.5));
+    }
+  }
+  return result;
+}
+
 double SelectOneMs(const std::function<absl::Status()>& select1) {
   LatencyHistogram histogram;
   for (int attempt_idx = 0; attempt_idx < 50; ++attempt_idx) {
@@ -682,6 +726,7 @@ struct Flags {
   int profile = 0;  // repeat this expression (1-based) for profile_seconds, for perf
   int profile_seconds = 20;
   int threads = 0;  // slices a count is split into (0: CountOnBitmaps' choice, a core each)
+  int compare_slices = 0;  // also time counts split into this many slices, alternating with --threads
 };
 
 constexpr char kUsage[] =
@@ -693,7 +738,9 @@ constexpr char kUsage[] =
     "  --dir              where the TSV file and the baselines' data go (default $TMPDIR or /tmp)\n"
     "  --explain          print each expression's plan with the time of every step\n"
     "  --profile N        then count expression N over and over for --profile-seconds (20), to attach perf\n"
-    "  --threads N        split each count into N slices counted at once (default: one per core)\n";
+    "  --threads N        split each count into N slices counted at once (default: one per core)\n"
+    "  --compare-slices N then time every count split as --threads says and into N slices, alternating\n"
+    "                     run by run, and print both with their ratio (the same data, the same minutes)\n";
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -743,6 +790,8 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
       if (!take_int(&flags.profile_seconds, 3600)) return bad();
     } else if (name == "--threads") {
       if (!take_int(&flags.threads, 256)) return bad();
+    } else if (name == "--compare-slices") {
+      if (!take_int(&flags.compare_slices, 256)) return bad();
     } else {
       return bad();
     }
@@ -874,6 +923,37 @@ int Run(const Flags& flags) {
     }
     std::cout << "counted " << counts << " times: " << Fixed(1000.0 * SecondsSince(start) / std::max<uint64_t>(counts, 1), 3)
               << " ms each" << std::endl;
+  }
+  if (flags.compare_slices > 0) {
+    const int slices_a = flags.threads == 0 ? static_cast<int>(WorkerPool::Shared().threads()) + 1 : flags.threads;
+    auto comparison = CompareSlices(
+        flags.runs,
+        [&](size_t segment_idx, int slices) {
+          return audience::CountOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr, nullptr, nullptr,
+                                          slices);
+        },
+        aidmp.counts, slices_a, flags.compare_slices);
+    if (!comparison.ok()) {
+      std::cerr << "aidmp: " << comparison.status().message() << "\n";
+      return 1;
+    }
+    std::printf("\nslices compared, alternating run by run (%d runs each):\n%3s %12s %12s %12s %12s %12s %12s %10s\n",
+                flags.runs, "#", StrCat("p50 ", slices_a).c_str(), StrCat("max ", slices_a).c_str(),
+                StrCat("cpu ", slices_a).c_str(), StrCat("p50 ", flags.compare_slices).c_str(),
+                StrCat("max ", flags.compare_slices).c_str(), StrCat("cpu ", flags.compare_slices).c_str(), "p50 ratio");
+    double sums[6] = {0, 0, 0, 0, 0, 0};
+    for (size_t segment_idx = 0; segment_idx < kSegments.size(); ++segment_idx) {
+      const double cells[6] = {comparison->p50_ms[0][segment_idx], comparison->max_ms[0][segment_idx],
+                               comparison->cpu_p50_ms[0][segment_idx], comparison->p50_ms[1][segment_idx],
+                               comparison->max_ms[1][segment_idx], comparison->cpu_p50_ms[1][segment_idx]};
+      for (int cell_idx = 0; cell_idx < 6; ++cell_idx) sums[cell_idx] += cells[cell_idx];
+      std::printf("%3zu %12s %12s %12s %12s %12s %12s %9sx\n", segment_idx + 1, Fixed(cells[0], 3).c_str(),
+                  Fixed(cells[1], 3).c_str(), Fixed(cells[2], 3).c_str(), Fixed(cells[3], 3).c_str(),
+                  Fixed(cells[4], 3).c_str(), Fixed(cells[5], 3).c_str(), Fixed(cells[3] / cells[0], 2).c_str());
+    }
+    std::printf("sum %12s %12s %12s %12s %12s %12s %9sx\n", Fixed(sums[0], 2).c_str(), Fixed(sums[1], 2).c_str(),
+                Fixed(sums[2], 2).c_str(), Fixed(sums[3], 2).c_str(), Fixed(sums[4], 2).c_str(),
+                Fixed(sums[5], 2).c_str(), Fixed(sums[3] / sums[0], 2).c_str());
   }
   if (flags.explain) {
     for (size_t segment_idx = 0; segment_idx < expressions.size(); ++segment_idx) {

@@ -48,15 +48,32 @@ Roaring Union(const std::vector<const Roaring*>& inputs) {
 
 size_t BitmapBytes(const Roaring& bitmap) { return bitmap.getSizeInBytes(false); }
 
-// About what an operation with `bitmap` costs a DenseSet scope, in array members (each
-// about 1.5 ns): adding or taking it away touches each member of an array container
-// and the 1,024 words of any other (about 0.5 ns a word read from memory); a whole pass
-// (Meet, Outside) writes every word of each chunk the bitmap has.
+// The chunks of 65,536 slots a scope covers: all of them for a Roaring, the slice for
+// a DenseSet. Work on a bitmap is estimated and done for these chunks only, so that a
+// count split into slices costs about what it does unsplit.
+struct ChunkSpan {
+  uint32_t first = 0;
+  uint32_t end = uint32_t{1} << 16;
+};
+ChunkSpan SpanOf(const Roaring&) { return {}; }
+ChunkSpan SpanOf(const DenseSet& scope) { return {scope.first_chunk(), scope.first_chunk() + scope.chunk_count()}; }
+
+// The index of `bitmap`'s first container at or after chunk `first`.
+int32_t FirstContainer(const roaring_array_t& containers, uint32_t first) {
+  return static_cast<int32_t>(std::lower_bound(containers.keys, containers.keys + containers.size, first) -
+                              containers.keys);
+}
+
+// About what an operation with `bitmap` costs a DenseSet scope over `span`, in array
+// members (each about 1.5 ns): adding or taking it away touches each member of an array
+// container and the 1,024 words of any other (about 0.5 ns a word read from memory); a
+// whole pass (Meet, Outside) writes every word of each chunk the bitmap has.
 constexpr uint64_t kChunkWordsCost = 340;
-uint64_t OpCost(const Roaring& bitmap, bool whole_chunks) {
+uint64_t OpCost(const Roaring& bitmap, bool whole_chunks, ChunkSpan span) {
   const roaring_array_t& containers = bitmap.roaring.high_low_container;
   uint64_t cost = 0;
-  for (int32_t index = 0; index < containers.size; ++index) {
+  for (int32_t index = FirstContainer(containers, span.first); index < containers.size && containers.keys[index] < span.end;
+       ++index) {
     uint8_t type = containers.typecodes[index];
     const void* container = container_unwrap_shared(containers.containers[index], &type);
     if (type == ARRAY_CONTAINER_TYPE_CODE) {
@@ -496,15 +513,37 @@ class BitmapIndex::Field {
     if (first != kNone) result = Run(first, last + 1, scope);
     // Outside exact mode values are kept; in it a bucket holds one value and is never
     // partial. A few Roaring candidates find their values by rank; otherwise the
-    // bucket's values are scanned.
+    // bucket's values are scanned (for a DenseSet, only its slice's share).
     const uint64_t scope_size = partial.empty() || !std::is_same_v<Set, Roaring> ? 0 : scope.cardinality();
     const Interval interval(tests);
     std::vector<uint32_t> slots;
     std::vector<uint32_t> hits;
     for (const Bucket* bucket : partial) {
-      hits.clear();
-      const uint64_t size = bucket->members.cardinality();
-      if constexpr (std::is_same_v<Set, Roaring>) {
+      if constexpr (std::is_same_v<Set, DenseSet>) {
+        // Only the containers in the scope's slice, each member's value found by its
+        // place in the bucket: the members of the containers before the slice first.
+        const roaring_array_t& containers = bucket->members.roaring.high_low_container;
+        const ChunkSpan span = SpanOf(scope);
+        const int32_t from = FirstContainer(containers, span.first);
+        size_t offset = 0;
+        for (int32_t index = 0; index < from; ++index) {
+          offset += static_cast<size_t>(container_get_cardinality(containers.containers[index], containers.typecodes[index]));
+        }
+        slots.resize(65536);
+        for (int32_t index = from; index < containers.size && containers.keys[index] < span.end; ++index) {
+          const auto n = static_cast<size_t>(container_to_uint32_array(
+              slots.data(), containers.containers[index], containers.typecodes[index], uint32_t{containers.keys[index]} << 16));
+          // The candidate's bit first: one load, where its value is a decode; when the
+          // candidates are few, most members are not among them.
+          for (size_t member_idx = 0; member_idx < n; ++member_idx) {
+            const uint32_t slot = slots[member_idx];
+            if (scope.contains(slot) && interval.Holds(bucket->values[offset + member_idx])) result.add(slot);
+          }
+          offset += n;
+        }
+      } else {
+        hits.clear();
+        const uint64_t size = bucket->members.cardinality();
         if (scope_size < size) {
           Roaring part = bucket->members & scope;
           if (part.cardinality() * 32 < size) {
@@ -515,10 +554,8 @@ class BitmapIndex::Field {
             continue;
           }
         }
-      }
-      slots.resize(size);
-      bucket->members.toUint32Array(slots.data());
-      if constexpr (std::is_same_v<Set, Roaring>) {
+        slots.resize(size);
+        bucket->members.toUint32Array(slots.data());
         for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
           if (interval.Holds(bucket->values[member_idx])) hits.push_back(slots[member_idx]);
         }
@@ -526,13 +563,6 @@ class BitmapIndex::Field {
         part.addMany(hits.size(), hits.data());
         part &= scope;
         result |= part;
-      } else {
-        // The candidate's bit first: one load, where its value is a decode; when the
-        // candidates are few, most members are not among them.
-        for (size_t member_idx = 0; member_idx < slots.size(); ++member_idx) {
-          const uint32_t slot = slots[member_idx];
-          if (scope.contains(slot) && interval.Holds(bucket->values[member_idx])) result.add(slot);
-        }
       }
     }
     return result;
@@ -804,12 +834,12 @@ class BitmapIndex::Field {
   }
 
   // What GroupRange(g1, g2) costs (OpCost), step for step.
-  uint64_t GroupRangeCost(size_t g1, size_t g2) const {
+  uint64_t GroupRangeCost(size_t g1, size_t g2, ChunkSpan span) const {
     const size_t groups = Groups();
     g2 = std::min(g2, groups);
     if (g1 >= g2) return 0;
-    auto in = [](const Roaring& bitmap) { return OpCost(bitmap, true); };
-    auto out = [this](const Roaring& bitmap) { return OpCost(bitmap, true) + OpCost(numbers_, true); };
+    auto in = [span](const Roaring& bitmap) { return OpCost(bitmap, true, span); };
+    auto out = [this, span](const Roaring& bitmap) { return OpCost(bitmap, true, span) + OpCost(numbers_, true, span); };
     const bool from_start = g1 == 0, to_end = g2 == groups;
     if (from_start && to_end) return in(numbers_);
     if (from_start || to_end) {
@@ -818,16 +848,16 @@ class BitmapIndex::Field {
     }
     const Cut& low = cuts_[g1];
     const Cut& high = cuts_[g2];
-    if (low.below && high.below) return in(high.members) + OpCost(low.members, false);
-    if (!low.below && !high.below) return in(low.members) + OpCost(high.members, false);
-    if (!low.below && high.below) return in(low.members) + OpCost(high.members, true);
-    return out(low.members) + OpCost(high.members, false);
+    if (low.below && high.below) return in(high.members) + OpCost(low.members, false, span);
+    if (!low.below && !high.below) return in(low.members) + OpCost(high.members, false, span);
+    if (!low.below && high.below) return in(low.members) + OpCost(high.members, true, span);
+    return out(low.members) + OpCost(high.members, false, span);
   }
 
   // What adding or taking away the buckets [a, b) costs.
-  uint64_t BucketsCost(size_t a, size_t b) const {
+  uint64_t BucketsCost(size_t a, size_t b, ChunkSpan span) const {
     uint64_t cost = 0;
-    for (size_t k = a; k < std::min(b, buckets_.size()); ++k) cost += OpCost(buckets_[k].members, false);
+    for (size_t k = a; k < std::min(b, buckets_.size()); ++k) cost += OpCost(buckets_[k].members, false, span);
     return cost;
   }
 
@@ -840,13 +870,14 @@ class BitmapIndex::Field {
     const size_t n = buckets_.size(), groups = Groups();
     auto boundary = [n](size_t g) { return std::min(n, g * kGroupBuckets); };  // first bucket of group g
     size_t g1 = 0, g2 = 0;  // none: every bucket added
-    uint64_t best = BucketsCost(a, b);
+    const ChunkSpan span = SpanOf(scope);
+    uint64_t best = BucketsCost(a, b, span);
     for (size_t lo : {a / kGroupBuckets, (a + kGroupBuckets - 1) / kGroupBuckets}) {
       for (size_t hi : {b / kGroupBuckets, std::min(groups, (b + kGroupBuckets - 1) / kGroupBuckets)}) {
         if (lo >= hi) continue;
         const size_t start = boundary(lo), end = boundary(hi);
-        const uint64_t cost = GroupRangeCost(lo, hi) + BucketsCost(std::min(a, start), std::max(a, start)) +
-                              BucketsCost(std::min(b, end), std::max(b, end));
+        const uint64_t cost = GroupRangeCost(lo, hi, span) + BucketsCost(std::min(a, start), std::max(a, start), span) +
+                              BucketsCost(std::min(b, end), std::max(b, end), span);
         if (cost < best) {
           best = cost;
           g1 = lo;

@@ -42,6 +42,9 @@ class DenseSet {
   DenseSet Empty() const;
 
   uint32_t size() const { return size_; }
+  // The slice: chunks [first_chunk(), first_chunk() + chunk_count()).
+  uint32_t first_chunk() const { return first_chunk_; }
+  uint32_t chunk_count() const { return static_cast<uint32_t>(words_.size() / kChunkWords); }
   bool isEmpty() const;
   uint64_t cardinality() const;
   bool contains(uint32_t slot) const {
