@@ -141,6 +141,41 @@ class BucketValues {
 
   size_t size() const { return coded_ ? codes_.size() : doubles_.size(); }
 
+  // Whether the values are held as codes (code(position)), not as doubles.
+  bool coded() const { return coded_; }
+  uint32_t code(size_t position) const { return codes_[position]; }
+
+  // For coded values: the codes [first, end) whose values pass both bounds, where
+  // `above_low(x)` and `below_high(x)` are a range's two halves (first >= end: none).
+  // A value decodes from its code by one division, rounded, so it never decreases as
+  // the code grows, and the codes passing each bound are a run found by bisection:
+  // a scan then compares codes, with no division per member.
+  template <typename AboveLow, typename BelowHigh>
+  std::pair<uint64_t, uint64_t> CodeRange(AboveLow above_low, BelowHigh below_high) const {
+    constexpr uint64_t kCodes = uint64_t{UINT32_MAX} + 1;
+    uint64_t lo = 0, hi = kCodes;  // the first code passing the low bound is in [lo, hi]
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      if (above_low(Decode(static_cast<uint32_t>(mid)))) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    const uint64_t first = lo;
+    lo = 0;
+    hi = kCodes;  // the first code failing the high bound is in [lo, hi]
+    while (lo < hi) {
+      const uint64_t mid = lo + (hi - lo) / 2;
+      if (below_high(Decode(static_cast<uint32_t>(mid)))) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return {first, lo};
+  }
+
   double operator[](size_t position) const {
     return coded_ ? Decode(codes_[position]) : doubles_[position];
   }
@@ -303,7 +338,9 @@ class Interval {
     }
   }
 
-  bool Holds(double x) const { return (low_open_ ? x > low_ : x >= low_) && (high_open_ ? x < high_ : x <= high_); }
+  bool Holds(double x) const { return AboveLow(x) && BelowHigh(x); }
+  bool AboveLow(double x) const { return low_open_ ? x > low_ : x >= low_; }
+  bool BelowHigh(double x) const { return high_open_ ? x < high_ : x <= high_; }
 
  private:
   void Raise(double value, bool open) {
@@ -530,14 +567,29 @@ class BitmapIndex::Field {
           offset += static_cast<size_t>(container_get_cardinality(containers.containers[index], containers.typecodes[index]));
         }
         slots.resize(65536);
+        const BucketValues& values = bucket->values;
+        std::pair<uint64_t, uint64_t> codes{0, 0};
+        if (values.coded()) {
+          codes = values.CodeRange([&](double x) { return interval.AboveLow(x); },
+                                   [&](double x) { return interval.BelowHigh(x); });
+          if (codes.first >= codes.second) continue;
+        }
         for (int32_t index = from; index < containers.size && containers.keys[index] < span.end; ++index) {
           const auto n = static_cast<size_t>(container_to_uint32_array(
               slots.data(), containers.containers[index], containers.typecodes[index], uint32_t{containers.keys[index]} << 16));
-          // The candidate's bit first: one load, where its value is a decode; when the
-          // candidates are few, most members are not among them.
-          for (size_t member_idx = 0; member_idx < n; ++member_idx) {
-            const uint32_t slot = slots[member_idx];
-            if (scope.contains(slot) && interval.Holds(bucket->values[offset + member_idx])) result.add(slot);
+          if (values.coded()) {
+            for (size_t member_idx = 0; member_idx < n; ++member_idx) {
+              const uint32_t slot = slots[member_idx];
+              if (uint64_t{values.code(offset + member_idx)} - codes.first < codes.second - codes.first &&
+                  scope.contains(slot)) {
+                result.add(slot);
+              }
+            }
+          } else {
+            for (size_t member_idx = 0; member_idx < n; ++member_idx) {
+              const uint32_t slot = slots[member_idx];
+              if (scope.contains(slot) && interval.Holds(values[offset + member_idx])) result.add(slot);
+            }
           }
           offset += n;
         }
