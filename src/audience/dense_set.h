@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -76,6 +77,16 @@ class DenseSet {
   DenseSet Meet(const Roaring& bitmap) const;
   DenseSet Outside(const Roaring& bitmap) const;
 
+  // With the union of several bitmaps, never built: each chunk's union is gathered in
+  // an 8 KB buffer (in cache) and met with this set in one pass, where one operation
+  // per bitmap would pass over the whole set once each.
+  // this & (bitmaps[0] | bitmaps[1] | ...) as a new set.
+  DenseSet MeetAny(std::span<const Roaring* const> bitmaps) const;
+  // this |= mask & (bitmaps[0] | ...).
+  void AddMetAny(std::span<const Roaring* const> bitmaps, const DenseSet& mask);
+  // this -= bitmaps[0] | ....
+  void SubtractAny(std::span<const Roaring* const> bitmaps);
+
   Roaring ToRoaring() const;
 
   class Iterator {
@@ -118,6 +129,10 @@ class DenseSet {
   // slice, in order.
   template <typename F>
   void ForEachContainer(const Roaring& bitmap, F on) const;
+  // Calls `on(local chunk, union)` for each chunk of the slice, `union` the chunk's
+  // words of the bitmaps' union (null where none has a container).
+  template <typename F>
+  void ForEachUnion(std::span<const Roaring* const> bitmaps, F on) const;
   // The index in words_ of the word holding `slot` (past the end if outside the slice).
   uint64_t Word(uint32_t slot) const { return (slot >> 6) - uint64_t{first_chunk_} * kChunkWords; }
 

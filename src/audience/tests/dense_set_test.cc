@@ -93,6 +93,22 @@ TEST(DenseSetTest, AgreesWithRoaring) {
         DenseSet met = of(c);
         met.AddMet(b, set);
         ASSERT_EQ(met.ToRoaring(), cc | (cb & ca)) << where;
+        // With unions never built: of none, one, two and three bitmaps (the same
+        // bitmap twice among them), of every container kind.
+        const Roaring d = Mixed(size, rng);
+        const Roaring cd = Clip(d, begin, end);
+        const std::vector<std::pair<std::vector<const Roaring*>, Roaring>> unions = {
+            {{}, Roaring()}, {{&b}, cb}, {{&b, &d}, cb | cd}, {{&d, &c, &d}, cd | cc}};
+        for (const auto& [bitmaps, any] : unions) {
+          const std::string what = where + " union of " + std::to_string(bitmaps.size());
+          ASSERT_EQ(set.MeetAny(bitmaps).ToRoaring(), ca & any) << what;
+          DenseSet met_any = of(c);
+          met_any.AddMetAny(bitmaps, set);
+          ASSERT_EQ(met_any.ToRoaring(), cc | (any & ca)) << what;
+          DenseSet without = set;
+          without.SubtractAny(bitmaps);
+          ASSERT_EQ(without.ToRoaring(), ca - any) << what;
+        }
         const DenseSet other = of(b);
         ASSERT_EQ((set - other).ToRoaring(), ca - cb);
         ASSERT_EQ((set | other).ToRoaring(), ca | cb);
