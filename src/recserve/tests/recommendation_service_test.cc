@@ -93,8 +93,12 @@ TEST_F(RecommendationTest, ReadsItemsFromEventsLeavingOutBotsAndRefusers) {
   }
   ASSERT_GE(ann, 0);
   for (const auto& row : data->dataset.interactions) {
-    if (row.user == ann && data->items[row.item].id == "b3") EXPECT_EQ(row.rating, 4);
-    if (row.user == ann && data->items[row.item].id == "b1") EXPECT_EQ(row.rating, 1);
+    if (row.user == ann && data->items[row.item].id == "b3") {
+      EXPECT_EQ(row.rating, 4);
+    }
+    if (row.user == ann && data->items[row.item].id == "b1") {
+      EXPECT_EQ(row.rating, 1);
+    }
   }
 }
 
