@@ -84,7 +84,7 @@ class DenseSet {
   DenseSet MeetAny(std::span<const Roaring* const> bitmaps) const;
   // this |= mask & (bitmaps[0] | ...).
   void AddMetAny(std::span<const Roaring* const> bitmaps, const DenseSet& mask);
-  // this -= bitmaps[0] | ....
+  // this -= bitmaps[0] | bitmaps[1] | ...
   void SubtractAny(std::span<const Roaring* const> bitmaps);
 
   Roaring ToRoaring() const;
