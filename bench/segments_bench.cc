@@ -385,82 +385,53 @@ struct EngineResult {
   bool measured() const { return skipped_because.empty(); }
 };
 
-// Times `query(expression_idx)` for every expression: one warm-up pass, then `runs`
-// passes (expressions interleaved, so a slow moment hits them alike).
-absl::Status TimeQueries(int runs, const std::function<absl::StatusOr<uint64_t>(size_t)>& query,
-                         EngineResult* result) {
-  std::vector<LatencyHistogram> latencies(kSegments.size());
-  std::vector<LatencyHistogram> cpu(kSegments.size());
-  result->counts.assign(kSegments.size(), 0);
+using Query = std::function<absl::StatusOr<uint64_t>(size_t)>;
+
+// Times each of `queries` on every expression, into the result beside it: one warm-up
+// pass, then `runs` passes, expressions interleaved (so a slow moment hits them alike)
+// and each expression's queries taken in turn, which goes first changing every run (so
+// two ways of answering compared in one process see the same machine).
+absl::Status TimeQueries(int runs, const std::vector<Query>& queries, const std::vector<EngineResult*>& results) {
+  const size_t sides = queries.size();
+  std::vector<std::vector<LatencyHistogram>> latencies(sides, std::vector<LatencyHistogram>(kSegments.size()));
+  std::vector<std::vector<LatencyHistogram>> cpu(sides, std::vector<LatencyHistogram>(kSegments.size()));
+  for (EngineResult* result : results) result->counts.assign(kSegments.size(), 0);
   for (int run_idx = -1; run_idx < runs; ++run_idx) {
     for (size_t segment_idx = 0; segment_idx < kSegments.size(); ++segment_idx) {
-      const double cpu_start = ProcessCpuMs();
-      auto start = SteadyClock::now();
-      auto count = query(segment_idx);
-      double ms = Milliseconds(start);
-      const double cpu_ms = ProcessCpuMs() - cpu_start;
-      if (!count.ok()) return count.status();
-      if (run_idx < 0) {
-        result->counts[segment_idx] = *count;
-        continue;
-      }
-      if (*count != result->counts[segment_idx]) {
-        return absl::InternalError(StrCat(result->name, " gave expression ", segment_idx + 1, " two counts: ",
-                                          result->counts[segment_idx], " and ", *count));
-      }
-      latencies[segment_idx].Add(ms);
-      cpu[segment_idx].Add(cpu_ms);
-    }
-  }
-  for (auto& histogram : latencies) {
-    result->p50_ms.push_back(histogram.Quantile(0.5));
-    result->max_ms.push_back(histogram.Quantile(1));
-  }
-  for (auto& histogram : cpu) result->cpu_p50_ms.push_back(histogram.Quantile(0.5));
-  return absl::OkStatus();
-}
-
-// Each expression counted with `slices_a` and `slices_b` slices alternately (which goes
-// first swaps every run), so both see the same machine; p50 and max of each, and the
-// p50 of the process CPU.
-struct SliceComparison {
-  std::vector<double> p50_ms[2], max_ms[2], cpu_p50_ms[2];
-};
-absl::StatusOr<SliceComparison> CompareSlices(int runs, const std::function<absl::StatusOr<uint64_t>(size_t, int)>& count,
-                                              const std::vector<uint64_t>& expected, int slices_a, int slices_b) {
-  std::vector<LatencyHistogram> latencies[2], cpu[2];
-  for (int side = 0; side < 2; ++side) {
-    latencies[side].resize(kSegments.size());
-    cpu[side].resize(kSegments.size());
-  }
-  for (int run_idx = 0; run_idx < runs; ++run_idx) {
-    for (size_t segment_idx = 0; segment_idx < kSegments.size(); ++segment_idx) {
-      for (int turn = 0; turn < 2; ++turn) {
-        const int side = (turn + run_idx) % 2;
+      for (size_t turn = 0; turn < sides; ++turn) {
+        const size_t side = (turn + static_cast<size_t>(run_idx + 1)) % sides;
+        EngineResult* result = results[side];
         const double cpu_start = ProcessCpuMs();
         auto start = SteadyClock::now();
-        auto counted = count(segment_idx, side == 0 ? slices_a : slices_b);
-        const double ms = Milliseconds(start);
+        auto count = queries[side](segment_idx);
+        double ms = Milliseconds(start);
         const double cpu_ms = ProcessCpuMs() - cpu_start;
-        if (!counted.ok()) return counted.status();
-        if (*counted != expected[segment_idx]) {
-          return absl::InternalError(StrCat("expression ", segment_idx + 1, " counted ", *counted, " in ",
-                                            side == 0 ? slices_a : slices_b, " slices, not ", expected[segment_idx]));
+        if (!count.ok()) return count.status();
+        if (run_idx < 0) {
+          result->counts[segment_idx] = *count;
+          continue;
+        }
+        if (*count != result->counts[segment_idx]) {
+          return absl::InternalError(StrCat(result->name, " gave expression ", segment_idx + 1, " two counts: ",
+                                            result->counts[segment_idx], " and ", *count));
         }
         latencies[side][segment_idx].Add(ms);
         cpu[side][segment_idx].Add(cpu_ms);
       }
     }
   }
-  SliceComparison result;
-  for (int side = 0; side < 2; ++side) {
-    for (size_t segment_idx = 0; segment_idx < kSegments.size(); ++segment_idx) {
-      result.p50_ms[side].push_back(latencies[side][segment_idx].Quantile(0.5));
-      result.max_ms[side].push_back(latencies[side][segment_idx].Quantile(1));
-      result.cpu_p50_ms[side].push_back(cpu[side][segment_idx].Quantile(0.5));
+  for (size_t side = 0; side < sides; ++side) {
+    for (auto& histogram : latencies[side]) {
+      results[side]->p50_ms.push_back(histogram.Quantile(0.5));
+      results[side]->max_ms.push_back(histogram.Quantile(1));
     }
+    for (auto& histogram : cpu[side]) results[side]->cpu_p50_ms.push_back(histogram.Quantile(0.5));
   }
-  return result;
+  return absl::OkStatus();
+}
+
+absl::Status TimeQueries(int runs, const Query& query, EngineResult* result) {
+  return TimeQueries(runs, std::vector<Query>{query}, std::vector<EngineResult*>{result});
 }
 
 double SelectOneMs(const std::function<absl::Status()>& select1) {
@@ -926,26 +897,35 @@ int Run(const Flags& flags) {
   }
   if (flags.compare_slices > 0) {
     const int slices_a = flags.threads == 0 ? static_cast<int>(WorkerPool::Shared().threads()) + 1 : flags.threads;
-    auto comparison = CompareSlices(
-        flags.runs,
-        [&](size_t segment_idx, int slices) {
-          return audience::CountOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr, nullptr, nullptr,
-                                          slices);
-        },
-        aidmp.counts, slices_a, flags.compare_slices);
-    if (!comparison.ok()) {
-      std::cerr << "aidmp: " << comparison.status().message() << "\n";
+    const int slices[2] = {slices_a, flags.compare_slices};
+    EngineResult sides[2];
+    std::vector<Query> queries;
+    for (int side = 0; side < 2; ++side) {
+      sides[side].name = StrCat("aidmp in ", slices[side], " slices");
+      queries.push_back([&, side](size_t segment_idx) {
+        return audience::CountOnBitmaps(*expressions[segment_idx].root, index, no_residual, nullptr, nullptr, nullptr,
+                                        slices[side]);
+      });
+    }
+    status = TimeQueries(flags.runs, queries, {&sides[0], &sides[1]});
+    for (const EngineResult& side : sides) {
+      if (status.ok() && side.counts != aidmp.counts) {
+        status = absl::InternalError(StrCat(side.name, " counted differently from the default"));
+      }
+    }
+    if (!status.ok()) {
+      std::cerr << "aidmp: " << status.message() << "\n";
       return 1;
     }
     std::printf("\nslices compared, alternating run by run (%d runs each):\n%3s %12s %12s %12s %12s %12s %12s %10s\n",
-                flags.runs, "#", StrCat("p50 ", slices_a).c_str(), StrCat("max ", slices_a).c_str(),
-                StrCat("cpu ", slices_a).c_str(), StrCat("p50 ", flags.compare_slices).c_str(),
-                StrCat("max ", flags.compare_slices).c_str(), StrCat("cpu ", flags.compare_slices).c_str(), "p50 ratio");
+                flags.runs, "#", StrCat("p50 ", slices[0]).c_str(), StrCat("max ", slices[0]).c_str(),
+                StrCat("cpu ", slices[0]).c_str(), StrCat("p50 ", slices[1]).c_str(), StrCat("max ", slices[1]).c_str(),
+                StrCat("cpu ", slices[1]).c_str(), "p50 ratio");
     double sums[6] = {0, 0, 0, 0, 0, 0};
     for (size_t segment_idx = 0; segment_idx < kSegments.size(); ++segment_idx) {
-      const double cells[6] = {comparison->p50_ms[0][segment_idx], comparison->max_ms[0][segment_idx],
-                               comparison->cpu_p50_ms[0][segment_idx], comparison->p50_ms[1][segment_idx],
-                               comparison->max_ms[1][segment_idx], comparison->cpu_p50_ms[1][segment_idx]};
+      const double cells[6] = {sides[0].p50_ms[segment_idx], sides[0].max_ms[segment_idx],
+                               sides[0].cpu_p50_ms[segment_idx], sides[1].p50_ms[segment_idx],
+                               sides[1].max_ms[segment_idx], sides[1].cpu_p50_ms[segment_idx]};
       for (int cell_idx = 0; cell_idx < 6; ++cell_idx) sums[cell_idx] += cells[cell_idx];
       std::printf("%3zu %12s %12s %12s %12s %12s %12s %9sx\n", segment_idx + 1, Fixed(cells[0], 3).c_str(),
                   Fixed(cells[1], 3).c_str(), Fixed(cells[2], 3).c_str(), Fixed(cells[3], 3).c_str(),
