@@ -107,7 +107,83 @@ size_t Extract(const uint64_t* words, uint16_t* out) {
   return HasPopcnt() ? ExtractPopcnt(words, out) : ExtractPortable(words, out);
 }
 
+// The container of `bitmap` for chunk `key` and its type, or null.
+const void* ContainerAt(const Roaring& bitmap, uint32_t key, uint8_t* type) {
+  const roaring_array_t& containers = bitmap.roaring.high_low_container;
+  const uint16_t* keys = containers.keys;
+  const uint16_t* at = std::lower_bound(keys, keys + containers.size, key);
+  if (at == keys + containers.size || *at != key) return nullptr;
+  const auto index = static_cast<int32_t>(at - keys);
+  *type = containers.typecodes[index];
+  return container_unwrap_shared(containers.containers[index], type);
+}
+
 }  // namespace
+
+void ChunkBits::Clear() { std::memset(words_, 0, sizeof(words_)); }
+
+void ChunkBits::Assign(const Roaring& bitmap, uint32_t key) {
+  uint8_t type = 0;
+  const void* container = ContainerAt(bitmap, key, &type);
+  if (container != nullptr && type == BITSET_CONTAINER_TYPE_CODE) {
+    std::memcpy(words_, static_cast<const bitset_container_t*>(container)->array, sizeof(words_));
+    return;
+  }
+  Clear();
+  if (container != nullptr) Add(bitmap, key);
+}
+
+void ChunkBits::Add(const Roaring& bitmap, uint32_t key) {
+  uint8_t type = 0;
+  const void* container = ContainerAt(bitmap, key, &type);
+  if (container == nullptr) return;
+  uint64_t* words = words_;
+  if (type == ARRAY_CONTAINER_TYPE_CODE) {
+    ForEachMember(static_cast<const array_container_t*>(container),
+                  [words](uint16_t bit) { words[bit >> 6] |= uint64_t{1} << (bit & 63); });
+  } else if (type == BITSET_CONTAINER_TYPE_CODE) {
+    const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
+    for (size_t i = 0; i < kWords; ++i) words[i] |= bits[i];
+  } else if (type == RUN_CONTAINER_TYPE_CODE) {
+    ForEachRunWord(static_cast<const run_container_t*>(container),
+                   [words](uint32_t word, uint64_t mask) { words[word] |= mask; });
+  }
+}
+
+void ChunkBits::Subtract(const Roaring& bitmap, uint32_t key) {
+  uint8_t type = 0;
+  const void* container = ContainerAt(bitmap, key, &type);
+  if (container == nullptr) return;
+  uint64_t* words = words_;
+  if (type == ARRAY_CONTAINER_TYPE_CODE) {
+    ForEachMember(static_cast<const array_container_t*>(container),
+                  [words](uint16_t bit) { words[bit >> 6] &= ~(uint64_t{1} << (bit & 63)); });
+  } else if (type == BITSET_CONTAINER_TYPE_CODE) {
+    const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
+    for (size_t i = 0; i < kWords; ++i) words[i] &= ~bits[i];
+  } else if (type == RUN_CONTAINER_TYPE_CODE) {
+    ForEachRunWord(static_cast<const run_container_t*>(container),
+                   [words](uint32_t word, uint64_t mask) { words[word] &= ~mask; });
+  }
+}
+
+void ChunkBits::Meet(const Roaring& bitmap, uint32_t key) {
+  uint8_t type = 0;
+  const void* container = ContainerAt(bitmap, key, &type);
+  if (container == nullptr) {
+    Clear();
+    return;
+  }
+  if (type == BITSET_CONTAINER_TYPE_CODE) {
+    const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
+    for (size_t i = 0; i < kWords; ++i) words_[i] &= bits[i];
+    return;
+  }
+  ChunkBits other;
+  other.Clear();
+  other.Add(bitmap, key);
+  for (size_t i = 0; i < kWords; ++i) words_[i] &= other.words_[i];
+}
 
 DenseSet::DenseSet(uint32_t size) : size_(size), words_(Chunks(size) * kChunkWords, 0) {}
 
@@ -315,80 +391,6 @@ void DenseSet::AddMet(const Roaring& bitmap, const DenseSet& mask_set) {
       ForEachRunWord(static_cast<const run_container_t*>(container),
                      [words, within](uint32_t word, uint64_t mask) { words[word] |= within[word] & mask; });
     }
-  });
-}
-
-template <typename F>
-void DenseSet::ForEachUnion(std::span<const Roaring* const> bitmaps, F on) const {
-  const size_t chunks = words_.size() / kChunkWords;
-  std::vector<int32_t> next(bitmaps.size());  // each bitmap's next container
-  for (size_t bitmap_idx = 0; bitmap_idx < bitmaps.size(); ++bitmap_idx) {
-    const roaring_array_t& containers = bitmaps[bitmap_idx]->roaring.high_low_container;
-    next[bitmap_idx] = static_cast<int32_t>(
-        std::lower_bound(containers.keys, containers.keys + containers.size, first_chunk_) - containers.keys);
-  }
-  alignas(64) uint64_t buffer[kChunkWords];
-  for (size_t chunk = 0; chunk < chunks; ++chunk) {
-    const size_t key = first_chunk_ + chunk;
-    bool any = false;
-    for (size_t bitmap_idx = 0; bitmap_idx < bitmaps.size(); ++bitmap_idx) {
-      const roaring_array_t& containers = bitmaps[bitmap_idx]->roaring.high_low_container;
-      const int32_t index = next[bitmap_idx];
-      if (index >= containers.size || containers.keys[index] != key) continue;
-      ++next[bitmap_idx];
-      uint8_t type = containers.typecodes[index];
-      const void* container = container_unwrap_shared(containers.containers[index], &type);
-      if (type == BITSET_CONTAINER_TYPE_CODE) {
-        const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
-        if (any) {
-          for (size_t i = 0; i < kChunkWords; ++i) buffer[i] |= bits[i];
-        } else {
-          std::memcpy(buffer, bits, sizeof(buffer));
-        }
-      } else {
-        if (!any) std::memset(buffer, 0, sizeof(buffer));
-        if (type == ARRAY_CONTAINER_TYPE_CODE) {
-          ForEachMember(static_cast<const array_container_t*>(container),
-                        [&buffer](uint16_t bit) { buffer[bit >> 6] |= uint64_t{1} << (bit & 63); });
-        } else if (type == RUN_CONTAINER_TYPE_CODE) {
-          ForEachRunWord(static_cast<const run_container_t*>(container),
-                         [&buffer](uint32_t word, uint64_t mask) { buffer[word] |= mask; });
-        }
-      }
-      any = true;
-    }
-    on(chunk, any ? buffer : nullptr);
-  }
-}
-
-DenseSet DenseSet::MeetAny(std::span<const Roaring* const> bitmaps) const {
-  DenseSet result = Unfilled();
-  ForEachUnion(bitmaps, [&](size_t chunk, const uint64_t* any) {
-    uint64_t* out = &result.words_[chunk * kChunkWords];
-    if (any == nullptr) {
-      std::memset(out, 0, kChunkWords * sizeof(uint64_t));
-      return;
-    }
-    const uint64_t* words = &words_[chunk * kChunkWords];
-    for (size_t i = 0; i < kChunkWords; ++i) out[i] = words[i] & any[i];
-  });
-  return result;
-}
-
-void DenseSet::AddMetAny(std::span<const Roaring* const> bitmaps, const DenseSet& mask) {
-  ForEachUnion(bitmaps, [&](size_t chunk, const uint64_t* any) {
-    if (any == nullptr) return;
-    uint64_t* words = &words_[chunk * kChunkWords];
-    const uint64_t* within = &mask.words_[chunk * kChunkWords];
-    for (size_t i = 0; i < kChunkWords; ++i) words[i] |= within[i] & any[i];
-  });
-}
-
-void DenseSet::SubtractAny(std::span<const Roaring* const> bitmaps) {
-  ForEachUnion(bitmaps, [&](size_t chunk, const uint64_t* any) {
-    if (any == nullptr) return;
-    uint64_t* words = &words_[chunk * kChunkWords];
-    for (size_t i = 0; i < kChunkWords; ++i) words[i] &= ~any[i];
   });
 }
 

@@ -17,15 +17,37 @@
 // the slice are never members; sets combined with each other must cover the same one.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <utility>
 #include <vector>
 
 #include "roaring/roaring.hh"
 
 namespace aidmp::audience {
+
+// One chunk of 65,536 slots as 1,024 words (8 KB, in cache), in which a leaf composes
+// its bitmaps (cuts, buckets, value bitmaps) before a DenseSet meets the result once
+// (DenseSet::MeetBuilt): each step then costs what its container holds, and the
+// candidates are read and written once per leaf instead of once per bitmap.
+// Every operation takes the container of `bitmap` for chunk `key` (none: empty).
+class ChunkBits {
+ public:
+  static constexpr size_t kWords = 1024;
+  uint64_t* words() { return words_; }
+  const uint64_t* words() const { return words_; }
+  void Clear();
+  // The chunk's members of `bitmap`.
+  void Assign(const Roaring& bitmap, uint32_t key);
+  void Add(const Roaring& bitmap, uint32_t key);
+  void Subtract(const Roaring& bitmap, uint32_t key);
+  void Meet(const Roaring& bitmap, uint32_t key);
+  void Set(uint16_t bit) { words_[bit >> 6] |= uint64_t{1} << (bit & 63); }
+
+ private:
+  alignas(64) uint64_t words_[kWords];
+};
 
 class DenseSet {
  public:
@@ -77,15 +99,25 @@ class DenseSet {
   DenseSet Meet(const Roaring& bitmap) const;
   DenseSet Outside(const Roaring& bitmap) const;
 
-  // With the union of several bitmaps, never built: each chunk's union is gathered in
-  // an 8 KB buffer (in cache) and met with this set in one pass, where one operation
-  // per bitmap would pass over the whole set once each.
-  // this & (bitmaps[0] | bitmaps[1] | ...) as a new set.
-  DenseSet MeetAny(std::span<const Roaring* const> bitmaps) const;
-  // this |= mask & (bitmaps[0] | ...).
-  void AddMetAny(std::span<const Roaring* const> bitmaps, const DenseSet& mask);
-  // this -= bitmaps[0] | bitmaps[1] | ...
-  void SubtractAny(std::span<const Roaring* const> bitmaps);
+  // this & X as a new set, X built chunk by chunk: `fill(key, bits)` writes X's chunk
+  // `key` (a CRoaring container key) into `bits` and returns true, or returns false
+  // where X has no member in it. Called for each chunk of the slice, in order.
+  template <typename Fill>
+  DenseSet MeetBuilt(Fill fill) const {
+    DenseSet result = Unfilled();
+    ChunkBits bits;
+    for (size_t chunk = 0; chunk * kChunkWords < words_.size(); ++chunk) {
+      uint64_t* out = &result.words_[chunk * kChunkWords];
+      if (!fill(static_cast<uint32_t>(first_chunk_ + chunk), bits)) {
+        std::fill(out, out + kChunkWords, 0);
+        continue;
+      }
+      const uint64_t* in = &words_[chunk * kChunkWords];
+      const uint64_t* x = bits.words();
+      for (size_t i = 0; i < kChunkWords; ++i) out[i] = in[i] & x[i];
+    }
+    return result;
+  }
 
   Roaring ToRoaring() const;
 
@@ -129,10 +161,6 @@ class DenseSet {
   // slice, in order.
   template <typename F>
   void ForEachContainer(const Roaring& bitmap, F on) const;
-  // Calls `on(local chunk, union)` for each chunk of the slice, `union` the chunk's
-  // words of the bitmaps' union (null where none has a container).
-  template <typename F>
-  void ForEachUnion(std::span<const Roaring* const> bitmaps, F on) const;
   // The index in words_ of the word holding `slot` (past the end if outside the slice).
   uint64_t Word(uint32_t slot) const { return (slot >> 6) - uint64_t{first_chunk_} * kChunkWords; }
 

@@ -93,22 +93,32 @@ TEST(DenseSetTest, AgreesWithRoaring) {
         DenseSet met = of(c);
         met.AddMet(b, set);
         ASSERT_EQ(met.ToRoaring(), cc | (cb & ca)) << where;
-        // With unions never built: of none, one, two and three bitmaps (the same
-        // bitmap twice among them), of every container kind.
+        // Built chunk by chunk (ChunkBits): every step, over every container kind, the
+        // same bitmap twice, and chunks the builder leaves out (even keys: none).
         const Roaring d = Mixed(size, rng);
         const Roaring cd = Clip(d, begin, end);
-        const std::vector<std::pair<std::vector<const Roaring*>, Roaring>> unions = {
-            {{}, Roaring()}, {{&b}, cb}, {{&b, &d}, cb | cd}, {{&d, &c, &d}, cd | cc}};
-        for (const auto& [bitmaps, any] : unions) {
-          const std::string what = where + " union of " + std::to_string(bitmaps.size());
-          ASSERT_EQ(set.MeetAny(bitmaps).ToRoaring(), ca & any) << what;
-          DenseSet met_any = of(c);
-          met_any.AddMetAny(bitmaps, set);
-          ASSERT_EQ(met_any.ToRoaring(), cc | (any & ca)) << what;
-          DenseSet without = set;
-          without.SubtractAny(bitmaps);
-          ASSERT_EQ(without.ToRoaring(), ca - any) << what;
-        }
+        Roaring odd_chunks;
+        for (uint32_t chunk = 1; chunk * 65536 < size; chunk += 2) odd_chunks.addRange(chunk * 65536, (chunk + 1) * 65536);
+        const DenseSet built = set.MeetBuilt([&](uint32_t key, ChunkBits& bits) {
+          if (key % 2 == 0) return false;
+          bits.Assign(b, key);
+          bits.Add(d, key);
+          bits.Add(d, key);
+          bits.Subtract(c, key);
+          bits.Meet(a, key);
+          bits.Set(7);
+          return true;
+        });
+        Roaring sevens;
+        for (uint32_t chunk = 1; chunk * 65536 < size; chunk += 2) sevens.add(chunk * 65536 + 7);
+        ASSERT_EQ(built.ToRoaring(), ca & odd_chunks & ((((cb | cd) - cc) & ca) | sevens)) << where;
+        const DenseSet met_one = set.MeetBuilt([&](uint32_t key, ChunkBits& bits) {
+          bits.Clear();
+          bits.Meet(d, key);  // of nothing: nothing
+          bits.Add(c, key);
+          return true;
+        });
+        ASSERT_EQ(met_one.ToRoaring(), ca & cc) << where;
         const DenseSet other = of(b);
         ASSERT_EQ((set - other).ToRoaring(), ca - cb);
         ASSERT_EQ((set | other).ToRoaring(), ca | cb);
