@@ -98,12 +98,16 @@ void BM_SubtractInPlace(benchmark::State& state) {
   Label(state);
 }
 
-void BM_AddMet(benchmark::State& state) {
+// The same as Meet with the chunk built in cache first (ChunkBits), as a count's leaves
+// are: the bitmap's container copied or scattered into 8 KB, then one pass.
+void BM_MeetBuilt(benchmark::State& state) {
   const DenseSet candidates = DenseSet::Of(Candidates(state.range(1)), kSlots);
   const Roaring& bitmap = Bitmap(state.range(0));
-  DenseSet result(kSlots);
   for (auto _ : state) {
-    result.AddMet(bitmap, candidates);
+    DenseSet result = candidates.MeetBuilt([&](uint32_t key, ChunkBits& bits) {
+      bits.Assign(bitmap, key);
+      return true;
+    });
     benchmark::DoNotOptimize(result);
   }
   Label(state);
@@ -139,7 +143,7 @@ void Args(benchmark::internal::Benchmark* bench) {
 BENCHMARK(BM_Meet)->Apply(Args)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Outside)->Apply(Args)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_SubtractInPlace)->Apply(Args)->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_AddMet)->Apply(Args)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_MeetBuilt)->Apply(Args)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_DenseAnd)->Apply(Args)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_RoaringAnd)->Apply(Args)->Unit(benchmark::kMicrosecond);
 

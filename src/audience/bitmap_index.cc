@@ -5,8 +5,9 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <optional>
-#include <type_traits>
+#include <tuple>
 
 #include "roaring/containers/containers.h"
 
@@ -86,20 +87,45 @@ uint64_t OpCost(const Roaring& bitmap, bool whole_chunks, ChunkSpan span) {
   return cost;
 }
 
-// What the numeric code does with its scope, for either kind of set (the Roaring API
-// and the DenseSet one used by counts over everyone).
-Roaring Meet(const Roaring& scope, const Roaring& bitmap) { return scope & bitmap; }
-DenseSet Meet(const DenseSet& scope, const Roaring& bitmap) { return scope.Meet(bitmap); }
-DenseSet Outside(const DenseSet& scope, const Roaring& bitmap) { return scope.Outside(bitmap); }
-
-// The members of `scope` in any of `bitmaps`: their union built chunk by chunk in
-// cache and met with the scope once (MeetBuilt), where meeting each bitmap on its own
-// would pass over the scope once per bitmap.
-DenseSet MeetAll(const DenseSet& scope, std::span<const Roaring* const> bitmaps) {
-  if (bitmaps.size() == 1) return scope.Meet(*bitmaps[0]);
-  return scope.MeetBuilt([&](uint32_t key, ChunkBits& bits) {
+// Fills (dense_set.h) of no one, everyone, a bitmap, its complement, and the union of
+// several bitmaps or fills. Complements are of every slot, not all(): answers are met
+// with candidates, which are in all().
+ChunkFill NoOne() {
+  return [](uint32_t, ChunkBits& bits) { bits.Clear(); };
+}
+ChunkFill Everyone() {
+  return [](uint32_t, ChunkBits& bits) {
+    bits.Clear();
+    bits.Flip();
+  };
+}
+ChunkFill OutsideOf(const Roaring* bitmap) {
+  return [bitmap](uint32_t key, ChunkBits& bits) {
+    bits.Assign(*bitmap, key);
+    bits.Flip();
+  };
+}
+// Each chunk's union is gathered in cache, so the candidates are met once, where
+// meeting each bitmap on its own would pass over them once per bitmap.
+ChunkFill AnyOf(std::vector<const Roaring*> bitmaps) {
+  if (bitmaps.empty()) return NoOne();
+  return [bitmaps = std::move(bitmaps)](uint32_t key, ChunkBits& bits) {
     bits.Assign(*bitmaps[0], key);
     for (size_t i = 1; i < bitmaps.size(); ++i) bits.Add(*bitmaps[i], key);
+  };
+}
+ChunkFill Either(ChunkFill first, ChunkFill second) {
+  return [first = std::move(first), second = std::move(second), other = std::make_shared<ChunkBits>()](
+             uint32_t key, ChunkBits& bits) {
+    first(key, bits);
+    second(key, *other);
+    bits.Add(*other);
+  };
+}
+
+DenseSet Built(const DenseSet& scope, const ChunkFill& fill) {
+  return scope.MeetBuilt([&fill](uint32_t key, ChunkBits& bits) {
+    fill(key, bits);
     return true;
   });
 }
@@ -519,10 +545,9 @@ class BitmapIndex::Field {
 
   // The same over the whole of `scope`: each step meets the scope at once, so no
   // bitmap of everyone in range is ever built.
-  template <typename Set>
-  Set CompareNumbers(CompareOp op, double v, const Set& scope) const {
+  Roaring CompareNumbers(CompareOp op, double v, const Roaring& scope) const {
     if (op == CompareOp::kNe) {
-      Set result = Meet(scope, numbers_);
+      Roaring result = scope & numbers_;
       result -= CompareNumbers(CompareOp::kEq, v, scope);
       return result;
     }
@@ -597,14 +622,13 @@ class BitmapIndex::Field {
     return result;
   }
 
-  // Over a DenseSet, each chunk of those in range is built in cache (ChunkBits) from
-  // the cuts, the buckets at the run's ends and the partial buckets' members in range,
-  // and met with the candidates once: one pass over them whatever the plan's steps.
-  DenseSet NumbersIn(std::span<const NumberTest> tests, const DenseSet& scope) const {
+  // The same as a fill over the chunks of `span`: each chunk of those in range is built
+  // in cache (ChunkBits) from the cuts, the buckets at the run's ends and the partial
+  // buckets' members in range, so the candidates are met once whatever the plan's steps.
+  ChunkFill NumbersFill(std::span<const NumberTest> tests, ChunkSpan span) const {
     const BucketRange range = Classify(tests);
-    const ChunkSpan span = SpanOf(scope);
     const bool run = range.first != kNone;
-    if (!run && range.partial.empty()) return scope.Empty();
+    if (!run && range.partial.empty()) return NoOne();
     const RunPlan plan = run ? PlanRun(range.first, range.last + 1, span, /*built=*/true) : RunPlan();
     // A partial bucket's next container in the slice, the place in the bucket's values
     // of that container's first member, and for coded values the codes in range
@@ -633,7 +657,7 @@ class BitmapIndex::Field {
       partials.push_back(partial);
     }
     std::vector<uint32_t> members(partials.empty() ? 0 : 65536);
-    return scope.MeetBuilt([&](uint32_t key, ChunkBits& bits) {
+    return [this, run, plan, partials, interval, members](uint32_t key, ChunkBits& bits) mutable {
       if (run) {
         GroupRangeBits(plan.g1, plan.g2, key, bits);
         for (const Roaring* bucket : plan.take) bits.Subtract(*bucket, key);
@@ -665,8 +689,20 @@ class BitmapIndex::Field {
         partial.offset += n;
         ++partial.index;
       }
-      return true;
-    });
+    };
+  }
+
+  // The numbers standing in relation `op` to `v` (kNe too), as a fill.
+  ChunkFill CompareNumbersFill(CompareOp op, double v, ChunkSpan span) const {
+    if (op != CompareOp::kNe) {
+      const NumberTest test{op, v};
+      return NumbersFill(std::span<const NumberTest>(&test, 1), span);
+    }
+    return [this, equal = CompareNumbersFill(CompareOp::kEq, v, span)](uint32_t key, ChunkBits& bits) {
+      equal(key, bits);
+      bits.Flip();
+      bits.Meet(numbers_, key);
+    };
   }
 
   void Optimize() {
@@ -1202,75 +1238,112 @@ Roaring BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTest
 uint32_t BitmapIndex::SlotBound() const { return all_.isEmpty() ? 0 : all_.maximum() + 1; }
 
 DenseSet BitmapIndex::Equal(std::string_view field, const Literal& literal, const DenseSet& scope) const {
-  const Field* found = Find(field);
-  if (found == nullptr) return literal.kind == Literal::Kind::kNull ? scope : EmptyLike(scope);
-  if (literal.kind == Literal::Kind::kNull) return Outside(scope, found->present());
-  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbers(CompareOp::kEq, literal.number, scope);
-  const Roaring* bitmap = found->Lookup(literal);
-  return bitmap == nullptr ? EmptyLike(scope) : Meet(scope, *bitmap);
+  return Built(scope, EqualFill(field, literal, scope));
 }
-
 DenseSet BitmapIndex::EqualAny(std::string_view field, const std::vector<Literal>& literals,
                                const DenseSet& scope) const {
+  return Built(scope, EqualAnyFill(field, literals, scope));
+}
+DenseSet BitmapIndex::Compare(std::string_view field, CompareOp op, const Literal& literal,
+                              const DenseSet& scope) const {
+  return Built(scope, CompareFill(field, op, literal, scope));
+}
+DenseSet BitmapIndex::Contains(std::string_view field, const Literal& literal, const DenseSet& scope) const {
+  return Built(scope, ContainsFill(field, literal, scope));
+}
+DenseSet BitmapIndex::Present(std::string_view field, const DenseSet& scope) const {
+  return Built(scope, PresentFill(field, scope));
+}
+DenseSet BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double value, double missing,
+                                    const DenseSet& scope) const {
+  return Built(scope, CompareNumberFill(field, op, value, missing, scope));
+}
+DenseSet BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
+                               const DenseSet& scope) const {
+  return Built(scope, NumberInFill(field, tests, missing, scope));
+}
+
+ChunkFill BitmapIndex::EqualFill(std::string_view field, const Literal& literal, const DenseSet& scope) const {
+  const Field* found = Find(field);
+  if (found == nullptr) return literal.kind == Literal::Kind::kNull ? Everyone() : NoOne();
+  if (literal.kind == Literal::Kind::kNull) return OutsideOf(&found->present());
+  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbersFill(CompareOp::kEq, literal.number, SpanOf(scope));
+  const Roaring* bitmap = found->Lookup(literal);
+  return bitmap == nullptr ? NoOne() : AnyOf({bitmap});
+}
+
+ChunkFill BitmapIndex::EqualAnyFill(std::string_view field, const std::vector<Literal>& literals,
+                                    const DenseSet& scope) const {
   const Field* found = Find(field);
   std::vector<const Roaring*> bitmaps;  // the literals with a value bitmap
-  std::vector<const Literal*> others;   // numbers and null
+  ChunkFill others;                     // numbers and null
   for (const Literal& literal : literals) {
     const Roaring* bitmap = found == nullptr ? nullptr : found->Lookup(literal);
     if (bitmap != nullptr) {
       bitmaps.push_back(bitmap);
     } else {
-      others.push_back(&literal);
+      ChunkFill equal = EqualFill(field, literal, scope);
+      others = others ? Either(std::move(others), std::move(equal)) : std::move(equal);
     }
   }
-  DenseSet result = bitmaps.empty() ? EmptyLike(scope) : MeetAll(scope, bitmaps);
-  for (const Literal* literal : others) result |= Equal(field, *literal, scope);
-  return result;
+  if (!others) return AnyOf(std::move(bitmaps));
+  return bitmaps.empty() ? others : Either(AnyOf(std::move(bitmaps)), std::move(others));
 }
 
-DenseSet BitmapIndex::Compare(std::string_view field, CompareOp op, const Literal& literal,
-                              const DenseSet& scope) const {
-  if (op == CompareOp::kEq) return Equal(field, literal, scope);
+ChunkFill BitmapIndex::CompareFill(std::string_view field, CompareOp op, const Literal& literal,
+                                   const DenseSet& scope) const {
+  if (op == CompareOp::kEq) return EqualFill(field, literal, scope);
   const Field* found = Find(field);
   if (op == CompareOp::kNe) {
     const Roaring* bitmap = found == nullptr ? nullptr : found->Lookup(literal);
-    return bitmap != nullptr ? Outside(scope, *bitmap) : scope - Equal(field, literal, scope);
+    if (bitmap != nullptr) return OutsideOf(bitmap);
+    return [equal = EqualFill(field, literal, scope)](uint32_t key, ChunkBits& bits) {
+      equal(key, bits);
+      bits.Flip();
+    };
   }
-  if (found == nullptr) return EmptyLike(scope);
-  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbers(op, literal.number, scope);
-  if (literal.kind == Literal::Kind::kString) {
-    const std::vector<const Roaring*> bitmaps = found->StringsInRange(op, literal.text);
-    if (!bitmaps.empty()) return MeetAll(scope, bitmaps);
-  }
-  return EmptyLike(scope);
+  if (found == nullptr) return NoOne();
+  if (literal.kind == Literal::Kind::kNumber) return found->CompareNumbersFill(op, literal.number, SpanOf(scope));
+  if (literal.kind == Literal::Kind::kString) return AnyOf(found->StringsInRange(op, literal.text));
+  return NoOne();
 }
 
-DenseSet BitmapIndex::Contains(std::string_view field, const Literal& literal, const DenseSet& scope) const {
+ChunkFill BitmapIndex::ContainsFill(std::string_view field, const Literal& literal, const DenseSet&) const {
   const Field* found = Find(field);
-  if (found == nullptr) return EmptyLike(scope);
-  const std::vector<const Roaring*> bitmaps = found->Containing(literal);
-  return bitmaps.empty() ? EmptyLike(scope) : MeetAll(scope, bitmaps);
+  return found == nullptr ? NoOne() : AnyOf(found->Containing(literal));
 }
 
-DenseSet BitmapIndex::Present(std::string_view field, const DenseSet& scope) const {
+ChunkFill BitmapIndex::PresentFill(std::string_view field, const DenseSet&) const {
   const Field* found = Find(field);
-  return found == nullptr ? EmptyLike(scope) : Meet(scope, found->present());
+  return found == nullptr ? NoOne() : AnyOf({&found->present()});
 }
 
-DenseSet BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double value, double missing,
-                                    const DenseSet& scope) const {
+ChunkFill BitmapIndex::CompareNumberFill(std::string_view field, CompareOp op, double value, double missing,
+                                         const DenseSet& scope) const {
+  const NumberTest test{op, value};
+  if (op != CompareOp::kNe) return NumberInFill(field, std::span<const NumberTest>(&test, 1), missing, scope);
   const Field* found = Find(field);
-  DenseSet result = found != nullptr ? found->CompareNumbers(op, value, scope) : EmptyLike(scope);
-  if (CompareNumbers(missing, op, value)) result |= found == nullptr ? scope : Outside(scope, found->numbers());
-  return result;
+  ChunkFill held = found != nullptr ? found->CompareNumbersFill(op, value, SpanOf(scope)) : NoOne();
+  return WithMissing(found, std::move(held), CompareNumbers(missing, op, value));
 }
 
-DenseSet BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
-                               const DenseSet& scope) const {
+ChunkFill BitmapIndex::NumberInFill(std::string_view field, std::span<const NumberTest> tests,
+                                    std::optional<double> missing, const DenseSet& scope) const {
   const Field* found = Find(field);
-  DenseSet result = found != nullptr ? found->NumbersIn(tests, scope) : EmptyLike(scope);
-  if (missing && PassesAll(*missing, tests)) result |= found == nullptr ? scope : Outside(scope, found->numbers());
-  return result;
+  ChunkFill held = found != nullptr ? found->NumbersFill(tests, SpanOf(scope)) : NoOne();
+  return WithMissing(found, std::move(held), missing && PassesAll(*missing, tests));
+}
+
+ChunkFill BitmapIndex::WithMissing(const Field* found, ChunkFill held, bool missing_passes) const {
+  if (!missing_passes) return held;
+  if (found == nullptr) return Everyone();
+  // held | ~numbers as ~(numbers & ~held): no second buffer.
+  return [held = std::move(held), numbers = &found->numbers()](uint32_t key, ChunkBits& bits) {
+    held(key, bits);
+    bits.Flip();
+    bits.Meet(*numbers, key);
+    bits.Flip();
+  };
 }
 
 void BitmapIndex::Optimize() {

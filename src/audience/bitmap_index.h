@@ -128,6 +128,20 @@ class BitmapIndex {
   DenseSet NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
                     const DenseSet& scope) const;
 
+  // The same answers as fills of ChunkBits (dense_set.h) over the chunks of `scope`'s
+  // slice (only the slice is read from `scope`): the DenseSet answers above are these
+  // met with the scope, and a count over everyone joins its leaves' fills into one pass
+  // over the candidates (bitmap_plan.h).
+  ChunkFill EqualFill(std::string_view field, const Literal& literal, const DenseSet& scope) const;
+  ChunkFill EqualAnyFill(std::string_view field, const std::vector<Literal>& literals, const DenseSet& scope) const;
+  ChunkFill CompareFill(std::string_view field, CompareOp op, const Literal& literal, const DenseSet& scope) const;
+  ChunkFill ContainsFill(std::string_view field, const Literal& literal, const DenseSet& scope) const;
+  ChunkFill PresentFill(std::string_view field, const DenseSet& scope) const;
+  ChunkFill CompareNumberFill(std::string_view field, CompareOp op, double value, double missing,
+                              const DenseSet& scope) const;
+  ChunkFill NumberInFill(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
+                         const DenseSet& scope) const;
+
   // Re-cuts the numeric buckets of every field at quantiles of its values, compresses
   // runs and holds as bitsets the containers counts meet slowly (PreferBitsets); call
   // after a bulk load. Answers are the same before and after.
@@ -143,6 +157,8 @@ class BitmapIndex {
 
  private:
   const Field* Find(std::string_view field) const;
+  // `held`, and with `missing_passes` also the slots without a number of the field.
+  ChunkFill WithMissing(const Field* found, ChunkFill held, bool missing_passes) const;
   Roaring all_;
   std::map<std::string, std::unique_ptr<Field>, std::less<>> fields_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -67,6 +68,27 @@ class Evaluator {
 
   // The candidates matching `node`. `all` says the candidates are everyone.
   absl::StatusOr<Set> Eval(const Node& node, const Set& candidates, bool all, int depth) {
+    if constexpr (std::is_same_v<Set, DenseSet>) {
+      // What the bitmaps alone answer is one pass over the candidates: each chunk of
+      // them is narrowed in cache by every leaf in turn (an `and`'s children until none
+      // is left), where a step at a time passes over all of them once per step.
+      if (explain_ == nullptr && Indexable(node, segments_)) {
+        std::vector<ChunkFill> parts;
+        if (node.kind == Node::Kind::kAnd) {
+          for (const NumberRange& step : AndSteps(node)) parts.push_back(StepFill(step, candidates));
+        } else {
+          parts.push_back(FillOf(node, candidates));
+        }
+        ChunkBits part;
+        return candidates.NarrowBuilt([&](uint32_t key, ChunkBits& bits) {
+          for (const ChunkFill& fill : parts) {
+            fill(key, part);
+            if (!bits.Meet(part)) return false;
+          }
+          return true;
+        });
+      }
+    }
     return Step(StepText(node), candidates, depth, [&](std::string* how, uint64_t* checks) {
       return Dispatch(node, candidates, all, depth, how, checks);
     });
@@ -143,6 +165,62 @@ class Evaluator {
       *how = "numeric range, one pass";
       return index_.NumberIn(step.field, step.tests, step.missing, Scope(candidates, all));
     });
+  }
+
+  // The answer to `node`, which the bitmaps alone answer (Indexable), as a fill over the
+  // chunks of `scope`'s slice.
+  ChunkFill FillOf(const Node& node, const DenseSet& scope) {
+    switch (node.kind) {
+      case Node::Kind::kAnd: {
+        std::vector<ChunkFill> parts;
+        for (const NumberRange& step : AndSteps(node)) parts.push_back(StepFill(step, scope));
+        return [parts = std::move(parts), other = std::make_shared<ChunkBits>()](uint32_t key, ChunkBits& bits) {
+          bits.Clear();
+          bits.Flip();
+          for (const ChunkFill& part : parts) {
+            part(key, *other);
+            if (!bits.Meet(*other)) return;
+          }
+        };
+      }
+      case Node::Kind::kOr: {
+        std::vector<ChunkFill> parts;
+        for (const auto& child : node.children) parts.push_back(FillOf(*child, scope));
+        return [parts = std::move(parts), other = std::make_shared<ChunkBits>()](uint32_t key, ChunkBits& bits) {
+          bits.Clear();
+          for (const ChunkFill& part : parts) {
+            part(key, *other);
+            bits.Add(*other);
+          }
+        };
+      }
+      case Node::Kind::kNot:
+        return [inside = FillOf(*node.children[0], scope)](uint32_t key, ChunkBits& bits) {
+          inside(key, bits);
+          bits.Flip();
+        };
+      case Node::Kind::kInSegment:  // Indexable: it exists, and its references end
+        return FillOf(*segments_->find(node.name)->second.root, scope);
+      case Node::Kind::kDid:
+        return index_.CompareNumberFill(EventCountField(node.name), node.count_op, node.count_value, 0, scope);
+      case Node::Kind::kInterest:
+        return index_.CompareNumberFill(InterestField(node.name), node.op, node.value.number, 0, scope);
+      case Node::Kind::kCompare:
+        return index_.CompareFill(PathField(node.path), node.op, node.value, scope);
+      case Node::Kind::kIn:
+        return index_.EqualAnyFill(PathField(node.path), node.value.items, scope);
+      case Node::Kind::kContains:
+        return index_.ContainsFill(PathField(node.path), node.value, scope);
+      case Node::Kind::kExists:
+        return index_.PresentFill(PathField(node.path), scope);
+    }
+    return nullptr;
+  }
+
+  // An `and`'s step (AndSteps) as a fill.
+  ChunkFill StepFill(const NumberRange& step, const DenseSet& scope) {
+    if (step.nodes.size() == 1) return FillOf(*step.nodes[0], scope);
+    return index_.NumberInFill(step.field, step.tests, step.missing, scope);
   }
 
   // The candidates that pass every one of `parts`, narrowed part by part (`and`, and

@@ -185,6 +185,20 @@ void ChunkBits::Meet(const Roaring& bitmap, uint32_t key) {
   for (size_t i = 0; i < kWords; ++i) words_[i] &= other.words_[i];
 }
 
+bool ChunkBits::Meet(const ChunkBits& other) {
+  uint64_t any = 0;
+  for (size_t i = 0; i < kWords; ++i) any |= words_[i] &= other.words_[i];
+  return any != 0;
+}
+
+void ChunkBits::Add(const ChunkBits& other) {
+  for (size_t i = 0; i < kWords; ++i) words_[i] |= other.words_[i];
+}
+
+void ChunkBits::Flip() {
+  for (uint64_t& word : words_) word = ~word;
+}
+
 DenseSet::DenseSet(uint32_t size) : size_(size), words_(Chunks(size) * kChunkWords, 0) {}
 
 DenseSet DenseSet::Empty() const {
@@ -370,28 +384,6 @@ DenseSet& DenseSet::operator-=(const Roaring& bitmap) {
     }
   });
   return *this;
-}
-
-void DenseSet::AddMet(const Roaring& bitmap, const DenseSet& mask_set) {
-  ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
-    uint64_t* words = &words_[chunk * kChunkWords];
-    const uint64_t* within = &mask_set.words_[chunk * kChunkWords];
-    if (type == ARRAY_CONTAINER_TYPE_CODE) {
-      ForEachMember(static_cast<const array_container_t*>(container), [words, within](uint16_t bit) {
-        words[bit >> 6] |= within[bit >> 6] & (uint64_t{1} << (bit & 63));
-      });
-      return;
-    }
-    if (type == BITSET_CONTAINER_TYPE_CODE) {
-      const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
-      for (size_t i = 0; i < kChunkWords; ++i) words[i] |= bits[i] & within[i];
-      return;
-    }
-    if (type == RUN_CONTAINER_TYPE_CODE) {
-      ForEachRunWord(static_cast<const run_container_t*>(container),
-                     [words, within](uint32_t word, uint64_t mask) { words[word] |= within[word] & mask; });
-    }
-  });
 }
 
 Roaring DenseSet::ToRoaring() const {

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -44,10 +45,21 @@ class ChunkBits {
   void Subtract(const Roaring& bitmap, uint32_t key);
   void Meet(const Roaring& bitmap, uint32_t key);
   void Set(uint16_t bit) { words_[bit >> 6] |= uint64_t{1} << (bit & 63); }
+  // With another chunk's bits; Meet returns whether any bit is left.
+  bool Meet(const ChunkBits& other);
+  void Add(const ChunkBits& other);
+  // Every bit not set, and none that is.
+  void Flip();
 
  private:
   alignas(64) uint64_t words_[kWords];
 };
+
+// Writes the members of a set in chunk `key` (a CRoaring container key) into `bits`.
+// Fills are asked for chunks in increasing order (they may keep a place in their
+// bitmaps) and may set bits of slots no one holds, as their answers are met with
+// candidates before use.
+using ChunkFill = std::function<void(uint32_t key, ChunkBits& bits)>;
 
 class DenseSet {
  public:
@@ -93,8 +105,6 @@ class DenseSet {
   DenseSet& operator&=(const Roaring& bitmap);
   DenseSet& operator|=(const Roaring& bitmap);
   DenseSet& operator-=(const Roaring& bitmap);
-  // this |= bitmap & mask, without building the intersection.
-  void AddMet(const Roaring& bitmap, const DenseSet& mask);
   // this & bitmap and this - bitmap as new sets, in one pass over this.
   DenseSet Meet(const Roaring& bitmap) const;
   DenseSet Outside(const Roaring& bitmap) const;
@@ -115,6 +125,26 @@ class DenseSet {
       const uint64_t* in = &words_[chunk * kChunkWords];
       const uint64_t* x = bits.words();
       for (size_t i = 0; i < kChunkWords; ++i) out[i] = in[i] & x[i];
+    }
+    return result;
+  }
+
+  // The members left after `narrow(key, bits)` narrowed each chunk in place: `bits`
+  // holds this set's chunk `key` when called; `narrow` returns false to say none is
+  // left. Called for each chunk of the slice, in order.
+  template <typename Narrow>
+  DenseSet NarrowBuilt(Narrow narrow) const {
+    DenseSet result = Unfilled();
+    ChunkBits bits;
+    for (size_t chunk = 0; chunk * kChunkWords < words_.size(); ++chunk) {
+      uint64_t* out = &result.words_[chunk * kChunkWords];
+      const uint64_t* in = &words_[chunk * kChunkWords];
+      std::copy(in, in + kChunkWords, bits.words());
+      if (!narrow(static_cast<uint32_t>(first_chunk_ + chunk), bits)) {
+        std::fill(out, out + kChunkWords, 0);
+        continue;
+      }
+      std::copy(bits.words(), bits.words() + kChunkWords, out);
     }
     return result;
   }

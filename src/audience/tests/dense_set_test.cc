@@ -90,9 +90,6 @@ TEST(DenseSetTest, AgreesWithRoaring) {
         DenseSet minus = set;
         minus -= b;
         ASSERT_EQ(minus.ToRoaring(), ca - cb) << where;
-        DenseSet met = of(c);
-        met.AddMet(b, set);
-        ASSERT_EQ(met.ToRoaring(), cc | (cb & ca)) << where;
         // Built chunk by chunk (ChunkBits): every step, over every container kind, the
         // same bitmap twice, and chunks the builder leaves out (even keys: none).
         const Roaring d = Mixed(size, rng);
