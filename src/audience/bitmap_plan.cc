@@ -69,22 +69,14 @@ class Evaluator {
   // The candidates matching `node`. `all` says the candidates are everyone.
   absl::StatusOr<Set> Eval(const Node& node, const Set& candidates, bool all, int depth) {
     if constexpr (std::is_same_v<Set, DenseSet>) {
-      // What the bitmaps alone answer is one pass over the candidates: each chunk of
-      // them is narrowed in cache by every leaf in turn (an `and`'s children until none
-      // is left), where a step at a time passes over all of them once per step.
+      // What the bitmaps alone answer is one pass over the candidates: the answer is
+      // built chunk by chunk in cache from every leaf's fill (an `and`'s clauses until
+      // none is left in the chunk), where a step at a time passes over all the
+      // candidates once per step.
       if (explain_ == nullptr && Indexable(node, segments_)) {
-        std::vector<ChunkFill> parts;
-        if (node.kind == Node::Kind::kAnd) {
-          for (const NumberRange& step : AndSteps(node)) parts.push_back(StepFill(step, candidates));
-        } else {
-          parts.push_back(FillOf(node, candidates));
-        }
-        ChunkBits part;
-        return candidates.NarrowBuilt([&](uint32_t key, ChunkBits& bits) {
-          for (const ChunkFill& fill : parts) {
-            fill(key, part);
-            if (!bits.Meet(part)) return false;
-          }
+        const ChunkFill fill = FillOf(node, candidates);
+        return candidates.MeetBuilt([&fill](uint32_t key, ChunkBits& bits) {
+          fill(key, bits);
           return true;
         });
       }
@@ -174,11 +166,15 @@ class Evaluator {
       case Node::Kind::kAnd: {
         std::vector<ChunkFill> parts;
         for (const NumberRange& step : AndSteps(node)) parts.push_back(StepFill(step, scope));
-        return [parts = std::move(parts), other = std::make_shared<ChunkBits>()](uint32_t key, ChunkBits& bits) {
+        if (parts.empty()) return [](uint32_t, ChunkBits& bits) {  // `and` of nothing: true
           bits.Clear();
           bits.Flip();
-          for (const ChunkFill& part : parts) {
-            part(key, *other);
+        };
+        // Each chunk is narrowed clause by clause, until none is left in it.
+        return [parts = std::move(parts), other = std::make_shared<ChunkBits>()](uint32_t key, ChunkBits& bits) {
+          parts[0](key, bits);
+          for (size_t part_idx = 1; part_idx < parts.size(); ++part_idx) {
+            parts[part_idx](key, *other);
             if (!bits.Meet(*other)) return;
           }
         };

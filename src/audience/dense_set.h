@@ -129,26 +129,6 @@ class DenseSet {
     return result;
   }
 
-  // The members left after `narrow(key, bits)` narrowed each chunk in place: `bits`
-  // holds this set's chunk `key` when called; `narrow` returns false to say none is
-  // left. Called for each chunk of the slice, in order.
-  template <typename Narrow>
-  DenseSet NarrowBuilt(Narrow narrow) const {
-    DenseSet result = Unfilled();
-    ChunkBits bits;
-    for (size_t chunk = 0; chunk * kChunkWords < words_.size(); ++chunk) {
-      uint64_t* out = &result.words_[chunk * kChunkWords];
-      const uint64_t* in = &words_[chunk * kChunkWords];
-      std::copy(in, in + kChunkWords, bits.words());
-      if (!narrow(static_cast<uint32_t>(first_chunk_ + chunk), bits)) {
-        std::fill(out, out + kChunkWords, 0);
-        continue;
-      }
-      std::copy(bits.words(), bits.words() + kChunkWords, out);
-    }
-    return result;
-  }
-
   Roaring ToRoaring() const;
 
   class Iterator {
