@@ -120,30 +120,47 @@ const void* ContainerAt(const Roaring& bitmap, uint32_t key, uint8_t* type) {
 
 }  // namespace
 
-void ChunkBits::Clear() { std::memset(words_, 0, sizeof(words_)); }
+void ChunkBits::Clear() {
+  view_ = nullptr;
+  std::memset(words_, 0, sizeof(words_));
+}
+
+void ChunkBits::Materialize() {
+  std::memcpy(words_, view_, sizeof(words_));
+  view_ = nullptr;
+}
 
 void ChunkBits::Assign(const Roaring& bitmap, uint32_t key) {
   uint8_t type = 0;
   const void* container = ContainerAt(bitmap, key, &type);
   if (container != nullptr && type == BITSET_CONTAINER_TYPE_CODE) {
-    std::memcpy(words_, static_cast<const bitset_container_t*>(container)->array, sizeof(words_));
+    view_ = static_cast<const bitset_container_t*>(container)->array;  // read in place until written
     return;
   }
   Clear();
   if (container != nullptr) Add(bitmap, key);
 }
 
+// words_ = (the view, or words_) `op` bits, in one pass.
+template <typename Op>
+inline void ChunkBits::Combine(const uint64_t* bits, Op op) {
+  const uint64_t* from = view_ != nullptr ? view_ : words_;
+  for (size_t i = 0; i < kWords; ++i) words_[i] = op(from[i], bits[i]);
+  view_ = nullptr;
+}
+
 void ChunkBits::Add(const Roaring& bitmap, uint32_t key) {
   uint8_t type = 0;
   const void* container = ContainerAt(bitmap, key, &type);
   if (container == nullptr) return;
-  uint64_t* words = words_;
+  if (type == BITSET_CONTAINER_TYPE_CODE) {
+    Combine(static_cast<const bitset_container_t*>(container)->array, [](uint64_t a, uint64_t b) { return a | b; });
+    return;
+  }
+  uint64_t* words = Own();
   if (type == ARRAY_CONTAINER_TYPE_CODE) {
     ForEachMember(static_cast<const array_container_t*>(container),
                   [words](uint16_t bit) { words[bit >> 6] |= uint64_t{1} << (bit & 63); });
-  } else if (type == BITSET_CONTAINER_TYPE_CODE) {
-    const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
-    for (size_t i = 0; i < kWords; ++i) words[i] |= bits[i];
   } else if (type == RUN_CONTAINER_TYPE_CODE) {
     ForEachRunWord(static_cast<const run_container_t*>(container),
                    [words](uint32_t word, uint64_t mask) { words[word] |= mask; });
@@ -154,13 +171,14 @@ void ChunkBits::Subtract(const Roaring& bitmap, uint32_t key) {
   uint8_t type = 0;
   const void* container = ContainerAt(bitmap, key, &type);
   if (container == nullptr) return;
-  uint64_t* words = words_;
+  if (type == BITSET_CONTAINER_TYPE_CODE) {
+    Combine(static_cast<const bitset_container_t*>(container)->array, [](uint64_t a, uint64_t b) { return a & ~b; });
+    return;
+  }
+  uint64_t* words = Own();
   if (type == ARRAY_CONTAINER_TYPE_CODE) {
     ForEachMember(static_cast<const array_container_t*>(container),
                   [words](uint16_t bit) { words[bit >> 6] &= ~(uint64_t{1} << (bit & 63)); });
-  } else if (type == BITSET_CONTAINER_TYPE_CODE) {
-    const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
-    for (size_t i = 0; i < kWords; ++i) words[i] &= ~bits[i];
   } else if (type == RUN_CONTAINER_TYPE_CODE) {
     ForEachRunWord(static_cast<const run_container_t*>(container),
                    [words](uint32_t word, uint64_t mask) { words[word] &= ~mask; });
@@ -175,28 +193,28 @@ void ChunkBits::Meet(const Roaring& bitmap, uint32_t key) {
     return;
   }
   if (type == BITSET_CONTAINER_TYPE_CODE) {
-    const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
-    for (size_t i = 0; i < kWords; ++i) words_[i] &= bits[i];
+    Combine(static_cast<const bitset_container_t*>(container)->array, [](uint64_t a, uint64_t b) { return a & b; });
     return;
   }
   ChunkBits other;
   other.Clear();
   other.Add(bitmap, key);
-  for (size_t i = 0; i < kWords; ++i) words_[i] &= other.words_[i];
+  Combine(other.words_, [](uint64_t a, uint64_t b) { return a & b; });
 }
 
 bool ChunkBits::Meet(const ChunkBits& other) {
+  Combine(other.words(), [](uint64_t a, uint64_t b) { return a & b; });
   uint64_t any = 0;
-  for (size_t i = 0; i < kWords; ++i) any |= words_[i] &= other.words_[i];
+  for (uint64_t word : words_) any |= word;
   return any != 0;
 }
 
 void ChunkBits::Add(const ChunkBits& other) {
-  for (size_t i = 0; i < kWords; ++i) words_[i] |= other.words_[i];
+  Combine(other.words(), [](uint64_t a, uint64_t b) { return a | b; });
 }
 
 void ChunkBits::Flip() {
-  for (uint64_t& word : words_) word = ~word;
+  Combine(words_, [](uint64_t a, uint64_t) { return ~a; });
 }
 
 DenseSet::DenseSet(uint32_t size) : size_(size), words_(Chunks(size) * kChunkWords, 0) {}

@@ -29,22 +29,23 @@
 namespace aidmp::audience {
 
 // One chunk of 65,536 slots as 1,024 words (8 KB, in cache), in which a leaf composes
-// its bitmaps (cuts, buckets, value bitmaps) before a DenseSet meets the result once
-// (DenseSet::MeetBuilt): each step then costs what its container holds, and the
-// candidates are read and written once per leaf instead of once per bitmap.
+// its bitmaps (cuts, buckets, value bitmaps), and a count its leaves, before a DenseSet
+// meets the result once (DenseSet::MeetBuilt): each step then costs what its container
+// holds, and the candidates are read and written once, not once per bitmap.
 // Every operation takes the container of `bitmap` for chunk `key` (none: empty).
 class ChunkBits {
  public:
   static constexpr size_t kWords = 1024;
-  uint64_t* words() { return words_; }
-  const uint64_t* words() const { return words_; }
+  // The chunk's words: a bitset container of the index itself while the chunk is one
+  // assigned and not yet changed (no copy), else the buffer.
+  const uint64_t* words() const { return view_ != nullptr ? view_ : words_; }
   void Clear();
   // The chunk's members of `bitmap`.
   void Assign(const Roaring& bitmap, uint32_t key);
   void Add(const Roaring& bitmap, uint32_t key);
   void Subtract(const Roaring& bitmap, uint32_t key);
   void Meet(const Roaring& bitmap, uint32_t key);
-  void Set(uint16_t bit) { words_[bit >> 6] |= uint64_t{1} << (bit & 63); }
+  void Set(uint16_t bit) { Own()[bit >> 6] |= uint64_t{1} << (bit & 63); }
   // With another chunk's bits; Meet returns whether any bit is left.
   bool Meet(const ChunkBits& other);
   void Add(const ChunkBits& other);
@@ -52,6 +53,15 @@ class ChunkBits {
   void Flip();
 
  private:
+  uint64_t* Own() {
+    if (view_ != nullptr) Materialize();
+    return words_;
+  }
+  void Materialize();
+  template <typename Op>
+  void Combine(const uint64_t* bits, Op op);
+
+  const uint64_t* view_ = nullptr;
   alignas(64) uint64_t words_[kWords];
 };
 

@@ -116,6 +116,23 @@ TEST(DenseSetTest, AgreesWithRoaring) {
           return true;
         });
         ASSERT_EQ(met_one.ToRoaring(), ca & cc) << where;
+        // A bitset container assigned is read in place; a change copies it first.
+        ASSERT_EQ(set.MeetBuilt([&](uint32_t key, ChunkBits& bits) {
+                       bits.Assign(c, key);
+                       return true;
+                     }).ToRoaring(),
+                  ca & cc)
+            << where;
+        Roaring c_and_sevens = cc;
+        for (uint32_t chunk = 0; chunk * 65536 < size; ++chunk) c_and_sevens.add(chunk * 65536 + 7);
+        ASSERT_EQ(set.MeetBuilt([&](uint32_t key, ChunkBits& bits) {
+                       bits.Assign(c, key);
+                       bits.Set(7);
+                       return true;
+                     }).ToRoaring(),
+                  ca & c_and_sevens)
+            << where;
+        ASSERT_EQ(DenseSet::Of(c, size, first, count).ToRoaring(), cc) << where;  // the index's c is unchanged
         const DenseSet other = of(b);
         ASSERT_EQ((set - other).ToRoaring(), ca - cb);
         ASSERT_EQ((set | other).ToRoaring(), ca | cb);
