@@ -656,7 +656,9 @@ class BitmapIndex::Field {
       }
       partials.push_back(partial);
     }
-    std::vector<uint32_t> members(partials.empty() ? 0 : 65536);
+    // A container's members, grown to the largest met (not 256 KB up front: a fill is
+    // made per leaf and slice, and small indexes hold small containers).
+    std::vector<uint32_t> members;
     return [this, run, plan, partials, interval, members](uint32_t key, ChunkBits& bits) mutable {
       if (run) {
         GroupRangeBits(plan.g1, plan.g2, key, bits);
@@ -672,6 +674,9 @@ class BitmapIndex::Field {
               container_get_cardinality(containers.containers[partial.index], containers.typecodes[partial.index]));
         }
         if (partial.index >= containers.size || containers.keys[partial.index] != key) continue;
+        const auto held = static_cast<size_t>(
+            container_get_cardinality(containers.containers[partial.index], containers.typecodes[partial.index]));
+        if (members.size() < held) members.resize(held);
         const auto n = static_cast<size_t>(container_to_uint32_array(
             members.data(), containers.containers[partial.index], containers.typecodes[partial.index], 0));
         const BucketValues& values = partial.bucket->values;
