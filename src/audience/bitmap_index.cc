@@ -123,12 +123,6 @@ ChunkFill Either(ChunkFill first, ChunkFill second) {
   };
 }
 
-DenseSet Built(const DenseSet& scope, const ChunkFill& fill) {
-  return scope.MeetBuilt([&fill](uint32_t key, ChunkBits& bits) {
-    fill(key, bits);
-    return true;
-  });
-}
 
 // The values of a bucket's members, in slot order. Stored as 32-bit codes when every
 // value is a whole number of 10^-d (d <= 9) and they span less than 2^32 such units
@@ -1243,29 +1237,29 @@ Roaring BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTest
 uint32_t BitmapIndex::SlotBound() const { return all_.isEmpty() ? 0 : all_.maximum() + 1; }
 
 DenseSet BitmapIndex::Equal(std::string_view field, const Literal& literal, const DenseSet& scope) const {
-  return Built(scope, EqualFill(field, literal, scope));
+  return scope.MeetBuilt(EqualFill(field, literal, scope));
 }
 DenseSet BitmapIndex::EqualAny(std::string_view field, const std::vector<Literal>& literals,
                                const DenseSet& scope) const {
-  return Built(scope, EqualAnyFill(field, literals, scope));
+  return scope.MeetBuilt(EqualAnyFill(field, literals, scope));
 }
 DenseSet BitmapIndex::Compare(std::string_view field, CompareOp op, const Literal& literal,
                               const DenseSet& scope) const {
-  return Built(scope, CompareFill(field, op, literal, scope));
+  return scope.MeetBuilt(CompareFill(field, op, literal, scope));
 }
 DenseSet BitmapIndex::Contains(std::string_view field, const Literal& literal, const DenseSet& scope) const {
-  return Built(scope, ContainsFill(field, literal, scope));
+  return scope.MeetBuilt(ContainsFill(field, literal, scope));
 }
 DenseSet BitmapIndex::Present(std::string_view field, const DenseSet& scope) const {
-  return Built(scope, PresentFill(field, scope));
+  return scope.MeetBuilt(PresentFill(field, scope));
 }
 DenseSet BitmapIndex::CompareNumber(std::string_view field, CompareOp op, double value, double missing,
                                     const DenseSet& scope) const {
-  return Built(scope, CompareNumberFill(field, op, value, missing, scope));
+  return scope.MeetBuilt(CompareNumberFill(field, op, value, missing, scope));
 }
 DenseSet BitmapIndex::NumberIn(std::string_view field, std::span<const NumberTest> tests, std::optional<double> missing,
                                const DenseSet& scope) const {
-  return Built(scope, NumberInFill(field, tests, missing, scope));
+  return scope.MeetBuilt(NumberInFill(field, tests, missing, scope));
 }
 
 ChunkFill BitmapIndex::EqualFill(std::string_view field, const Literal& literal, const DenseSet& scope) const {

@@ -74,11 +74,7 @@ class Evaluator {
       // none is left in the chunk), where a step at a time passes over all the
       // candidates once per step.
       if (explain_ == nullptr && Indexable(node, segments_)) {
-        const ChunkFill fill = FillOf(node, candidates);
-        return candidates.MeetBuilt([&fill](uint32_t key, ChunkBits& bits) {
-          fill(key, bits);
-          return true;
-        });
+        return candidates.MeetBuilt(FillOf(node, candidates));
       }
     }
     return Step(StepText(node), candidates, depth, [&](std::string* how, uint64_t* checks) {

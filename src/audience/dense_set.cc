@@ -118,6 +118,28 @@ const void* ContainerAt(const Roaring& bitmap, uint32_t key, uint8_t* type) {
   return container_unwrap_shared(containers.containers[index], type);
 }
 
+// words |= (AddMembers) or &= ~ (SubtractMembers) the members of an array or run
+// container; bitsets are left to the callers, which pass over them word by word.
+void AddMembers(uint64_t* words, uint8_t type, const void* container) {
+  if (type == ARRAY_CONTAINER_TYPE_CODE) {
+    ForEachMember(static_cast<const array_container_t*>(container),
+                  [words](uint16_t bit) { words[bit >> 6] |= uint64_t{1} << (bit & 63); });
+  } else if (type == RUN_CONTAINER_TYPE_CODE) {
+    ForEachRunWord(static_cast<const run_container_t*>(container),
+                   [words](uint32_t word, uint64_t mask) { words[word] |= mask; });
+  }
+}
+
+void SubtractMembers(uint64_t* words, uint8_t type, const void* container) {
+  if (type == ARRAY_CONTAINER_TYPE_CODE) {
+    ForEachMember(static_cast<const array_container_t*>(container),
+                  [words](uint16_t bit) { words[bit >> 6] &= ~(uint64_t{1} << (bit & 63)); });
+  } else if (type == RUN_CONTAINER_TYPE_CODE) {
+    ForEachRunWord(static_cast<const run_container_t*>(container),
+                   [words](uint32_t word, uint64_t mask) { words[word] &= ~mask; });
+  }
+}
+
 }  // namespace
 
 void ChunkBits::Clear() {
@@ -157,14 +179,7 @@ void ChunkBits::Add(const Roaring& bitmap, uint32_t key) {
     Combine(static_cast<const bitset_container_t*>(container)->array, [](uint64_t a, uint64_t b) { return a | b; });
     return;
   }
-  uint64_t* words = Own();
-  if (type == ARRAY_CONTAINER_TYPE_CODE) {
-    ForEachMember(static_cast<const array_container_t*>(container),
-                  [words](uint16_t bit) { words[bit >> 6] |= uint64_t{1} << (bit & 63); });
-  } else if (type == RUN_CONTAINER_TYPE_CODE) {
-    ForEachRunWord(static_cast<const run_container_t*>(container),
-                   [words](uint32_t word, uint64_t mask) { words[word] |= mask; });
-  }
+  AddMembers(Own(), type, container);
 }
 
 void ChunkBits::Subtract(const Roaring& bitmap, uint32_t key) {
@@ -175,14 +190,7 @@ void ChunkBits::Subtract(const Roaring& bitmap, uint32_t key) {
     Combine(static_cast<const bitset_container_t*>(container)->array, [](uint64_t a, uint64_t b) { return a & ~b; });
     return;
   }
-  uint64_t* words = Own();
-  if (type == ARRAY_CONTAINER_TYPE_CODE) {
-    ForEachMember(static_cast<const array_container_t*>(container),
-                  [words](uint16_t bit) { words[bit >> 6] &= ~(uint64_t{1} << (bit & 63)); });
-  } else if (type == RUN_CONTAINER_TYPE_CODE) {
-    ForEachRunWord(static_cast<const run_container_t*>(container),
-                   [words](uint32_t word, uint64_t mask) { words[word] &= ~mask; });
-  }
+  SubtractMembers(Own(), type, container);
 }
 
 void ChunkBits::Meet(const Roaring& bitmap, uint32_t key) {
@@ -307,6 +315,19 @@ DenseSet DenseSet::Combine(const Roaring& bitmap, bool outside) const {
   return result;
 }
 
+DenseSet DenseSet::MeetBuilt(const ChunkFill& fill) const {
+  DenseSet result = Unfilled();
+  ChunkBits bits;
+  for (size_t chunk = 0; chunk * kChunkWords < words_.size(); ++chunk) {
+    fill(static_cast<uint32_t>(first_chunk_ + chunk), bits);
+    const uint64_t* in = &words_[chunk * kChunkWords];
+    const uint64_t* x = bits.words();
+    uint64_t* out = &result.words_[chunk * kChunkWords];
+    for (size_t i = 0; i < kChunkWords; ++i) out[i] = in[i] & x[i];
+  }
+  return result;
+}
+
 DenseSet DenseSet::Meet(const Roaring& bitmap) const { return Combine(bitmap, false); }
 
 DenseSet DenseSet::Outside(const Roaring& bitmap) const { return Combine(bitmap, true); }
@@ -363,15 +384,11 @@ DenseSet& DenseSet::operator&=(const Roaring& bitmap) {
 DenseSet& DenseSet::operator|=(const Roaring& bitmap) {
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
     uint64_t* words = &words_[chunk * kChunkWords];
-    if (type == ARRAY_CONTAINER_TYPE_CODE) {
-      ForEachMember(static_cast<const array_container_t*>(container),
-                    [words](uint16_t bit) { words[bit >> 6] |= uint64_t{1} << (bit & 63); });
-    } else if (type == BITSET_CONTAINER_TYPE_CODE) {
+    if (type == BITSET_CONTAINER_TYPE_CODE) {
       const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
       for (size_t i = 0; i < kChunkWords; ++i) words[i] |= bits[i];
-    } else if (type == RUN_CONTAINER_TYPE_CODE) {
-      ForEachRunWord(static_cast<const run_container_t*>(container),
-                     [words](uint32_t word, uint64_t mask) { words[word] |= mask; });
+    } else {
+      AddMembers(words, type, container);
     }
   });
   // Drop what lies at or past size_ (in the last chunk).
@@ -386,19 +403,11 @@ DenseSet& DenseSet::operator|=(const Roaring& bitmap) {
 DenseSet& DenseSet::operator-=(const Roaring& bitmap) {
   ForEachContainer(bitmap, [&](size_t chunk, uint8_t type, const void* container) {
     uint64_t* words = &words_[chunk * kChunkWords];
-    if (type == ARRAY_CONTAINER_TYPE_CODE) {
-      ForEachMember(static_cast<const array_container_t*>(container),
-                    [words](uint16_t bit) { words[bit >> 6] &= ~(uint64_t{1} << (bit & 63)); });
-      return;
-    }
     if (type == BITSET_CONTAINER_TYPE_CODE) {
       const uint64_t* bits = static_cast<const bitset_container_t*>(container)->array;
       for (size_t i = 0; i < kChunkWords; ++i) words[i] &= ~bits[i];
-      return;
-    }
-    if (type == RUN_CONTAINER_TYPE_CODE) {
-      ForEachRunWord(static_cast<const run_container_t*>(container),
-                     [words](uint32_t word, uint64_t mask) { words[word] &= ~mask; });
+    } else {
+      SubtractMembers(words, type, container);
     }
   });
   return *this;

@@ -17,7 +17,6 @@
 // the slice are never members; sets combined with each other must cover the same one.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -120,24 +119,8 @@ class DenseSet {
   DenseSet Outside(const Roaring& bitmap) const;
 
   // this & X as a new set, X built chunk by chunk: `fill(key, bits)` writes X's chunk
-  // `key` (a CRoaring container key) into `bits` and returns true, or returns false
-  // where X has no member in it. Called for each chunk of the slice, in order.
-  template <typename Fill>
-  DenseSet MeetBuilt(Fill fill) const {
-    DenseSet result = Unfilled();
-    ChunkBits bits;
-    for (size_t chunk = 0; chunk * kChunkWords < words_.size(); ++chunk) {
-      uint64_t* out = &result.words_[chunk * kChunkWords];
-      if (!fill(static_cast<uint32_t>(first_chunk_ + chunk), bits)) {
-        std::fill(out, out + kChunkWords, 0);
-        continue;
-      }
-      const uint64_t* in = &words_[chunk * kChunkWords];
-      const uint64_t* x = bits.words();
-      for (size_t i = 0; i < kChunkWords; ++i) out[i] = in[i] & x[i];
-    }
-    return result;
-  }
+  // `key` (a CRoaring container key) into `bits`, for each chunk of the slice in order.
+  DenseSet MeetBuilt(const ChunkFill& fill) const;
 
   Roaring ToRoaring() const;
 
