@@ -1,6 +1,7 @@
 #include "audience/bitmap_index.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -68,8 +69,12 @@ int32_t FirstContainer(const roaring_array_t& containers, uint32_t first) {
 // About what an operation with `bitmap` costs a DenseSet scope over `span`, in array
 // members (each about 1.5 ns): adding or taking it away touches each member of an array
 // container and the 1,024 words of any other (about 0.5 ns a word read from memory); a
-// whole pass (Meet, Outside) writes every word of each chunk the bitmap has.
+// whole pass (Meet, Outside) writes every word of each chunk the bitmap has. Finding a
+// chunk's container (a binary search of the keys) and the call cost about 16 members
+// more: a range of many small buckets (a rare interest's scores) added one by one costs
+// that much a bucket and chunk, where one cut costs it once.
 constexpr uint64_t kChunkWordsCost = 340;
+constexpr uint64_t kContainerCost = 16;
 uint64_t OpCost(const Roaring& bitmap, bool whole_chunks, ChunkSpan span) {
   const roaring_array_t& containers = bitmap.roaring.high_low_container;
   uint64_t cost = 0;
@@ -77,6 +82,7 @@ uint64_t OpCost(const Roaring& bitmap, bool whole_chunks, ChunkSpan span) {
        ++index) {
     uint8_t type = containers.typecodes[index];
     const void* container = container_unwrap_shared(containers.containers[index], &type);
+    cost += kContainerCost;
     if (type == ARRAY_CONTAINER_TYPE_CODE) {
       cost += static_cast<uint64_t>(static_cast<const array_container_t*>(container)->cardinality) +
               (whole_chunks ? kChunkWordsCost : 0);
@@ -705,7 +711,11 @@ class BitmapIndex::Field {
   }
 
   void Optimize() {
-    if (!exact_ && !numbers_.isEmpty()) Rebucket();
+    if (!exact_ && !numbers_.isEmpty()) {
+      Rebucket();
+    } else if (!buckets_.empty()) {
+      RebuildGroups();  // by the buckets' sizes now, not when the last value was new
+    }
     auto compact = [](Roaring* bitmap) {
       bitmap->runOptimize();
       PreferBitsets(bitmap);
@@ -723,6 +733,12 @@ class BitmapIndex::Field {
     stats.distinct_strings = string_index_.size();
     stats.buckets = buckets_.size();
     stats.exact_buckets = exact_;
+    stats.groups = Groups();
+    for (size_t g = 0; g < Groups(); ++g) {
+      uint64_t holders = 0;
+      for (size_t k = group_start_[g]; k < group_start_[g + 1]; ++k) holders += buckets_[k].members.cardinality();
+      stats.largest_group = std::max(stats.largest_group, holders);
+    }
     stats.bytes = Bytes();
     return stats;
   }
@@ -882,24 +898,45 @@ class BitmapIndex::Field {
     RebuildGroups();
   }
 
-  // The cuts from the buckets: boundary g keeps the members of the groups before it
-  // or of the groups from it on, whichever holds fewer.
+  // Groups the buckets and builds the cuts. Groups hold about equal numbers of holders
+  // (kGroupBuckets buckets each on average), not equal numbers of buckets: a run's ends
+  // then cost at most about a group's share, where a group of four of the largest
+  // buckets of a skewed field (ages, counts) cost far more. Cut g keeps the members of
+  // the groups before it or of the groups from it on, whichever holds fewer.
   void RebuildGroups() {
+    const size_t n = buckets_.size();
+    if (n == 0) {
+      group_start_.clear();
+      cuts_.clear();
+      return;
+    }
+    const size_t target = (n + kGroupBuckets - 1) / kGroupBuckets;
+    std::vector<uint64_t> bucket_sizes(n);
+    uint64_t total = 0;
+    for (size_t k = 0; k < n; ++k) total += bucket_sizes[k] = buckets_[k].members.cardinality();
+    group_start_.assign(1, 0);
+    uint64_t before = 0;  // holders of the buckets before k
+    for (size_t k = 0; k < n; ++k) {
+      const size_t g = group_start_.size();  // the boundary to place next
+      const bool reached = total == 0 ? k >= g * kGroupBuckets : before * target >= g * total;
+      if (g < target && k > group_start_.back() && reached) group_start_.push_back(k);
+      before += bucket_sizes[k];
+    }
+    group_start_.push_back(n);
     const size_t groups = Groups();
     std::vector<Roaring> group_members(groups);
     std::vector<uint64_t> sizes(groups, 0);
     for (size_t group_idx = 0; group_idx < groups; ++group_idx) {
       std::vector<const Roaring*> inputs;
-      for (size_t k = group_idx * kGroupBuckets; k < std::min(buckets_.size(), (group_idx + 1) * kGroupBuckets); ++k) {
+      for (size_t k = group_start_[group_idx]; k < group_start_[group_idx + 1]; ++k) {
         inputs.push_back(&buckets_[k].members);
+        sizes[group_idx] += bucket_sizes[k];
       }
       group_members[group_idx] = Union(inputs);
-      sizes[group_idx] = group_members[group_idx].cardinality();
     }
-    const uint64_t total = numbers_.cardinality();
     cuts_.assign(groups + 1, Cut());
     Roaring running;
-    uint64_t before = 0;
+    before = 0;
     for (size_t g = 1; g < groups; ++g) {  // groups before g, kept where the smaller side
       running |= group_members[g - 1];
       before += sizes[g - 1];
@@ -914,17 +951,21 @@ class BitmapIndex::Field {
     for (Cut& cut : cuts_) cut.members.runOptimize();
   }
 
-  size_t Groups() const { return (buckets_.size() + kGroupBuckets - 1) / kGroupBuckets; }
+  size_t Groups() const { return group_start_.empty() ? 0 : group_start_.size() - 1; }
+  // The group of bucket k.
+  size_t GroupOf(size_t k) const {
+    return static_cast<size_t>(std::upper_bound(group_start_.begin(), group_start_.end(), k) - group_start_.begin()) - 1;
+  }
 
   // Keeps the cuts current as `slot` joins or leaves bucket k.
   void AddToCuts(uint32_t slot, size_t k) {
-    const size_t group = k / kGroupBuckets;
+    const size_t group = GroupOf(k);
     for (size_t g = 1; g + 1 < cuts_.size(); ++g) {
       if (cuts_[g].below == (group < g)) cuts_[g].members.add(slot);
     }
   }
   void RemoveFromCuts(uint32_t slot, size_t k) {
-    const size_t group = k / kGroupBuckets;
+    const size_t group = GroupOf(k);
     for (size_t g = 1; g + 1 < cuts_.size(); ++g) {
       if (cuts_[g].below == (group < g)) cuts_[g].members.remove(slot);
     }
@@ -1052,12 +1093,17 @@ class BitmapIndex::Field {
   // its end of the run added (the boundary inside the run) or taken away (outside it).
   // `built`: for GroupRangeBits.
   RunPlan PlanRun(size_t a, size_t b, ChunkSpan span, bool built) const {
-    const size_t n = buckets_.size(), groups = Groups();
-    auto boundary = [n](size_t g) { return std::min(n, g * kGroupBuckets); };  // first bucket of group g
+    const size_t groups = Groups();
+    auto boundary = [this](size_t g) { return group_start_[g]; };  // first bucket of group g
+    // The group boundaries at or before x and at or after it.
+    auto near = [this, groups](size_t x) -> std::array<size_t, 2> {
+      const size_t at_or_before = x >= buckets_.size() ? groups : GroupOf(x);
+      return {at_or_before, group_start_[at_or_before] < x ? at_or_before + 1 : at_or_before};
+    };
     RunPlan plan;
     uint64_t best = UINT64_MAX;
-    for (size_t lo : {a / kGroupBuckets, (a + kGroupBuckets - 1) / kGroupBuckets}) {
-      for (size_t hi : {b / kGroupBuckets, std::min(groups, (b + kGroupBuckets - 1) / kGroupBuckets)}) {
+    for (size_t lo : near(a)) {
+      for (size_t hi : near(b)) {
         if (lo >= hi) continue;
         const size_t start = boundary(lo), end = boundary(hi);
         const uint64_t cost = GroupRangeCost(lo, hi, span, built) +
@@ -1106,13 +1152,15 @@ class BitmapIndex::Field {
   std::map<std::string, Roaring, std::less<>> elements_;
   Roaring numbers_;
   std::vector<Bucket> buckets_;
-  // Buckets [g * kGroupBuckets, (g + 1) * kGroupBuckets) are group g. Cut g (1 <= g <
-  // groups) holds the members of groups [0, g) when `below`, else of groups [g, end),
-  // whichever side held fewer when last rebuilt (entries 0 and `groups` are unused):
-  // a run of buckets is then one or two operations on cuts, plus the buckets at its
-  // ends. Cut g holds min(g, groups - g) / groups of the holders: about groups / 4
-  // bitmaps of them in all (8 for 128 buckets), and an update touches each cut.
-  static constexpr size_t kGroupBuckets = 4;
+  // Buckets [group_start_[g], group_start_[g + 1]) are group g (RebuildGroups); the
+  // last entry is the number of buckets. Cut g (1 <= g < groups) holds the members of
+  // groups [0, g) when `below`, else of groups [g, end), whichever side held fewer
+  // when last rebuilt (entries 0 and `groups` are unused): a run of buckets is then one
+  // or two operations on cuts, plus the buckets at its ends. Cut g holds about
+  // min(g, groups - g) / groups of the holders: about groups / 4 bitmaps of them in all
+  // (8 for 128 buckets), and an update touches each cut.
+  static constexpr size_t kGroupBuckets = 4;  // buckets a group, on average
+  std::vector<size_t> group_start_;
   struct Cut {
     bool below = true;
     Roaring members;

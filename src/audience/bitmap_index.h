@@ -10,13 +10,15 @@
 //   values gets one bucket per value and never filters (counters, ages 0..120, scores
 //   1..5); other fields keep each holder's value beside its bucket, in slot order, as a
 //   32-bit decimal code where that is exact (counts, prices, short decimals), else as a
-//   double. Buckets form groups of 4, and at each group boundary a "cut" bitmap holds
-//   the holders on its smaller side, so the buckets in range are one or two operations
-//   on cuts plus at most two buckets at either end; every step meets the candidates
-//   first, so no bitmap of everyone in range is built. Cuts cost about as much memory
-//   as 8 bitmaps of all the field's holders (groups of 8 took 4 and left up to four
-//   buckets an end, each an array of members to apply one by one); range-encoding every
-//   bucket would answer with fewer operations for far more memory.
+//   double. Buckets form groups of 4 on average, each holding about as many holders
+//   (so a skewed field's largest buckets are groups of one or two), and at each group
+//   boundary a "cut" bitmap holds the holders on its smaller side, so the buckets in
+//   range are one or two operations on cuts plus the few buckets at either end; every
+//   step meets the candidates first, so no bitmap of everyone in range is built. Cuts
+//   cost about as much memory as 8 bitmaps of all the field's holders (groups of 8 took
+//   4 and left up to four buckets an end, each an array of members to apply one by
+//   one); range-encoding every bucket would answer with fewer operations for far more
+//   memory.
 // - arrays: their scalar elements, for `contains`.
 // - objects: only that a value exists.
 // JSON null is stored as no value, as the reference treats null and missing alike.
@@ -69,6 +71,8 @@ struct FieldStats {
   size_t distinct_strings = 0;
   size_t buckets = 0;
   bool exact_buckets = true;  // every bucket holds one value
+  size_t groups = 0;           // runs of buckets between cuts
+  uint64_t largest_group = 0;  // holders of the fullest group
   size_t bytes = 0;
 };
 

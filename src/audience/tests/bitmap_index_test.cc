@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <random>
@@ -341,6 +343,81 @@ TEST(BitmapIndexTest, RangesFromCutsAndCodedValuesMatchBruteForce) {
     index.Optimize();
     check("after second optimize");
   }
+}
+
+// A skewed field of few values (ages): one bucket per value, grouped by holders, so
+// the middle's large buckets are groups of one or two and a range's ends cost little.
+// Ranges equal brute force over several chunks, after loading, after updates that bring
+// new values (a bucket each, regrouped) and after Optimize regroups by the final sizes.
+TEST(BitmapIndexTest, SkewedFieldsGroupBucketsByHolders) {
+  std::mt19937 rng(11);
+  std::normal_distribution<double> normal(38, 13);
+  auto age = [&] { return std::clamp(std::round(normal(rng)), 16.0, 80.0); };
+  BitmapIndex index;
+  const uint32_t kSlots = 200000;  // four chunks
+  std::vector<std::optional<double>> truth(kSlots);
+  for (uint32_t slot = 0; slot < kSlots; ++slot) {
+    index.AddSlot(slot);
+    if (slot % 9 == 0) continue;
+    truth[slot] = age();
+    index.Set(slot, "age", FieldValue::Number(*truth[slot]));
+  }
+  index.Optimize();
+  auto check_groups = [&](const std::string& when) {
+    const FieldStats stats = index.Stats("age");
+    ASSERT_TRUE(stats.exact_buckets) << when;
+    const size_t target = (stats.buckets + 3) / 4;
+    ASSERT_GE(stats.groups, target - 1) << when;
+    ASSERT_LE(stats.groups, target) << when;
+    // Boundaries fall at the holders' quantiles: a group holds its share and at most
+    // one bucket more (four of the middle buckets would hold about twice the share).
+    uint64_t largest_bucket = 0;
+    for (double value = 0; value <= 100; ++value) {
+      Literal bound;
+      bound.kind = Literal::Kind::kNumber;
+      bound.number = value;
+      largest_bucket = std::max(largest_bucket, index.Compare("age", CompareOp::kEq, bound).cardinality());
+    }
+    EXPECT_LE(stats.largest_group, stats.present / target + largest_bucket) << when;
+  };
+  auto check = [&](const std::string& when) {
+    Roaring many;
+    for (uint32_t slot = 0; slot < kSlots; ++slot) {
+      if (slot % 3 != 0) many.add(slot);
+    }
+    for (double low = 10; low <= 85; low += 1) {
+      for (double high = low; high <= 86; high += 3) {
+        const NumberTest tests[] = {{CompareOp::kGe, low}, {CompareOp::kLe, high}};
+        Roaring want;
+        for (uint32_t slot = 0; slot < kSlots; ++slot) {
+          if (truth[slot] && *truth[slot] >= low && *truth[slot] <= high) want.add(slot);
+        }
+        const std::string what = StrCat(when, ": ", low, " <= age <= ", high);
+        ASSERT_EQ(index.NumberIn("age", tests, std::nullopt), want) << what;
+        ASSERT_EQ(index.NumberIn("age", tests, std::nullopt, DenseSet::Of(many, index.SlotBound())).ToRoaring(),
+                  want & many)
+            << what << " dense";
+      }
+    }
+  };
+  check_groups("after loading");
+  check("after loading");
+  // New values below and above the range held: new buckets, regrouped.
+  for (int update = 0; update < 3000; ++update) {
+    const uint32_t slot = std::uniform_int_distribution<uint32_t>(0, kSlots - 1)(rng);
+    if (update % 11 == 0) {
+      index.Clear(slot, "age");
+      truth[slot].reset();
+      continue;
+    }
+    truth[slot] = update % 100 == 0 ? static_cast<double>(std::uniform_int_distribution<int>(0, 15)(rng) + (update % 200 == 0 ? 81 : 0))
+                                    : age();
+    index.Set(slot, "age", FieldValue::Number(*truth[slot]));
+  }
+  check("after updates");
+  index.Optimize();
+  check_groups("after second optimize");
+  check("after second optimize");
 }
 
 TEST(BitmapIndexTest, AmongFewCandidatesBucketByBucket) {
