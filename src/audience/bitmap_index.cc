@@ -901,8 +901,10 @@ class BitmapIndex::Field {
   // Groups the buckets and builds the cuts. Groups hold about equal numbers of holders
   // (kGroupBuckets buckets each on average), not equal numbers of buckets: a run's ends
   // then cost at most about a group's share, where a group of four of the largest
-  // buckets of a skewed field (ages, counts) cost far more. Cut g keeps the members of
-  // the groups before it or of the groups from it on, whichever holds fewer.
+  // buckets of a skewed field (ages, counts) cost far more. A bucket of more than a
+  // share (a score of exactly 1 held by half the holders) is a group of its own, and the
+  // other groups share the rest. Cut g keeps the members of the groups before it or of
+  // the groups from it on, whichever holds fewer.
   void RebuildGroups() {
     const size_t n = buckets_.size();
     if (n == 0) {
@@ -914,13 +916,34 @@ class BitmapIndex::Field {
     std::vector<uint64_t> bucket_sizes(n);
     uint64_t total = 0;
     for (size_t k = 0; k < n; ++k) total += bucket_sizes[k] = buckets_[k].members.cardinality();
+    // The share: what the buckets of at most a share hold, over the groups left to them.
+    uint64_t share = std::max<uint64_t>(1, total / target);
+    for (int round = 0; round < 8; ++round) {
+      uint64_t light = 0;
+      size_t heavy = 0;
+      for (uint64_t size : bucket_sizes) {
+        if (size > share) {
+          ++heavy;
+        } else {
+          light += size;
+        }
+      }
+      const uint64_t next = std::max<uint64_t>(1, light / std::max<size_t>(1, target > heavy ? target - heavy : 1));
+      if (next == share) break;
+      share = next;
+    }
     group_start_.assign(1, 0);
-    uint64_t before = 0;  // holders of the buckets before k
+    uint64_t in_group = 0;  // holders of the group being filled
     for (size_t k = 0; k < n; ++k) {
-      const size_t g = group_start_.size();  // the boundary to place next
-      const bool reached = total == 0 ? k >= g * kGroupBuckets : before * target >= g * total;
-      if (g < target && k > group_start_.back() && reached) group_start_.push_back(k);
-      before += bucket_sizes[k];
+      const uint64_t size = bucket_sizes[k];
+      // A new group at k when the group so far would pass its share by more than half
+      // of k, or k is heavy, or the last bucket was.
+      const bool after_heavy = k > 0 && bucket_sizes[k - 1] > share;
+      if (k > group_start_.back() && (size > share || after_heavy || in_group + size / 2 > share)) {
+        group_start_.push_back(k);
+        in_group = 0;
+      }
+      in_group += size;
     }
     group_start_.push_back(n);
     const size_t groups = Groups();
@@ -936,7 +959,7 @@ class BitmapIndex::Field {
     }
     cuts_.assign(groups + 1, Cut());
     Roaring running;
-    before = 0;
+    uint64_t before = 0;
     for (size_t g = 1; g < groups; ++g) {  // groups before g, kept where the smaller side
       running |= group_members[g - 1];
       before += sizes[g - 1];
