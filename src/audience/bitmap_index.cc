@@ -129,7 +129,6 @@ ChunkFill Either(ChunkFill first, ChunkFill second) {
   };
 }
 
-
 // The values of a bucket's members, in slot order. Stored as 32-bit codes when every
 // value is a whole number of 10^-d (d <= 9) and they span less than 2^32 such units
 // (counts, prices, scores of a few decimals): exact, as the code decodes to the very
@@ -928,7 +927,8 @@ class BitmapIndex::Field {
           light += size;
         }
       }
-      const uint64_t next = std::max<uint64_t>(1, light / std::max<size_t>(1, target > heavy ? target - heavy : 1));
+      const size_t groups_left = target > heavy ? target - heavy : 1;
+      const uint64_t next = std::max<uint64_t>(1, light / groups_left);
       if (next == share) break;
       share = next;
     }
