@@ -52,7 +52,7 @@ TEST(StoreTest, SortedBatchEqualsCallOrder) {
     sorted.SortByKey();
     for (int op = 0; op < 200; ++op) {
       std::string key = "k" + std::to_string(rng() % 40);
-      Family family = rng() % 2 ? Family::kQuarantine : Family::kLog;
+      Family family = rng() % 2 ? Family::kQuarantine : Family::kMeta;
       switch (rng() % 10) {
         case 0:
           plain.Delete(family, key);
@@ -74,7 +74,7 @@ TEST(StoreTest, SortedBatchEqualsCallOrder) {
     ASSERT_TRUE(plain_store->Write(&plain, false).ok());
     ASSERT_TRUE(sorted_store->Write(&sorted, false).ok());
   }
-  for (Family family : {Family::kQuarantine, Family::kLog}) {
+  for (Family family : {Family::kQuarantine, Family::kMeta}) {
     auto a = plain_store->NewIterator(family);
     auto b = sorted_store->NewIterator(family);
     size_t keys = 0;
@@ -88,13 +88,13 @@ TEST(StoreTest, SortedBatchEqualsCallOrder) {
   }
 }
 
-// The index, dedup and identity families' memtables use insert hints, which RocksDB 7.8 shares
+// The log, index, dedup and identity families' memtables use insert hints, which RocksDB 7.8 shares
 // between point and range entries: a range delete there is refused, with the whole
 // batch, by name.
 TEST(StoreTest, HintedFamiliesRefuseRangeDeletes) {
   testing::TempDir dir;
   auto store = OpenStore(dir.path());
-  for (Family family : {Family::kIndex, Family::kDedup, Family::kIdentity}) {
+  for (Family family : {Family::kLog, Family::kIndex, Family::kDedup, Family::kIdentity}) {
     SCOPED_TRACE(FamilyName(family));
     WriteBatch sorted(store.get());
     sorted.SortByKey();
