@@ -45,7 +45,8 @@ bool BotDetector::IsBotUserAgent(std::string_view user_agent) const {
 bool BotDetector::CountAndCheckRate(std::string_view id, int64_t ts_us) {
   if (options_.max_events_per_minute <= 0 || id.empty()) return false;
   int64_t minute = ts_us / kMicrosPerMinute;
-  Shard& shard = shards_[Hash64(id) % kShards];
+  const uint64_t id_hash = Hash64(id);
+  Shard& shard = shards_[(id_hash >> 56) % kShards];
   std::lock_guard<std::mutex> lock(shard.mu);
   if (shard.counters.size() >= options_.max_tracked_ids / kShards) {
     // Bounded memory: forget everything but the current minute's heavy hitters.
@@ -53,9 +54,7 @@ bool BotDetector::CountAndCheckRate(std::string_view id, int64_t ts_us) {
       return entry.second.minute != minute || entry.second.count < options_.max_events_per_minute / 4;
     });
   }
-  auto found = shard.counters.find(absl::string_view(id.data(), id.size()));
-  if (found == shard.counters.end()) found = shard.counters.try_emplace(std::string(id)).first;
-  Counter& counter = found->second;
+  Counter& counter = shard.counters[id_hash];
   if (counter.minute != minute) {
     counter.minute = minute;
     counter.count = 0;

@@ -21,8 +21,10 @@ struct OutlierOptions {
   double threshold = 10.0;
   int min_samples = 200;
   int reservoir_size = 1024;
-  // Recompute median and MAD after this many new values.
-  int refresh_every = 128;
+  // Recompute median and MAD after this many new values: half the reservoir, whose
+  // median moves little in that time. A refresh selects twice over the whole reservoir
+  // under the detector's lock; every 128 values it was 1.7 % of the batch path's CPU.
+  int refresh_every = 512;
   size_t max_keys = 10000;
 };
 
