@@ -162,16 +162,45 @@ void DedupIndex::StartSpillLocked() {
 }
 
 absl::Status DedupIndex::WriteTable(const Table& table, uint64_t up_to_seq) {
-  std::vector<const Table::value_type*> entries;
+  // Sorted by the eight bytes after the prefix all keys share (their source, mostly one)
+  // as an integer, whole keys only on a tie: a string compare per step started with the
+  // shared bytes and cost twice the sort (the spill was 5-6 % of the batch path's CPU).
+  size_t shared = std::string::npos;
+  std::string_view first;
+  for (const auto& entry : table) {
+    if (shared == std::string::npos) {
+      first = entry.first;
+      shared = first.size();
+      continue;
+    }
+    shared = std::min(shared, entry.first.size());
+    shared = static_cast<size_t>(std::mismatch(first.begin(), first.begin() + shared, entry.first.begin()).first -
+                                 first.begin());
+  }
+  struct Sortable {
+    uint64_t head;  // the key's bytes [shared, shared + 8), big-endian, zero-padded
+    const Table::value_type* entry;
+  };
+  std::vector<Sortable> entries;
   entries.reserve(table.size());
-  for (const auto& entry : table) entries.push_back(&entry);
-  std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  for (const auto& entry : table) {
+    uint64_t head = 0;
+    for (size_t byte_idx = 0; byte_idx < 8; ++byte_idx) {
+      size_t pos = shared + byte_idx;
+      head = (head << 8) | (pos < entry.first.size() ? static_cast<unsigned char>(entry.first[pos]) : 0u);
+    }
+    entries.push_back({head, &entry});
+  }
+  std::sort(entries.begin(), entries.end(), [](const Sortable& a, const Sortable& b) {
+    if (a.head != b.head) return a.head < b.head;
+    return a.entry->first < b.entry->first;
+  });
   size_t next_idx = 0;
   std::string value;
   absl::Status status = store_->IngestEntries(
       storage::Family::kDedup, [&](std::string_view* key, std::string_view* value_out) {
         if (next_idx == entries.size()) return false;
-        const auto& [entry_key, seen] = *entries[next_idx++];
+        const auto& [entry_key, seen] = *entries[next_idx++].entry;
         value = EncodeSeen(seen.received_at_us, seen.seq);
         *key = entry_key;
         *value_out = value;

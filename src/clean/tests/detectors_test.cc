@@ -163,5 +163,49 @@ TEST(DedupIndexTest, SpillsByCountAndByAge) {
   EXPECT_FALSE(duplicate[12]);
 }
 
+// A spill sorts keys by the bytes after the prefix they all share, whole keys on a tie:
+// ids of one source that agree in their first eight bytes or more, ids that are a prefix
+// of others, ids with bytes above 0x7f, and one table where every id shares a long head.
+TEST(DedupIndexTest, SpilledTablesHoldKeysOfAnyShape) {
+  std::vector<std::string> shapes = {"order-0000000-17", "order-0000000-2", "order-0000000-", "order-0000000",
+                                     "order-", "o", "\xff\xfe-high", "\x01low", "\x80", "", "order-0000001-1",
+                                     "same-prefix-12345678-a", "same-prefix-12345678-b"};
+  std::mt19937 rng(3);
+  for (int id = 0; id < 300; ++id) shapes.push_back("uuid-" + std::to_string(rng()) + "-" + std::to_string(id));
+  std::vector<std::vector<std::string>> tables = {
+      shapes,
+      {"same-prefix-12345678-a", "same-prefix-12345678-b", "same-prefix-12345678-", "same-prefix-12345678-ab"}};
+  for (size_t table_idx = 0; table_idx < tables.size(); ++table_idx) {
+    const std::vector<std::string>& ids = tables[table_idx];
+    // The second table's keys share their source and 21 bytes of id.
+    std::vector<std::string_view> sources = {"web", "app"};
+    if (table_idx == 1) sources.pop_back();
+    testing::TempDir dir;
+    auto store = storage::Store::Open(dir.path(), storage::StoreOptions());
+    ASSERT_TRUE(store.ok());
+    std::vector<std::string> keys;
+    {
+      DedupIndex index(store->get(), kMicrosPerDay);
+      uint64_t seq = 0;
+      for (const std::string& id : ids) {
+        for (std::string_view source : sources) {
+          keys.push_back(DedupIndex::Key(source, id));
+          index.Remember(keys.back(), 5, ++seq);
+        }
+      }
+      ASSERT_TRUE(index.Spill().ok());
+    }
+    DedupIndex fresh(store->get(), kMicrosPerDay);
+    EXPECT_EQ(fresh.IdsInMemory(), 0u);
+    keys.push_back(DedupIndex::Key("web", "never-sent"));
+    keys.push_back(DedupIndex::Key("web", "same-prefix-12345678-c"));
+    std::vector<bool> duplicate;
+    ASSERT_TRUE(fresh.FindDuplicates(keys, 10, &duplicate).ok());
+    for (size_t key_idx = 0; key_idx + 2 < keys.size(); ++key_idx) EXPECT_TRUE(duplicate[key_idx]) << key_idx;
+    EXPECT_FALSE(duplicate[keys.size() - 2]);
+    EXPECT_FALSE(duplicate[keys.size() - 1]);
+  }
+}
+
 }  // namespace
 }  // namespace aidmp::clean
