@@ -24,6 +24,7 @@
 #include "bench/track_latency.h"
 #include "common/logging.h"
 #include "common/strings.h"
+#include "serve/http_server.h"
 
 namespace aidmp::bench {
 namespace {
@@ -307,7 +308,8 @@ int Run(const Flags& flags) {
     if (wants("http")) {
       std::cout << "aidmp POST /v1/batch, " << concurrency << " connections, " << flags.seconds << " s (load "
                 << LoadAverages() << ")" << std::endl;
-      std::cout << "  processors at nice +" << flags.policy.nice << ", lag bound "
+      std::cout << "  request threads at nice +" << serve::ServerOptions().request_nice << ", processors at nice +"
+                << flags.policy.nice << ", lag bound "
                 << (flags.policy.max_lag_us > 0 ? StrCat(Fixed(flags.policy.max_lag_us / 1e6, 1), " s") : "none")
                 << std::endl;
       auto result = RunHttpBatchIngest(corpus, concurrency, flags.seconds, fresh(StrCat("http-c", concurrency)), true,

@@ -29,6 +29,11 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   command->add_option("--admin-key", flags->server.admin_key,
                       "Key for the admin API (Authorization: Bearer KEY); without it admin routes refuse all");
   command->add_option("--threads", flags->server.threads, "HTTP worker threads")->capture_default_str();
+  command->add_option("--request-nice", flags->server.request_nice,
+                      "How much lower the CPU priority of the HTTP request threads is (0-19) than that of the "
+                      "group-commit writer every acknowledgement waits for; keep it below --processor-nice")
+      ->check(CLI::Range(0, 19))
+      ->capture_default_str();
   command->add_option("--port-file", flags->port_file,
                       "Write the bound port to this file once listening (for --port 0)");
   command->add_option("--retrain-every", flags->retrain_every,

@@ -1,7 +1,9 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -48,6 +50,33 @@ void SetJsonBody(httplib::Response& res, std::string body) {
   res.headers.erase(old.first, old.second);
   res.set_header("Content-Type", kJson);
 }
+
+// cpp-httplib's pool, whose threads lower their own CPU priority by `nice` before their
+// first connection (on Linux a thread's nice value is its own; lowering needs no
+// privilege). A connection is one task for as long as it is kept alive.
+class NicedThreadPool final : public httplib::ThreadPool {
+ public:
+  NicedThreadPool(size_t threads, int nice) : httplib::ThreadPool(threads), nice_(nice) {}
+
+  void enqueue(std::function<void()> fn) override {
+    httplib::ThreadPool::enqueue([nice = nice_, fn = std::move(fn)] {
+      thread_local bool lowered = false;
+      if (!lowered && nice > 0) {
+        lowered = true;
+        const auto tid = static_cast<id_t>(gettid());
+        errno = 0;
+        const int current = getpriority(PRIO_PROCESS, tid);
+        if (errno != 0 || setpriority(PRIO_PROCESS, tid, std::min(19, current + nice)) != 0) {
+          spdlog::warn("http server: cannot lower a request thread's CPU priority: {}", std::strerror(errno));
+        }
+      }
+      fn();
+    });
+  }
+
+ private:
+  int nice_;
+};
 
 }  // namespace
 
@@ -762,7 +791,8 @@ struct HttpServer::Impl {
     // Raw (compressed) bytes; the decompressed limit is enforced while reading.
     server.set_payload_max_length(1 << 20);
     int threads = options.threads;
-    server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    int nice = options.request_nice;
+    server.new_task_queue = [threads, nice]() -> httplib::TaskQueue* { return new NicedThreadPool(threads, nice); };
 
     server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
       request_started = std::chrono::steady_clock::now();

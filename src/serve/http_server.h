@@ -26,6 +26,12 @@ struct ServerOptions {
   // Request worker threads. cpp-httplib holds one per open keep-alive connection, so
   // this is also the most clients served at once; threads mostly block, so be generous.
   int threads = 64;
+  // How much lower the request threads' CPU priority is than the process's (0-19).
+  // The group-commit writer, which every acknowledgement waits for, keeps the process's:
+  // among sixteen busy request threads a fair share of the CPU left it waiting, and
+  // /v1/batch acknowledged about 10 % fewer events (docs/benchmarks.md, session 19).
+  // The processors (collect::EngineOptions::processor_nice, 10) stay below them.
+  int request_nice = 5;
   // Retrain the recommender (recserve/) this often, with `train`; 0: only on request.
   int64_t retrain_every_us = 0;
   recserve::TrainOptions train;

@@ -8,13 +8,17 @@
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include "common/hash.h"
@@ -114,6 +118,36 @@ TEST_F(HttpServerTest, ListensWithALargeBacklog) {
   int somaxconn = HttpServer::kListenBacklog;
   std::ifstream("/proc/sys/net/core/somaxconn") >> somaxconn;
   EXPECT_EQ(backlog, std::min(somaxconn, HttpServer::kListenBacklog));
+}
+
+// The nice value of each of this process's threads (/proc/self/task/*/stat, field 19).
+std::vector<int> ThreadNiceValues() {
+  std::vector<int> values;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream file(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    size_t name_end = stat.rfind(')');  // the thread's name may hold spaces
+    if (name_end == std::string::npos) continue;
+    std::istringstream fields(stat.substr(name_end + 1));
+    std::string field;
+    for (int field_idx = 3; field_idx <= 19 && fields >> field; ++field_idx) {
+      if (field_idx == 19) values.push_back(std::stoi(field));
+    }
+  }
+  return values;
+}
+
+TEST_F(HttpServerTest, RequestThreadsRunBelowTheWriter) {
+  if (!std::filesystem::exists("/proc/self/task")) GTEST_SKIP() << "no /proc here";
+  const int own = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  auto result = Post("/v1/track", R"({"userId":"u1","event":"Signed Up"})");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200);
+  std::vector<int> nice = ThreadNiceValues();
+  const int lowered = std::min(19, own + ServerOptions().request_nice);
+  // The thread that answered lowered itself; the writer and the rest kept the process's.
+  EXPECT_GE(std::count(nice.begin(), nice.end(), lowered), 1) << "own nice " << own;
+  EXPECT_GE(std::count(nice.begin(), nice.end(), own), 2) << "own nice " << own;
 }
 
 TEST_F(HttpServerTest, TrackThenReadBack) {
