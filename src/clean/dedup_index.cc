@@ -111,7 +111,17 @@ absl::Status DedupIndex::FindDuplicates(const std::vector<std::string>& keys, in
 
 void DedupIndex::Remember(const std::string& key, int64_t received_at_us, uint64_t seq) {
   std::lock_guard<std::mutex> lock(mu_);
-  int64_t now_us = clock_->NowMicros();
+  RememberLocked(key, received_at_us, seq, clock_->NowMicros());
+}
+
+void DedupIndex::RememberAll(const std::vector<Id>& ids) {
+  if (ids.empty()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now_us = clock_->NowMicros();
+  for (const Id& id : ids) RememberLocked(*id.key, id.received_at_us, id.seq, now_us);
+}
+
+void DedupIndex::RememberLocked(const std::string& key, int64_t received_at_us, uint64_t seq, int64_t now_us) {
   if (active_.empty()) active_since_us_ = now_us;
   active_.insert_or_assign(key, Seen{received_at_us, seq});
   active_last_seq_ = std::max(active_last_seq_, seq);

@@ -62,6 +62,13 @@ class DedupIndex {
   // Records `key` as seen at `received_at_us`, for the event at log position `seq`,
   // which must be durable already. Seqs only grow from one call to the next.
   void Remember(const std::string& key, int64_t received_at_us, uint64_t seq);
+  // The same for a group commit's ids, in seq order, under one lock.
+  struct Id {
+    const std::string* key;
+    int64_t received_at_us;
+    uint64_t seq;
+  };
+  void RememberAll(const std::vector<Id>& ids);
 
   // Every remembered id of an event at or below this log position is in the store; a
   // replay after a crash starts past it.
@@ -91,6 +98,8 @@ class DedupIndex {
   };
   using Table = absl::flat_hash_map<std::string, Seen>;
 
+  // Remember's work; mu_ held.
+  void RememberLocked(const std::string& key, int64_t received_at_us, uint64_t seq, int64_t now_us);
   // Hands the active table to the spill thread; mu_ held, no spill in flight.
   void StartSpillLocked();
   // Sorts `table` and ingests it, then records `up_to_seq` as durable.

@@ -198,9 +198,12 @@ void IngestPipeline::WriteGroup(std::vector<Pending*>& group) {
   }
   // Only now, with the events durable, may their ids count as seen (the index keeps
   // them in memory; after a crash RecoverDedup finds them in the log).
+  std::vector<clean::DedupIndex::Id> ids;
+  ids.reserve(dedup_stages.size());
   for (const DedupStage& stage : dedup_stages) {
-    dedup_->Remember(stage.event->dedup_key, stage.event->received_at_us, stage.seq);
+    ids.push_back({&stage.event->dedup_key, stage.event->received_at_us, stage.seq});
   }
+  dedup_->RememberAll(ids);
   if (last_seq > 0) log_->Publish(last_seq);
 }
 
