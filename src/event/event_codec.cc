@@ -1,5 +1,6 @@
 #include "event/event_codec.h"
 
+#include <charconv>
 #include <iterator>
 
 #include "common/json_writer.h"
@@ -142,10 +143,17 @@ std::string EncodeStoredEvent(const Event& event) {
 
 std::string WithSeq(std::string_view record_with_seq_zero, uint64_t seq) {
   static constexpr std::string_view kZeroPrefix = "{\"seq\":0";
-  std::string out = StrCat("{\"seq\":", seq);
-  if (record_with_seq_zero.substr(0, kZeroPrefix.size()) == kZeroPrefix) {
-    out.append(record_with_seq_zero.substr(kZeroPrefix.size()));
-  }
+  const std::string_view rest = record_with_seq_zero.substr(0, kZeroPrefix.size()) == kZeroPrefix
+                                    ? record_with_seq_zero.substr(kZeroPrefix.size())
+                                    : std::string_view();
+  char digits[20];
+  char* digits_end = std::to_chars(digits, digits + sizeof(digits), seq).ptr;
+  // Sized once: the group-commit writer calls this for every event it stores.
+  std::string out;
+  out.reserve(kZeroPrefix.size() - 1 + static_cast<size_t>(digits_end - digits) + rest.size());
+  out.append(kZeroPrefix.substr(0, kZeroPrefix.size() - 1));
+  out.append(digits, static_cast<size_t>(digits_end - digits));
+  out.append(rest);
   return out;
 }
 
