@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 namespace aidmp::event {
 namespace {
@@ -86,6 +87,24 @@ std::string RandomValue(std::mt19937_64* rng, int depth) {
         text += (item ? ",\n" : "") + random_string() + " : " + RandomValue(rng, depth + 1);
       }
       return text + "}";
+    }
+  }
+}
+
+// The escape scan reads eight bytes at a time, then the tail as one shifted word: a byte
+// that needs an escape (or a plain one) at every offset of strings up to 40 bytes, as a
+// value and as a key.
+TEST(JsonMinifyTest, EscapesAtEveryOffset) {
+  const std::vector<std::string> specials = {"\\\"", "\\\\", "\\n", "\\u0000", "\\u001f", "\\u007f",
+                                             "\xc3\xa9", " ", "~", "\\/"};
+  for (size_t length = 0; length <= 40; ++length) {
+    for (size_t offset = 0; offset <= length; ++offset) {
+      for (const std::string& special : specials) {
+        std::string text(length, 'a');
+        text.insert(offset, special);
+        ExpectSameAsSimdjson("[\"" + text + "\"]");
+        ExpectSameAsSimdjson("{\"" + text + "\":1}");
+      }
     }
   }
 }
