@@ -366,17 +366,13 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     cf_options.compression = rocksdb::kLZ4Compression;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
+    // The log keeps 4 KB blocks: 8 and 16 KB blocks made flushes cheaper (about 6 % more
+    // events acknowledged) but a profile document, which reads a person's events one by
+    // one, cost 25-30 % more CPU decompressing them (docs/benchmarks.md, session 19).
     if (family == Family::kDedup || family == Family::kMeta || family == Family::kIdentity) {
       // Point lookups: a bloom filter saves a disk read for every new messageId and
       // every identifier seen for the first time.
       table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    }
-    if (family == Family::kLog) {
-      // Events of 0.5-1 KB: a 4 KB block holds four, and RocksDB's LZ4 starts a fresh
-      // stream (16 KB of state to clear) per block. 16 KB blocks compress events about
-      // 1.8x smaller and about 1.3x faster (docs/benchmarks.md, session 19); a point
-      // read of one event decompresses 16 KB instead of 4 (a few microseconds).
-      table.block_size = 16 * 1024;
     }
     if (family == Family::kIdentity) {
       cf_options.memtable_prefix_bloom_size_ratio = 0.02;
