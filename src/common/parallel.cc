@@ -1,10 +1,27 @@
 #include "common/parallel.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <system_error>
 
 namespace aidmp {
+
+absl::Status LowerThreadPriority(int nice) {
+  if (nice <= 0) return absl::OkStatus();
+  const auto tid = static_cast<id_t>(gettid());
+  errno = 0;
+  const int current = getpriority(PRIO_PROCESS, tid);
+  if (errno != 0 || setpriority(PRIO_PROCESS, tid, std::min(19, current + nice)) != 0) {
+    return absl::PermissionDeniedError(std::strerror(errno));
+  }
+  return absl::OkStatus();
+}
 
 WorkerPool::WorkerPool(int threads) {
   try {

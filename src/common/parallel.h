@@ -13,7 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
+
 namespace aidmp {
+
+// Lowers the calling thread's CPU priority by `nice` (its nice value rises by that much,
+// at most to 19). On Linux a thread's nice value is its own, and lowering it needs no
+// privilege. Errors name the system's reason; `nice` <= 0 does nothing.
+absl::Status LowerThreadPriority(int nice);
 
 // Runs fn(index) for every index in [0, n), interleaved over `threads` threads (the
 // calling thread is one of them). fn must be safe to run concurrently for distinct indices.

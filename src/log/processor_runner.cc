@@ -1,13 +1,7 @@
 #include "log/processor_runner.h"
 
-#include <sys/resource.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-
 #include "common/clock.h"
+#include "common/parallel.h"
 #include "common/status.h"
 #include "common/key_coding.h"
 #include "spdlog/spdlog.h"
@@ -124,15 +118,9 @@ absl::Status ProcessorRunner::CatchUpSome(size_t max_entries) {
 }
 
 void ProcessorRunner::Loop() {
-  // On Linux a thread's nice value is its own (setpriority with its thread id). It
-  // starts as the process's; lowering the priority needs no privilege.
-  if (nice_ > 0) {
-    const auto tid = static_cast<id_t>(gettid());
-    errno = 0;
-    const int current = getpriority(PRIO_PROCESS, tid);
-    if (errno != 0 || setpriority(PRIO_PROCESS, tid, std::min(19, current + nice_)) != 0) {
-      spdlog::warn("processor {}: cannot lower its CPU priority: {}", processor_->Name(), std::strerror(errno));
-    }
+  // The thread's nice value starts as the process's.
+  if (absl::Status lowered = LowerThreadPriority(nice_); !lowered.ok()) {
+    spdlog::warn("processor {}: cannot lower its CPU priority: {}", processor_->Name(), std::string(lowered.message()));
   }
   while (!stop_.load()) {
     if (Lag() == 0) {

@@ -1,9 +1,7 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -20,6 +18,7 @@
 #include "audience/segments.h"
 #include "collect/replay.h"
 #include "common/json_writer.h"
+#include "common/parallel.h"
 #include "common/status.h"
 #include "common/time_format.h"
 #include "event/event_codec.h"
@@ -52,8 +51,7 @@ void SetJsonBody(httplib::Response& res, std::string body) {
 }
 
 // cpp-httplib's pool, whose threads lower their own CPU priority by `nice` before their
-// first connection (on Linux a thread's nice value is its own; lowering needs no
-// privilege). A connection is one task for as long as it is kept alive.
+// first connection. A connection is one task for as long as it is kept alive.
 class NicedThreadPool final : public httplib::ThreadPool {
  public:
   NicedThreadPool(size_t threads, int nice) : httplib::ThreadPool(threads), nice_(nice) {}
@@ -61,13 +59,10 @@ class NicedThreadPool final : public httplib::ThreadPool {
   void enqueue(std::function<void()> fn) override {
     httplib::ThreadPool::enqueue([nice = nice_, fn = std::move(fn)] {
       thread_local bool lowered = false;
-      if (!lowered && nice > 0) {
+      if (!lowered) {
         lowered = true;
-        const auto tid = static_cast<id_t>(gettid());
-        errno = 0;
-        const int current = getpriority(PRIO_PROCESS, tid);
-        if (errno != 0 || setpriority(PRIO_PROCESS, tid, std::min(19, current + nice)) != 0) {
-          spdlog::warn("http server: cannot lower a request thread's CPU priority: {}", std::strerror(errno));
+        if (absl::Status status = LowerThreadPriority(nice); !status.ok()) {
+          spdlog::warn("http server: cannot lower a request thread's CPU priority: {}", std::string(status.message()));
         }
       }
       fn();
