@@ -175,14 +175,9 @@ absl::Status DedupIndex::WriteTable(const Table& table, uint64_t up_to_seq) {
   // Sorted by the eight bytes after the prefix all keys share (their source, mostly one)
   // as an integer, whole keys only on a tie: a string compare per step started with the
   // shared bytes and cost twice the sort (the spill was 5-6 % of the batch path's CPU).
-  size_t shared = std::string::npos;
-  std::string_view first;
+  const std::string_view first = table.empty() ? std::string_view() : std::string_view(table.begin()->first);
+  size_t shared = first.size();
   for (const auto& entry : table) {
-    if (shared == std::string::npos) {
-      first = entry.first;
-      shared = first.size();
-      continue;
-    }
     shared = std::min(shared, entry.first.size());
     shared = static_cast<size_t>(std::mismatch(first.begin(), first.begin() + shared, entry.first.begin()).first -
                                  first.begin());

@@ -124,7 +124,7 @@ struct HttpServer::Impl {
     bool batch = endpoint == "batch" || endpoint == "import";
     // Read at most one byte past the limit so the collector can name the size.
     size_t limit = (batch ? 500 * 1024 : 32 * 1024) + 1;
-    // Kept per server thread with its capacity (at most the limit): a batch's body
+    // Kept per server thread with its capacity (about the limit at most): a batch's body
     // grown by appends was copied at every doubling. Nothing refers to it once the
     // request is answered.
     thread_local std::string body;

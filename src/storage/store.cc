@@ -366,9 +366,11 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
     cf_options.compression = rocksdb::kLZ4Compression;
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = cache;
-    // The log keeps 4 KB blocks: 8 and 16 KB blocks made flushes cheaper (about 6 % more
-    // events acknowledged) but a profile document, which reads a person's events one by
-    // one, cost 25-30 % more CPU decompressing them (docs/benchmarks.md, session 19).
+    // Every family keeps RocksDB's 4 KB blocks, the log too: 8 and 16 KB log blocks made
+    // flushes cheaper (about 6 % more events acknowledged), but a profile document, which
+    // reads a person's events one by one, cost 25-30 % more CPU decompressing them
+    // (docs/benchmarks.md, session 19).
+
     if (family == Family::kDedup || family == Family::kMeta || family == Family::kIdentity) {
       // Point lookups: a bloom filter saves a disk read for every new messageId and
       // every identifier seen for the first time.

@@ -140,11 +140,13 @@ std::vector<int> ThreadNiceValues() {
 TEST_F(HttpServerTest, RequestThreadsRunBelowTheWriter) {
   if (!std::filesystem::exists("/proc/self/task")) GTEST_SKIP() << "no /proc here";
   const int own = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  // Already this low, the request threads could not go lower and nothing would tell them apart.
+  if (own + ServerOptions().request_nice > 19) GTEST_SKIP() << "the tests run at nice " << own;
   auto result = Post("/v1/track", R"({"userId":"u1","event":"Signed Up"})");
   ASSERT_TRUE(result);
   EXPECT_EQ(result->status, 200);
   std::vector<int> nice = ThreadNiceValues();
-  const int lowered = std::min(19, own + ServerOptions().request_nice);
+  const int lowered = own + ServerOptions().request_nice;
   // The thread that answered lowered itself; the writer and the rest kept the process's.
   EXPECT_GE(std::count(nice.begin(), nice.end(), lowered), 1) << "own nice " << own;
   EXPECT_GE(std::count(nice.begin(), nice.end(), own), 2) << "own nice " << own;
