@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/key_coding.h"
+#include "common/parallel.h"
 #include "spdlog/spdlog.h"
 #include "storage/keys.h"
 
@@ -217,6 +218,7 @@ absl::Status DedupIndex::WriteTable(const Table& table, uint64_t up_to_seq) {
 }
 
 void DedupIndex::SpillLoop() {
+  NameThisThread("aidmp-dedup");
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [&] { return stopping_ || spilling_ != nullptr; });

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <unordered_set>
 
+#include "common/parallel.h"
 #include "common/status.h"
 #include "event/event_codec.h"
 #include "storage/keys.h"
@@ -77,6 +78,7 @@ void IngestPipeline::WaitForProcessors() {
 }
 
 void IngestPipeline::WriterLoop() {
+  NameThisThread("aidmp-commit");
   std::vector<Pending*> group;
   while (true) {
     {

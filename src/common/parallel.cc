@@ -1,5 +1,6 @@
 #include "common/parallel.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -21,6 +22,12 @@ absl::Status LowerThreadPriority(int nice) {
     return absl::PermissionDeniedError(std::strerror(errno));
   }
   return absl::OkStatus();
+}
+
+void NameThisThread(std::string_view name) {
+  char truncated[16] = {};  // the kernel's TASK_COMM_LEN, the terminating NUL included
+  name.copy(truncated, sizeof(truncated) - 1);
+  pthread_setname_np(pthread_self(), truncated);
 }
 
 WorkerPool::WorkerPool(int threads) {
@@ -47,6 +54,7 @@ WorkerPool& WorkerPool::Shared() {
 }
 
 void WorkerPool::Work() {
+  NameThisThread("aidmp-pool");
   for (;;) {
     std::function<void()> task;
     {

@@ -10,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -21,6 +22,10 @@ namespace aidmp {
 // at most to 19). On Linux a thread's nice value is its own, and lowering it needs no
 // privilege. Errors name the system's reason; `nice` <= 0 does nothing.
 absl::Status LowerThreadPriority(int nice);
+
+// Names the calling thread, as top -H, ps -L, perf and gdb show it (Linux keeps 15
+// bytes: a longer name is cut, not refused). Best effort: a failure changes nothing.
+void NameThisThread(std::string_view name);
 
 // Runs fn(index) for every index in [0, n), interleaved over `threads` threads (the
 // calling thread is one of them). fn must be safe to run concurrently for distinct indices.

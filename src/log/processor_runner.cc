@@ -118,6 +118,7 @@ absl::Status ProcessorRunner::CatchUpSome(size_t max_entries) {
 }
 
 void ProcessorRunner::Loop() {
+  NameThisThread(processor_->Name());
   // The thread's nice value starts as the process's.
   if (absl::Status lowered = LowerThreadPriority(nice_); !lowered.ok()) {
     spdlog::warn("processor {}: cannot lower its CPU priority: {}", processor_->Name(), std::string(lowered.message()));

@@ -4,6 +4,7 @@
 #include <optional>
 #include <set>
 
+#include "common/parallel.h"
 #include "common/status.h"
 #include "common/strings.h"
 #include "common/time_format.h"
@@ -279,6 +280,7 @@ absl::StatusOr<RfmModel> RfmCache::Get(int64_t now_us) {
     refitting_ = true;
     if (refit_.joinable()) refit_.join();  // finished: refitting_ was false
     refit_ = std::thread([this, now_us] {
+      NameThisThread("aidmp-rfm-fit");
       auto fitted = FitRfm(store_, *model_, now_us);
       std::lock_guard<std::mutex> lock(mu_);
       if (fitted.ok()) fitted_ = *fitted;

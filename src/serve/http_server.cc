@@ -1,6 +1,7 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -50,11 +51,32 @@ void SetJsonBody(httplib::Response& res, std::string body) {
   res.set_header("Content-Type", kJson);
 }
 
-// cpp-httplib's pool, whose threads lower their own CPU priority by `nice` before their
-// first connection. A connection is one task for as long as it is kept alive.
-class NicedThreadPool final : public httplib::ThreadPool {
+// Threads inherit the name of the thread that starts them. Constructed before a thread
+// pool (as a base), this names the caller `name` while the pool starts its threads, and
+// Restore gives the caller its own name back.
+class NameForNewThreads {
+ protected:
+  explicit NameForNewThreads(std::string_view name) {
+    if (pthread_getname_np(pthread_self(), own_, sizeof(own_)) != 0) own_[0] = '\0';
+    NameThisThread(name);
+  }
+  void Restore() {
+    if (own_[0] != '\0') NameThisThread(own_);
+  }
+
+ private:
+  char own_[16] = {};
+};
+
+// cpp-httplib's pool, whose threads are named aidmp-request and lower their own CPU
+// priority by `nice` before their first connection. A connection is one task for as
+// long as it is kept alive.
+class NicedThreadPool final : private NameForNewThreads, public httplib::ThreadPool {
  public:
-  NicedThreadPool(size_t threads, int nice) : httplib::ThreadPool(threads), nice_(nice) {}
+  NicedThreadPool(size_t threads, int nice)
+      : NameForNewThreads("aidmp-request"), httplib::ThreadPool(threads), nice_(nice) {
+    Restore();
+  }
 
   void enqueue(std::function<void()> fn) override {
     httplib::ThreadPool::enqueue([nice = nice_, fn = std::move(fn)] {
@@ -97,6 +119,7 @@ struct HttpServer::Impl {
   bool stopping = false;  // guarded by retrain_mu
 
   void RetrainLoop() {
+    NameThisThread("aidmp-retrain");
     std::unique_lock<std::mutex> lock(retrain_mu);
     while (!retrain_cv.wait_for(lock, std::chrono::microseconds(options.retrain_every_us), [this] { return stopping; })) {
       lock.unlock();
@@ -916,7 +939,10 @@ absl::Status HttpServer::Start() {
     spdlog::warn("the listen backlog stays at cpp-httplib's 5: {}",
                  impl->listen_fd < 0 ? "no socket seen" : std::strerror(errno));
   }
-  impl->thread = std::thread([impl] { impl->server.listen_after_bind(); });
+  impl->thread = std::thread([impl] {
+    NameThisThread("aidmp-listen");
+    impl->server.listen_after_bind();
+  });
   if (impl->options.retrain_every_us > 0) impl->retrain_thread = std::thread([impl] { impl->RetrainLoop(); });
   // The socket is bound already, so connections queue from here on; wait until the
   // accept loop runs so that Stop() right after Start() cannot race it.

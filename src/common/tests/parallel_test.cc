@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -39,6 +43,51 @@ TEST(WorkerPoolTest, WithoutWorkersTheCallerRunsAll) {
   int sum = 0;
   pool.Run(10, [&](int index) { sum += index; });
   EXPECT_EQ(sum, 45);
+}
+
+std::string OwnThreadName() {
+  std::ifstream file("/proc/thread-self/comm");
+  std::string name;
+  std::getline(file, name);
+  return name;
+}
+
+TEST(NameThisThreadTest, NamesTheCallingThreadOnlyAndCutsLongNames) {
+  if (!std::ifstream("/proc/thread-self/comm")) GTEST_SKIP() << "no /proc/thread-self here";
+  std::string caller = OwnThreadName();
+  std::string named, cut;
+  std::thread([&] {
+    NameThisThread("aidmp-test");
+    named = OwnThreadName();
+    // Linux keeps 15 bytes of a name; a longer one is cut there, not refused.
+    NameThisThread("a-name-of-twenty-bytes");
+    cut = OwnThreadName();
+  }).join();
+  EXPECT_EQ(named, "aidmp-test");
+  EXPECT_EQ(cut, "a-name-of-twent");
+  EXPECT_EQ(OwnThreadName(), caller);
+}
+
+TEST(NameThisThreadTest, PoolWorkersAreNamed) {
+  if (!std::filesystem::exists("/proc/self/task")) GTEST_SKIP() << "no /proc here";
+  auto count_named = [] {
+    int count = 0;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream file(task.path() / "comm");
+      std::string name;
+      std::getline(file, name);
+      count += name == "aidmp-pool";
+    }
+    return count;
+  };
+  const int before = count_named();
+  WorkerPool pool(2);
+  // Workers name themselves as they start.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (count_named() < before + 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(count_named(), before + 2);
 }
 
 }  // namespace

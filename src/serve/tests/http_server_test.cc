@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -121,35 +122,55 @@ TEST_F(HttpServerTest, ListensWithALargeBacklog) {
 }
 
 // The nice value of each of this process's threads (/proc/self/task/*/stat, field 19).
-std::vector<int> ThreadNiceValues() {
-  std::vector<int> values;
+// Every thread of this process, by name, with its nice value.
+std::multimap<std::string, int> ThreadNiceByName() {
+  std::multimap<std::string, int> threads;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream file(task.path() / "stat");
     std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    size_t name_start = stat.find('(');
     size_t name_end = stat.rfind(')');  // the thread's name may hold spaces
-    if (name_end == std::string::npos) continue;
+    if (name_start == std::string::npos || name_end == std::string::npos) continue;
     std::istringstream fields(stat.substr(name_end + 1));
     std::string field;
     for (int field_idx = 3; field_idx <= 19 && fields >> field; ++field_idx) {
-      if (field_idx == 19) values.push_back(std::stoi(field));
+      if (field_idx == 19) threads.emplace(stat.substr(name_start + 1, name_end - name_start - 1), std::stoi(field));
     }
   }
+  return threads;
+}
+
+// The nice values of the threads called `name`.
+std::vector<int> NiceOf(const std::multimap<std::string, int>& threads, const std::string& name) {
+  std::vector<int> values;
+  for (auto [it, end] = threads.equal_range(name); it != end; ++it) values.push_back(it->second);
   return values;
 }
 
-TEST_F(HttpServerTest, RequestThreadsRunBelowTheWriter) {
+TEST_F(HttpServerTest, ThreadsAreNamedAndRequestThreadsRunBelowTheWriter) {
   if (!std::filesystem::exists("/proc/self/task")) GTEST_SKIP() << "no /proc here";
   const int own = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
-  // Already this low, the request threads could not go lower and nothing would tell them apart.
-  if (own + ServerOptions().request_nice > 19) GTEST_SKIP() << "the tests run at nice " << own;
   auto result = Post("/v1/track", R"({"userId":"u1","event":"Signed Up"})");
   ASSERT_TRUE(result);
   EXPECT_EQ(result->status, 200);
-  std::vector<int> nice = ThreadNiceValues();
-  const int lowered = own + ServerOptions().request_nice;
-  // The thread that answered lowered itself; the writer and the rest kept the process's.
-  EXPECT_GE(std::count(nice.begin(), nice.end(), lowered), 1) << "own nice " << own;
-  EXPECT_GE(std::count(nice.begin(), nice.end(), own), 2) << "own nice " << own;
+  WaitIndexed();
+  auto threads = ThreadNiceByName();
+  std::string all;
+  for (const auto& [name, nice] : threads) all += StrCat(" ", name, ":", nice);
+  // The group-commit writer and the listener keep the process's priority.
+  EXPECT_EQ(NiceOf(threads, "aidmp-commit"), std::vector<int>{own}) << all;
+  EXPECT_EQ(NiceOf(threads, "aidmp-listen"), std::vector<int>{own}) << all;
+  // Request threads lower their priority at their first connection: the one that
+  // answered did; the others wait for theirs.
+  const int lowered = std::min(19, own + ServerOptions().request_nice);
+  std::vector<int> request = NiceOf(threads, "aidmp-request");
+  EXPECT_EQ(request.size(), 4u) << all;  // the fixture's options.threads
+  EXPECT_GE(std::count(request.begin(), request.end(), lowered), 1) << all;
+  for (int nice : request) EXPECT_TRUE(nice == lowered || nice == own) << all;
+  // The processors run lower still, each under its own name.
+  const int background = std::min(19, own + collect::EngineOptions{}.processor_nice);
+  EXPECT_EQ(NiceOf(threads, "event_index"), std::vector<int>{background}) << all;
+  EXPECT_EQ(NiceOf(threads, "persons"), std::vector<int>{background}) << all;
 }
 
 TEST_F(HttpServerTest, TrackThenReadBack) {
