@@ -146,6 +146,11 @@ std::vector<ResultRow> BuildTable(const Figures& figures) {
     rows.push_back({StrCat("aidmp POST /v1/track p99.9 ", offered), connections,
                     StrCat(Fixed(latency.p999_ms, 2), " ms"), "", StrCat("max ", Fixed(latency.max_ms, 1), " ms"), "",
                     ""});
+    rows.push_back({"  disk fdatasync p99 under that load", "", StrCat(Fixed(latency.sync_under_load.p99_ms, 2), " ms"),
+                    "",
+                    StrCat("max ", Fixed(latency.sync_under_load.max_ms, 1), " ms; before the load p99 ",
+                           Fixed(latency.sync_idle.p99_ms, 2), " ms, max ", Fixed(latency.sync_idle.max_ms, 1), " ms"),
+                    "", ""});
   }
   for (const auto& [concurrency, rocksdb] : figures.rocksdb) {
     rows.push_back({"RocksDB WriteBatch(100), sync", StrCat(concurrency), EventsPerSecond(rocksdb.events_per_second()),
@@ -284,6 +289,15 @@ int Run(const Flags& flags) {
                 << " CPU us/request\n  slowest request by second (ms):";
       for (double max_ms : result->max_ms_by_second) std::cout << " " << Fixed(max_ms, 1);
       std::cout << "\n";
+      auto print_probe = [](std::string_view when, const SyncProbeResult& probe) {
+        std::cout << "  disk baseline, 1 KB append+fdatasync every 1 ms " << when << ": " << probe.syncs
+                  << " syncs, p50 " << Fixed(probe.p50_ms, 2) << " ms, p99 " << Fixed(probe.p99_ms, 2)
+                  << " ms, p99.9 " << Fixed(probe.p999_ms, 2) << " ms, max " << Fixed(probe.max_ms, 2) << " ms";
+        if (!probe.error.empty()) std::cout << " (stopped early: " << probe.error << ")";
+        std::cout << "\n";
+      };
+      print_probe("before the load", result->sync_idle);
+      print_probe("under it", result->sync_under_load);
       latency = *result;
     }
   }

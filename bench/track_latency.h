@@ -8,11 +8,17 @@
 #include "absl/status/statusor.h"
 #include "bench/event_corpus.h"
 #include "bench/open_loop.h"
+#include "bench/sync_probe.h"
 
 namespace aidmp::bench {
 
 using TrackLatencyOptions = OpenLoopOptions;
-using TrackLatencyResult = OpenLoopResult;
+struct TrackLatencyResult : OpenLoopResult {
+  // The baseline (bench/sync_probe.h): a 1 KB append and fdatasync every millisecond
+  // beside aidmp's data directory, for two seconds before the load and all through it.
+  SyncProbeResult sync_idle;
+  SyncProbeResult sync_under_load;
+};
 
 // Runs against a fresh aidmp at `data_dir` (which must not exist yet).
 absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, const TrackLatencyOptions& options,
