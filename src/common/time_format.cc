@@ -1,5 +1,6 @@
 #include "common/time_format.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 
@@ -115,7 +116,7 @@ absl::StatusOr<int64_t> ParseIso8601Micros(std::string_view text) {
   return seconds * kMicrosPerSecond + micros;
 }
 
-std::string FormatIso8601Micros(int64_t ts_us) {
+size_t FormatIso8601Micros(int64_t ts_us, char* out) {
   int64_t seconds = ts_us / kMicrosPerSecond;
   int64_t micros = ts_us % kMicrosPerSecond;
   if (micros < 0) {
@@ -133,8 +134,7 @@ std::string FormatIso8601Micros(int64_t ts_us) {
   CivilFromDays(days, &year, &month, &day);
   if (year >= 0 && year <= 9999) {
     // Digit by digit: documents format many times, and snprintf costs ~10x this.
-    std::string out(27, '0');
-    auto put = [&out](size_t end, int64_t value, int width) {
+    auto put = [out](size_t end, int64_t value, int width) {
       for (int digit_idx = 0; digit_idx < width; ++digit_idx, value /= 10) {
         out[end - digit_idx] = static_cast<char>('0' + value % 10);
       }
@@ -153,14 +153,18 @@ std::string FormatIso8601Micros(int64_t ts_us) {
     out[19] = '.';
     put(25, micros, 6);
     out[26] = 'Z';
-    return out;
+    return 27;
   }
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
-                static_cast<long long>(year), month, day, static_cast<long long>(rem / 3600),
-                static_cast<long long>((rem % 3600) / 60), static_cast<long long>(rem % 60),
-                static_cast<long long>(micros));
-  return buf;
+  int written = std::snprintf(out, kIso8601MicrosMaxBytes, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%06lldZ",
+                              static_cast<long long>(year), month, day, static_cast<long long>(rem / 3600),
+                              static_cast<long long>((rem % 3600) / 60), static_cast<long long>(rem % 60),
+                              static_cast<long long>(micros));
+  return std::min(static_cast<size_t>(std::max(written, 0)), kIso8601MicrosMaxBytes - 1);
+}
+
+std::string FormatIso8601Micros(int64_t ts_us) {
+  char out[kIso8601MicrosMaxBytes];
+  return std::string(out, FormatIso8601Micros(ts_us, out));
 }
 
 absl::StatusOr<int64_t> ParseDurationMicros(std::string_view text) {

@@ -20,7 +20,13 @@ void MaybeString(JsonWriter* writer, std::string_view key, const std::string& va
 
 void MaybeTimestamp(JsonWriter* writer, std::string_view key, int64_t ts_us) {
   if (ts_us == kNoTimestamp) return;
-  writer->Key(key).String(FormatIso8601Micros(ts_us));
+  // Quoted in place: the text is digits and punctuation, nothing to escape, and every
+  // stored event has up to four of these.
+  char quoted[kIso8601MicrosMaxBytes + 2];
+  quoted[0] = '"';
+  size_t length = FormatIso8601Micros(ts_us, quoted + 1);
+  quoted[length + 1] = '"';
+  writer->Key(key).Raw(std::string_view(quoted, length + 2));
 }
 
 void MaybeObject(JsonWriter* writer, std::string_view key, const std::string& json) {
