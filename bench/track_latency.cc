@@ -10,7 +10,7 @@
 namespace aidmp::bench {
 
 absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, const TrackLatencyOptions& options,
-                                                   const std::string& data_dir) {
+                                                   const std::string& data_dir, ProcessorPolicy policy) {
   if (corpus.track_events().empty()) return absl::FailedPreconditionError("the corpus holds no track events");
   TrackLatencyResult result;
   const std::string probe_path = data_dir + "-sync-probe";
@@ -18,7 +18,8 @@ absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, co
   probe.Start();
   std::this_thread::sleep_for(std::chrono::seconds(2));
   result.sync_idle = probe.Stop();
-  auto aidmp = AidmpUnderTest::Start(data_dir);
+  auto aidmp = AidmpUnderTest::Start(data_dir, /*processors=*/true, /*admin_key=*/"",
+                                     profile::PersonProcessor::kDefaultProfileCacheBytes, policy);
   if (!aidmp.ok()) return aidmp.status();
   const httplib::Headers headers = {{"Authorization", AidmpUnderTest::AuthorizationHeader()}};
   const auto& events = corpus.track_events();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/aidmp_under_test.h"
 #include "bench/event_corpus.h"
 #include "bench/open_loop.h"
 #include "bench/sync_probe.h"
@@ -20,8 +21,9 @@ struct TrackLatencyResult : OpenLoopResult {
   SyncProbeResult sync_under_load;
 };
 
-// Runs against a fresh aidmp at `data_dir` (which must not exist yet).
+// Runs against a fresh aidmp at `data_dir` (which must not exist yet), its processors
+// under `policy`.
 absl::StatusOr<TrackLatencyResult> RunTrackLatency(const EventCorpus& corpus, const TrackLatencyOptions& options,
-                                                   const std::string& data_dir);
+                                                   const std::string& data_dir, ProcessorPolicy policy = {});
 
 }  // namespace aidmp::bench
