@@ -27,7 +27,7 @@ struct ProcessorPolicy {
 
 // The benchmarks' flags for it, as their usage text shows them.
 inline constexpr char kProcessorPolicyUsage[] =
-    "  --processor-nice=10     how much lower the processors' CPU priority is (0-19; aidmp serve's default)\n"
+    "  --processor-nice=19     how much lower the processors' CPU priority is (0-19; aidmp serve's default)\n"
     "  --max-processor-lag=30  lag bound in seconds (0: none; aidmp serve's default)\n";
 // Reads `--processor-nice` or `--max-processor-lag` (`name`, `value`) into `policy`:
 // nullopt if `name` is neither, else whether `value` was valid.

@@ -75,7 +75,7 @@ constexpr char kUsage[] =
     "usage: aidmp_bench_profiles [--quick] [--concurrency=8] [--seconds=8] [--rate=5000] [--connections=16]\n"
     "                            [--lookup-seconds=10] [--shoppers=20000] [--days=14] [--dir=SCRATCH_PARENT]\n"
     "                            [--lookup-only | --ingest-only] [--store=DIR] [--dump-documents=FILE]\n"
-    "                            [--processor-nice=10] [--max-processor-lag=30]\n"
+    "                            [--processor-nice=19] [--max-processor-lag=30]\n"
     "  --lookup-only  only the profile lookup figures (skip ingest)\n"
     "  --ingest-only  only the ingest figures (skip lookups)\n"
     "  --store=DIR    keep the lookup store in DIR; reuse it if a previous run filled it\n"

@@ -30,7 +30,7 @@ struct ServerOptions {
   // The group-commit writer, which every acknowledgement waits for, keeps the process's:
   // among sixteen busy request threads a fair share of the CPU left it waiting, and
   // /v1/batch acknowledged about 10 % fewer events (docs/benchmarks.md, session 19).
-  // The processors (collect::EngineOptions::processor_nice, 10) stay below them.
+  // The processors (collect::EngineOptions::processor_nice, 19) stay below them.
   int request_nice = 5;
   // Retrain the recommender (recserve/) this often, with `train`; 0: only on request.
   int64_t retrain_every_us = 0;
