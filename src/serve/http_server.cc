@@ -1,7 +1,6 @@
 #include "serve/http_server.h"
 
 #include <httplib.h>
-#include <pthread.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -51,32 +50,11 @@ void SetJsonBody(httplib::Response& res, std::string body) {
   res.set_header("Content-Type", kJson);
 }
 
-// Threads inherit the name of the thread that starts them. Constructed before a thread
-// pool (as a base), this names the caller `name` while the pool starts its threads, and
-// Restore gives the caller its own name back.
-class NameForNewThreads {
- protected:
-  explicit NameForNewThreads(std::string_view name) {
-    if (pthread_getname_np(pthread_self(), own_, sizeof(own_)) != 0) own_[0] = '\0';
-    NameThisThread(name);
-  }
-  void Restore() {
-    if (own_[0] != '\0') NameThisThread(own_);
-  }
-
- private:
-  char own_[16] = {};
-};
-
-// cpp-httplib's pool, whose threads are named aidmp-request and lower their own CPU
-// priority by `nice` before their first connection. A connection is one task for as
-// long as it is kept alive.
-class NicedThreadPool final : private NameForNewThreads, public httplib::ThreadPool {
+// cpp-httplib's pool, whose threads lower their own CPU priority by `nice` before their
+// first connection. A connection is one task for as long as it is kept alive.
+class NicedThreadPool final : public httplib::ThreadPool {
  public:
-  NicedThreadPool(size_t threads, int nice)
-      : NameForNewThreads("aidmp-request"), httplib::ThreadPool(threads), nice_(nice) {
-    Restore();
-  }
+  NicedThreadPool(size_t threads, int nice) : httplib::ThreadPool(threads), nice_(nice) {}
 
   void enqueue(std::function<void()> fn) override {
     httplib::ThreadPool::enqueue([nice = nice_, fn = std::move(fn)] {
@@ -810,7 +788,13 @@ struct HttpServer::Impl {
     server.set_payload_max_length(1 << 20);
     int threads = options.threads;
     int nice = options.request_nice;
-    server.new_task_queue = [threads, nice]() -> httplib::TaskQueue* { return new NicedThreadPool(threads, nice); };
+    // Called on the listener thread, whose name the pool's threads inherit as they start.
+    server.new_task_queue = [threads, nice]() -> httplib::TaskQueue* {
+      NameThisThread("aidmp-request");
+      auto* pool = new NicedThreadPool(threads, nice);
+      NameThisThread("aidmp-listen");
+      return pool;
+    };
 
     server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
       request_started = std::chrono::steady_clock::now();
